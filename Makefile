@@ -1,0 +1,59 @@
+# Two commands from a fresh clone: `make compare` and `make test`.
+# Each environment is rebuilt only when its requirement file changes; a second run installs nothing.
+PYTHON ?= python3
+VENV := .venv
+MXVENV := .venv-mxnet
+PY := $(VENV)/bin/python
+MXPY := $(MXVENV)/bin/python
+
+.PHONY: env compare test lint format bench backends clean
+
+env: $(VENV)/.installed $(MXVENV)/.installed
+
+# Full environment build: only when the lock file changes (or the venv is missing).
+$(VENV)/.requirements: requirements/main.txt
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements/main.txt
+	cp requirements/main.txt $@
+
+$(MXVENV)/.requirements: requirements/mxnet.txt
+	rm -rf $(MXVENV)
+	$(PYTHON) -m venv $(MXVENV)
+	$(MXPY) -m pip install --quiet -r requirements/mxnet.txt
+	cp requirements/mxnet.txt $@
+
+# unigrad itself, editable, without touching dependencies: reruns only when packaging metadata changes.
+$(VENV)/.installed: $(VENV)/.requirements pyproject.toml
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+$(MXVENV)/.installed: $(MXVENV)/.requirements pyproject.toml
+	$(MXPY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+compare: env
+	$(VENV)/bin/unigrad backends
+	$(VENV)/bin/unigrad compare
+
+test: env
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest
+
+bench: env
+	$(PY) benchmarks/run.py
+
+backends: env
+	$(VENV)/bin/unigrad backends
+
+lint: env
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: env
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) $(MXVENV) build *.egg-info

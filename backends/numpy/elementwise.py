@@ -1,0 +1,231 @@
+"""Elementwise primitives and their derivatives, each rule written beside its op.
+
+Rules use primitives only, so they can be differentiated again. Unary ops give one derivative
+``d(x, ans)``; the vjp is ``g * d`` and the jvp ``t * d``. Kink conventions (see the README):
+abs'(0) = 0, relu'(0) = 0, sign/floor/ceil/round' = 0, maximum/minimum split ties 0.5/0.5,
+clip counts its bounds as inside, x**c has derivative c*x**(c-1) and x**0 has derivative 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .tracer import Primitive, primal
+
+# ------------------------------------------------------------------------- binary arithmetic
+
+add = Primitive("add", np.add, broadcasts=True)
+subtract = Primitive("subtract", np.subtract, broadcasts=True)
+multiply = Primitive("multiply", np.multiply, broadcasts=True)
+divide = Primitive("divide", np.true_divide, broadcasts=True)
+negative = Primitive("negative", np.negative)
+
+add.defvjp(lambda g, ans, x, y: g, lambda g, ans, x, y: g)
+add.defjvp(lambda t, ans, x, y: t, lambda t, ans, x, y: t)
+subtract.defvjp(lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g))
+subtract.defjvp(lambda t, ans, x, y: t, lambda t, ans, x, y: negative(t))
+multiply.defvjp(lambda g, ans, x, y: multiply(g, y), lambda g, ans, x, y: multiply(g, x))
+multiply.defjvp(lambda t, ans, x, y: multiply(t, y), lambda t, ans, x, y: multiply(t, x))
+divide.defvjp(
+    lambda g, ans, x, y: divide(g, y),
+    lambda g, ans, x, y: negative(divide(multiply(g, ans), y)),
+)
+divide.defjvp(
+    lambda t, ans, x, y: divide(t, y),
+    lambda t, ans, x, y: negative(divide(multiply(t, ans), y)),
+)
+negative.defvjp(lambda g, ans, x: negative(g))
+negative.defjvp(lambda t, ans, x: negative(t))
+
+
+def _power_impl(x: Any, y: Any) -> Any:
+    return np.power(x, y)
+
+
+power = Primitive("power", _power_impl, broadcasts=True)
+
+
+def _dpow_base(x: Any, y: Any, ans: Any) -> Any:
+    if not isinstance(y, np.ndarray) and not hasattr(y, "trace") and np.ndim(y) == 0:
+        c = primal(y)
+        c = c.item() if isinstance(c, np.generic) else c  # a Python scalar keeps x's dtype
+        if c == 0:
+            return zeros_like_value(x, ans)
+        if c == 1:
+            return ones_like_value(x, ans)
+        if c == 2:
+            return multiply(x, 2)
+        return multiply(c, power(x, c - 1))
+    # Traced or array exponent: x**0 still has derivative 0, at x = 0 too.
+    d = multiply(y, power(x, subtract(y, 1)))
+    return where(primal(y) == 0, 0.0, d)
+
+
+def _dpow_exp(x: Any, y: Any, ans: Any) -> Any:
+    safe_x = where(primal(x) == 0, 1.0, x)  # d/dy 0**y = 0 (for y > 0), not log(0) * 0 = nan
+    return multiply(log(safe_x), ans)
+
+
+power.defvjp(
+    lambda g, ans, x, y: multiply(g, _dpow_base(x, y, ans)),
+    lambda g, ans, x, y: multiply(g, _dpow_exp(x, y, ans)),
+)
+power.defjvp(
+    lambda t, ans, x, y: multiply(t, _dpow_base(x, y, ans)),
+    lambda t, ans, x, y: multiply(t, _dpow_exp(x, y, ans)),
+)
+
+
+def zeros_like_value(x: Any, like: Any = None) -> np.ndarray:
+    """Constant zeros with the shape of ``x`` and the dtype of ``like`` (or ``x``)."""
+    v = primal(x)
+    dt = np.result_type(primal(like) if like is not None else v)
+    return np.zeros(np.shape(v), dtype=dt)
+
+
+def ones_like_value(x: Any, like: Any = None) -> np.ndarray:
+    """Constant ones with the shape of ``x`` and the dtype of ``like`` (or ``x``)."""
+    v = primal(x)
+    dt = np.result_type(primal(like) if like is not None else v)
+    return np.ones(np.shape(v), dtype=dt)
+
+
+# ------------------------------------------------------------------------------- unary math
+
+
+def unary(name: str, impl: Callable[[Any], Any], deriv: Callable[[Any, Any], Any]) -> Primitive:
+    """Define an elementwise unary primitive from its derivative ``deriv(x, ans)``."""
+    p = Primitive(name, impl)
+    p.defvjp(lambda g, ans, x: multiply(g, deriv(x, ans)))
+    p.defjvp(lambda t, ans, x: multiply(t, deriv(x, ans)))
+    return p
+
+
+def nondiff(name: str, impl: Callable[..., Any]) -> Callable[..., Any]:
+    """An op whose derivative is zero everywhere: its result is a constant at every order."""
+
+    def op(*args: Any, **kwargs: Any) -> Any:
+        return impl(*(primal(a) for a in args), **kwargs)
+
+    op.__name__ = name
+    return op
+
+
+def _reciprocal(x: Any) -> Any:
+    return divide(1.0, x)
+
+
+exp = unary("exp", np.exp, lambda x, ans: ans)
+log = unary("log", np.log, lambda x, ans: _reciprocal(x))
+log1p = unary("log1p", np.log1p, lambda x, ans: _reciprocal(add(x, 1)))
+expm1 = unary("expm1", np.expm1, lambda x, ans: add(ans, 1))
+sqrt = unary("sqrt", np.sqrt, lambda x, ans: divide(0.5, ans))
+sin = unary("sin", np.sin, lambda x, ans: cos(x))
+cos = unary("cos", np.cos, lambda x, ans: negative(sin(x)))
+tan = unary("tan", np.tan, lambda x, ans: add(1, multiply(ans, ans)))
+arcsin = unary("arcsin", np.arcsin, lambda x, ans: _reciprocal(sqrt(subtract(1, x * x))))
+arccos = unary(
+    "arccos", np.arccos, lambda x, ans: negative(_reciprocal(sqrt(subtract(1, x * x))))
+)
+arctan = unary("arctan", np.arctan, lambda x, ans: _reciprocal(add(1, x * x)))
+sinh = unary("sinh", np.sinh, lambda x, ans: cosh(x))
+cosh = unary("cosh", np.cosh, lambda x, ans: sinh(x))
+tanh = unary("tanh", np.tanh, lambda x, ans: subtract(1, multiply(ans, ans)))
+arcsinh = unary("arcsinh", np.arcsinh, lambda x, ans: _reciprocal(sqrt(add(x * x, 1))))
+arccosh = unary("arccosh", np.arccosh, lambda x, ans: _reciprocal(sqrt(subtract(x * x, 1))))
+arctanh = unary("arctanh", np.arctanh, lambda x, ans: _reciprocal(subtract(1, x * x)))
+
+sign = nondiff("sign", np.sign)
+floor = nondiff("floor", np.floor)
+ceil = nondiff("ceil", np.ceil)
+round = nondiff("round", np.round)  # noqa: A001 - the NumPy name
+abs = unary("abs", np.abs, lambda x, ans: sign(x))  # noqa: A001 - sign(0) = 0 pins abs'(0) = 0
+absolute = abs
+
+
+def _sigmoid_impl(x: Any) -> Any:
+    e = np.exp(-np.abs(x))
+    return np.where(np.asarray(x) >= 0, 1 / (1 + e), e / (1 + e)).astype(np.result_type(x))
+
+
+def _softplus_impl(x: Any) -> Any:
+    return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
+
+
+sigmoid = unary("sigmoid", _sigmoid_impl, lambda x, ans: multiply(ans, subtract(1, ans)))
+softplus = unary("softplus", _softplus_impl, lambda x, ans: sigmoid(x))
+
+
+def _relu_mask(x: Any, ans: Any) -> np.ndarray:
+    v = primal(x)
+    return (v > 0).astype(np.result_type(v))  # relu'(0) = 0
+
+
+relu = unary("relu", lambda x: np.maximum(x, 0).astype(np.result_type(x)), _relu_mask)
+
+
+# ----------------------------------------------------------------- comparisons and selection
+
+
+def _tie_weights(x: Any, y: Any, first_wins: bool) -> tuple[np.ndarray, np.ndarray]:
+    xv, yv = primal(x), primal(y)
+    dt = np.result_type(xv, yv)
+    win = (xv > yv) if first_wins else (xv < yv)
+    tie = xv == yv
+    wx = np.where(win, 1.0, np.where(tie, 0.5, 0.0)).astype(dt)
+    return wx, (1 - wx).astype(dt)
+
+
+maximum = Primitive("maximum", np.maximum, broadcasts=True)
+minimum = Primitive("minimum", np.minimum, broadcasts=True)
+for _p, _first in ((maximum, True), (minimum, False)):
+
+    def _make(first: bool, which: int) -> Callable[..., Any]:
+        return lambda g, ans, x, y: multiply(g, _tie_weights(x, y, first)[which])
+
+    _p.defvjp(_make(_first, 0), _make(_first, 1))
+    _p.defjvp(_make(_first, 0), _make(_first, 1))
+
+
+def _where_impl(cond: Any, x: Any, y: Any) -> Any:
+    return np.where(cond, x, y)
+
+
+where = Primitive("where", _where_impl, broadcasts=True)
+
+
+def _where_rule(branch: int) -> Callable[..., Any]:
+    def rule(g: Any, ans: Any, cond: Any, x: Any, y: Any) -> Any:
+        c = primal(cond)
+        z = np.zeros((), dtype=np.result_type(primal(g)))
+        return where(c, g, z) if branch == 1 else where(c, z, g)
+
+    return rule
+
+
+where.defvjp(None, _where_rule(1), _where_rule(2))
+where.defjvp(None, _where_rule(1), _where_rule(2))
+
+
+def _clip_impl(x: Any, lo: Any = None, hi: Any = None) -> Any:
+    return np.clip(x, lo, hi)
+
+
+clip = Primitive("clip", _clip_impl)
+
+
+def _clip_mask(x: Any, lo: Any, hi: Any) -> np.ndarray:
+    v = primal(x)
+    inside = np.ones(np.shape(v), dtype=bool)
+    if lo is not None:
+        inside &= v >= primal(lo)
+    if hi is not None:
+        inside &= v <= primal(hi)
+    return inside.astype(np.result_type(v))
+
+
+clip.defvjp(lambda g, ans, x, lo=None, hi=None: multiply(g, _clip_mask(x, lo, hi)))
+clip.defjvp(lambda t, ans, x, lo=None, hi=None: multiply(t, _clip_mask(x, lo, hi)))

@@ -1,0 +1,43 @@
+"""Capability names that backends declare as data, and the levels of support for each."""
+
+from __future__ import annotations
+
+# What a backend can do. Adapters declare a mapping {capability: level}; absent means no.
+REVERSE = "reverse"  # vjp, grad
+FORWARD = "forward"  # jvp
+HIGHER_ORDER = "higher_order"  # derivatives of derivatives (hessian, hvp)
+FLOAT64 = "float64"
+JIT = "jit"  # the adapter compiles transforms where that is safe
+VECTORIZED_JACOBIAN = "vectorized_jacobian"  # jacobian/hessian in one batched pass
+CUSTOM_GRADIENT = "custom_gradient"
+
+ALL = (REVERSE, FORWARD, HIGHER_ORDER, FLOAT64, JIT, VECTORIZED_JACOBIAN, CUSTOM_GRADIENT)
+
+# Levels.
+NATIVE = "native"
+EMULATED = "emulated"  # built by unigrad from other primitives (e.g. jvp through vjps)
+PARTIAL = "partial"  # works for some functions; the rest raise UnsupportedError
+
+# The transform names that need each capability; used by reports and the pytest marker.
+TRANSFORM_NEEDS = {
+    "grad": (REVERSE,),
+    "value_and_grad": (REVERSE,),
+    "vjp": (REVERSE,),
+    "jvp": (FORWARD,),
+    "jacobian": (REVERSE,),
+    "jacobian_fwd": (FORWARD,),
+    "hessian": (REVERSE, HIGHER_ORDER),
+    "hvp": (REVERSE, HIGHER_ORDER),
+}
+
+
+def describe(caps: dict[str, str]) -> str:
+    """Render a capability mapping as a short comma-separated string."""
+    parts = []
+    for name in ALL:
+        level = caps.get(name)
+        if level == NATIVE:
+            parts.append(name)
+        elif level:
+            parts.append(f"{name}({level})")
+    return ", ".join(parts)

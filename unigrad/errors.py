@@ -1,0 +1,42 @@
+"""The exceptions unigrad raises. Each message says what went wrong and what to do."""
+
+from __future__ import annotations
+
+
+class UnigradError(Exception):
+    """Base class of every error unigrad raises on purpose."""
+
+
+class BackendUnavailableError(UnigradError, RuntimeError):
+    """A known backend whose framework cannot run here; the message holds the install command."""
+
+    def __init__(self, backend: str, message: str, hint: str = "") -> None:
+        self.backend = backend
+        self.hint = hint
+        super().__init__(f"{message}\n  fix: {hint}" if hint else message)
+
+
+class UnsupportedError(UnigradError, NotImplementedError):
+    """A backend lacks a capability (a declared gap). Reports show it as 'unsupported'."""
+
+    def __init__(self, backend: str, capability: str, detail: str = "") -> None:
+        self.backend = backend
+        self.capability = capability
+        self.detail = detail
+        msg = f"backend {backend!r} does not support {capability}"
+        super().__init__(f"{msg}: {detail}" if detail else msg)
+
+
+class FrameworkError(UnigradError, RuntimeError):
+    """An error raised deep inside a framework, re-raised with what the user can do about it.
+
+    The framework's own exception is kept as ``__cause__``.
+    """
+
+
+class WorkerError(UnigradError, RuntimeError):
+    """A backend worker process crashed, hung or could not decode a request."""
+
+    def __init__(self, message: str, kind: str = "error") -> None:
+        self.kind = kind  # "crash", "timeout", "protocol" or "error"
+        super().__init__(message)

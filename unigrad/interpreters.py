@@ -1,0 +1,52 @@
+"""Where a backend that lives in another environment (MXNet) finds its Python interpreter.
+
+Order: ``UNIGRAD_<NAME>_PYTHON`` or ``[tool.unigrad] <name>_python``, then ``.venv-<name>/`` at
+the project root (the folder holding the nearest unigrad configuration, the working directory,
+or unigrad's own source checkout).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from . import config
+
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _candidates(name: str) -> list[tuple[Path, str]]:
+    found: list[tuple[Path, str]] = []
+    env = os.environ.get(f"UNIGRAD_{name.upper()}_PYTHON")
+    path, table = config.settings()
+    if table.get(f"{name}_python"):
+        p = Path(table[f"{name}_python"])
+        if not p.is_absolute() and path is not None:
+            p = path.parent / p
+        found.append((p, f"[tool.unigrad] {name}_python in {path}"))
+    if env:
+        found.append((Path(env), f"UNIGRAD_{name.upper()}_PYTHON"))
+    roots = [Path.cwd(), SOURCE_ROOT]
+    if path is not None:
+        roots.insert(0, path.parent)
+    for root in roots:
+        found.append((root / f".venv-{name}" / "bin" / "python", f"{root}/.venv-{name}"))
+    return found
+
+
+def find_python(name: str) -> tuple[Path | None, str]:
+    """The interpreter for backend ``name`` and where the choice came from, or (None, why)."""
+    tried = []
+    for p, origin in _candidates(name):
+        if p.exists():
+            return p, origin
+        tried.append(str(p))
+    return None, "no interpreter found; looked for " + ", ".join(dict.fromkeys(tried))
+
+
+def dist_version_in(python: Path, dist: str) -> str | None:
+    """Read ``dist``'s version from the site-packages beside ``python`` without running it."""
+    env_root = python.parent.parent
+    for info in env_root.glob(f"lib/python*/site-packages/{dist}-*.dist-info"):
+        return info.name[len(dist) + 1 : -len(".dist-info")]
+    return None

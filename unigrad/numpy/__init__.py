@@ -1,0 +1,1 @@
+"""The unigrad.numpy ops namespace."""

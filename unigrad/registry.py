@@ -1,0 +1,212 @@
+"""Backend discovery: specs found through entry points, availability probed without imports.
+
+Listing and resolving backends never imports a framework. A framework is imported the first
+time a backend is actually used (``handle.impl``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.metadata
+import importlib.util
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import BackendUnavailableError
+
+ENTRY_POINT_GROUP = "unigrad.backends"
+
+# Common misspellings people type; difflib covers the rest.
+_ALIASES = {
+    "pytorch": "torch",
+    "tf": "tensorflow",
+    "np": "numpy",
+    "mx": "mxnet",
+    "jnp": "jax",
+    "reference": "numpy",
+}
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a backend can run here, its framework version, and where it runs."""
+
+    available: bool
+    version: str | None
+    runs_in: str  # "process" or "worker"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """What unigrad knows about a backend before importing anything.
+
+    ``adapter`` is an import path ``module:Class`` of the adapter class; ``module`` is the
+    framework's import name and ``distribution`` its package name for the version.
+    """
+
+    name: str
+    adapter: str
+    module: str
+    distribution: str
+    install_hint: str
+    capabilities: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+    probe: Callable[[BackendSpec], Availability] | None = None
+
+    def availability(self) -> Availability:
+        """Probe whether this backend can run here, without importing its framework."""
+        if self.probe is not None:
+            return self.probe(self)
+        if self.module in sys.modules or importlib.util.find_spec(self.module) is not None:
+            return Availability(True, _dist_version(self.distribution), "process")
+        return Availability(False, None, "process", f"{self.module} is not installed")
+
+    def load_adapter(self) -> Any:
+        """Import the adapter class and return a new instance (this imports the framework)."""
+        mod_name, _, cls_name = self.adapter.partition(":")
+        cls = getattr(importlib.import_module(mod_name), cls_name)
+        return cls(self)
+
+
+def _dist_version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+class BackendHandle:
+    """The object ``get_backend()`` returns: name and metadata now, the framework on first use.
+
+    Attribute access beyond the metadata is forwarded to the loaded adapter, so
+    ``unigrad.get_backend().to_numpy(x)`` works; loading happens once, then ``impl`` is a plain
+    attribute.
+    """
+
+    def __init__(self, spec: BackendSpec) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.capabilities = dict(spec.capabilities)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<unigrad backend {self.name!r}>"
+
+    @property
+    def version(self) -> str | None:
+        """The framework's version, read from package metadata."""
+        return self.spec.availability().version
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr == "impl":
+            with self._lock:
+                if "impl" not in self.__dict__:
+                    self.__dict__["impl"] = _load(self.spec)
+            return self.__dict__["impl"]
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return getattr(self.impl, attr)
+
+
+def _load(spec: BackendSpec) -> Any:
+    avail = spec.availability()
+    if not avail.available:
+        raise BackendUnavailableError(
+            spec.name, f"backend {spec.name!r} is not available: {avail.reason}", spec.install_hint
+        )
+    if avail.runs_in == "worker":
+        raise BackendUnavailableError(
+            spec.name,
+            f"backend {spec.name!r} runs in its own environment, not in this process "
+            f"({sys.executable}). Use it through the worker (unigrad compare, "
+            "unigrad.testing.assert_agree, unigrad.worker) or run your code with that "
+            "environment's python.",
+            spec.install_hint,
+        )
+    try:
+        return spec.load_adapter()
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            spec.name, f"backend {spec.name!r} failed to import: {exc}", spec.install_hint
+        ) from exc
+
+
+_specs: dict[str, BackendSpec] | None = None
+_handles: dict[str, BackendHandle] = {}
+_specs_lock = threading.Lock()
+
+
+def _discover() -> dict[str, BackendSpec]:
+    specs: dict[str, BackendSpec] = {}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in specs:
+            continue
+        obj = ep.load()
+        spec = getattr(obj, "spec", obj)
+        if not isinstance(spec, BackendSpec):
+            raise TypeError(
+                f"entry point {ep.name!r} = {ep.value!r} in group {ENTRY_POINT_GROUP!r} must "
+                "name a unigrad.registry.BackendSpec"
+            )
+        specs[spec.name] = spec
+    # Running from a source tree that was never installed: fall back to the built-ins.
+    for name in ("numpy", "torch", "jax", "tensorflow", "mxnet"):
+        if name not in specs:
+            mod = importlib.import_module(f"unigrad.backends.{name}")
+            specs[name] = mod.SPEC
+    return specs
+
+
+def specs() -> dict[str, BackendSpec]:
+    """All known backend specs by name, built-ins first. Imports no framework."""
+    global _specs
+    if _specs is None:
+        with _specs_lock:
+            if _specs is None:
+                _specs = _discover()
+    return _specs
+
+
+def register(spec: BackendSpec) -> None:
+    """Register a backend at run time (the entry-point group is the usual way)."""
+    specs()[spec.name] = spec
+    _handles.pop(spec.name, None)
+
+
+def backend_names() -> list[str]:
+    """Names of every known backend, available here or not."""
+    return list(specs())
+
+
+def check_name(name: str, origin: str = "") -> str:
+    """Return ``name`` if it is a known backend, else raise ValueError with a suggestion."""
+    known = specs()
+    if name in known:
+        return name
+    where = f" (from {origin})" if origin else ""
+    guess = _ALIASES.get(name.lower()) or next(
+        iter(difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.5)), None
+    )
+    hint = f"; did you mean {guess!r}?" if guess else "."
+    raise ValueError(
+        f"{name!r} is not a backend{where}{hint} Valid backends: {', '.join(known)}."
+    )
+
+
+def handle(name: str, origin: str = "") -> BackendHandle:
+    """The cached handle for backend ``name``; raises ValueError for an unknown name."""
+    h = _handles.get(name)
+    if h is None:
+        spec = specs().get(check_name(name, origin))
+        h = _handles.setdefault(name, BackendHandle(spec))
+    return h
+
+
+def available_backends() -> list[str]:
+    """Names of the backends that can run here (in this process or through a worker)."""
+    return [name for name, spec in specs().items() if spec.availability().available]
