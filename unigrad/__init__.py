@@ -4,19 +4,43 @@ Importing unigrad imports no framework; each is imported the first time its back
 """
 
 from ._version import __version__
+from .arrays import detach, stop_gradient, to_numpy
 from .errors import BackendUnavailableError, FrameworkError, UnsupportedError, WorkerError
 from .registry import available_backends, backend_names
 from .switch import get_backend, set_backend, use_backend
+from .transforms import (
+    DifferentiationTypeError,
+    ScalarOutputError,
+    grad,
+    hessian,
+    hvp,
+    jacobian,
+    jvp,
+    value_and_grad,
+    vjp,
+)
 
 __all__ = [
     "BackendUnavailableError",
+    "DifferentiationTypeError",
     "FrameworkError",
+    "ScalarOutputError",
     "UnsupportedError",
     "WorkerError",
     "__version__",
     "available_backends",
     "backend_names",
+    "detach",
     "get_backend",
+    "grad",
+    "hessian",
+    "hvp",
+    "jacobian",
+    "jvp",
     "set_backend",
+    "stop_gradient",
+    "to_numpy",
     "use_backend",
+    "value_and_grad",
+    "vjp",
 ]

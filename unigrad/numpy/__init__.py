@@ -1,1 +1,152 @@
-"""The unigrad.numpy ops namespace."""
+"""``import unigrad.numpy as unp``: one NumPy-like ops namespace for every backend.
+
+Each op runs on the backend in force: inside a transform, the transform's backend; outside,
+the framework of the first non-NumPy array argument, else the active backend (see
+``unigrad.get_backend``). Ops accept backend arrays mixed with NumPy arrays and Python
+scalars, and return backend arrays. Derivatives at kinks follow the conventions in the README
+("Derivatives at kinks"), the same on every backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from unigrad import registry, switch
+from unigrad.detect import owning_backend
+
+from . import linalg
+
+# name -> one-line description. Every backend's ops table provides all of these.
+OPS: dict[str, str] = {
+    # creation
+    "asarray": "Convert to a backend array (Python floats become float64).",
+    "zeros": "An array of zeros (float64 unless dtype is given).",
+    "ones": "An array of ones (float64 unless dtype is given).",
+    "arange": "Evenly spaced values, like numpy.arange.",
+    "eye": "The identity matrix.",
+    "zeros_like": "Zeros with the shape and dtype of x.",
+    "ones_like": "Ones with the shape and dtype of x.",
+    "astype": "Cast x to dtype.",
+    # arithmetic
+    "add": "x + y, broadcasting.",
+    "subtract": "x - y, broadcasting.",
+    "multiply": "x * y, broadcasting.",
+    "divide": "x / y, broadcasting.",
+    "negative": "-x.",
+    "power": "x ** y; for a constant c, d/dx x**c = c*x**(c-1), and x**0 has derivative 0.",
+    "square": "x * x.",
+    "reciprocal": "1 / x.",
+    # elementwise math
+    "exp": "e**x.",
+    "log": "Natural logarithm.",
+    "log1p": "log(1 + x), accurate near 0.",
+    "expm1": "exp(x) - 1, accurate near 0.",
+    "sqrt": "Square root.",
+    "sin": "Sine.",
+    "cos": "Cosine.",
+    "tan": "Tangent.",
+    "arcsin": "Inverse sine.",
+    "arccos": "Inverse cosine.",
+    "arctan": "Inverse tangent.",
+    "sinh": "Hyperbolic sine.",
+    "cosh": "Hyperbolic cosine.",
+    "tanh": "Hyperbolic tangent.",
+    "arcsinh": "Inverse hyperbolic sine.",
+    "arccosh": "Inverse hyperbolic cosine.",
+    "arctanh": "Inverse hyperbolic tangent.",
+    "abs": "Absolute value; abs'(0) = 0.",
+    "sign": "Sign; derivative 0.",
+    "floor": "Floor; derivative 0.",
+    "ceil": "Ceiling; derivative 0.",
+    "round": "Round half to even; derivative 0.",
+    "maximum": "Elementwise maximum; at a tie each side gets half the derivative.",
+    "minimum": "Elementwise minimum; at a tie each side gets half the derivative.",
+    "clip": "Clip to [lo, hi]; derivative 1 on the closed interval, bounds included.",
+    "sigmoid": "Logistic function 1 / (1 + exp(-x)), computed stably.",
+    "softplus": "log(1 + exp(x)), computed stably.",
+    "relu": "max(x, 0); relu'(0) = 0.",
+    "where": "Select from x where cond, else y; NaN from the branch not taken still flows.",
+    # reductions
+    "sum": "Sum over axis.",
+    "mean": "Mean over axis.",
+    "prod": "Product over axis; its derivative is exact with zeros.",
+    "max": "Maximum over axis; tied elements share the derivative evenly.",
+    "min": "Minimum over axis; tied elements share the derivative evenly.",
+    "var": "Variance over axis (ddof supported).",
+    "std": "Standard deviation over axis (ddof supported).",
+    "logsumexp": "log(sum(exp(x))) over axis, computed stably.",
+    # shapes and indexing
+    "reshape": "Give x a new shape.",
+    "transpose": "Permute axes.",
+    "swapaxes": "Swap two axes.",
+    "moveaxis": "Move one axis to a new position.",
+    "expand_dims": "Insert a unit axis.",
+    "squeeze": "Remove unit axes.",
+    "ravel": "Flatten to 1-D.",
+    "broadcast_to": "Broadcast x to a shape.",
+    "stack": "Join arrays along a new axis.",
+    "concatenate": "Join arrays along an existing axis.",
+    "diagonal": "The diagonal of the last two axes.",
+    # contractions
+    "matmul": "Matrix product (the @ operator).",
+    "dot": "NumPy's dot product.",
+    "outer": "Outer product.",
+    "inner": "Inner product over the last axes.",
+    "einsum": "Einstein summation: einsum(subscripts, *operands).",
+    "trace": "Sum of the diagonal.",
+    # comparisons (not differentiable: they return booleans)
+    "greater": "x > y.",
+    "greater_equal": "x >= y.",
+    "less": "x < y.",
+    "less_equal": "x <= y.",
+    "equal": "x == y.",
+    "not_equal": "x != y.",
+    "isfinite": "Elementwise finiteness test.",
+    "isnan": "Elementwise NaN test.",
+    "isinf": "Elementwise infinity test.",
+    "stop_gradient": "A constant copy of x at every order of differentiation.",
+}
+
+
+def ops_for(args: tuple) -> Any:
+    """The ops table of the backend that should run an op on ``args``."""
+    h = switch._context.get()
+    if h is None:
+        name = owning_backend(args)
+        h = registry.handle(name) if name is not None else switch.get_backend()
+    return h.impl.ops
+
+
+def _make(name: str, doc: str) -> Callable[..., Any]:
+    def op(*args: Any, **kwargs: Any) -> Any:
+        return getattr(ops_for(args), name)(*args, **kwargs)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    op.__module__ = __name__
+    return op
+
+
+for _name, _doc in OPS.items():
+    globals()[_name] = _make(_name, _doc)
+
+absolute = globals()["abs"]
+amax = globals()["max"]
+amin = globals()["min"]
+true_divide = globals()["divide"]
+
+
+def einsum(subscripts: str, *operands: Any) -> Any:  # noqa: F811 - dispatch on the operands
+    """Einstein summation: einsum(subscripts, *operands)."""
+    return ops_for(operands).einsum(subscripts, *operands)
+
+
+def __getattr__(name: str) -> Any:
+    raise AttributeError(
+        f"unigrad.numpy has no op {name!r}. The ops are listed in unigrad.numpy.OPS; "
+        "combine them, or open an issue to add one."
+    )
+
+
+__all__ = [*OPS, "absolute", "amax", "amin", "linalg", "true_divide"]

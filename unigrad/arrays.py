@@ -1,0 +1,39 @@
+"""Functions on any backend's arrays: to_numpy, detach (stop_gradient)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import pytree, registry, switch
+from .detect import framework_of
+
+
+def _leaf_to_numpy(x: Any) -> np.ndarray:
+    name = framework_of(x)
+    if name is None or (name == "numpy" and isinstance(x, np.ndarray | np.generic)):
+        return np.asarray(x)
+    return registry.handle(name).impl.to_numpy(x)
+
+
+def to_numpy(tree: Any) -> Any:
+    """Convert any result (arrays, scalars, nested tuples/lists/dicts) to NumPy arrays."""
+    return pytree.tree_map(_leaf_to_numpy, tree)
+
+
+def detach(tree: Any) -> Any:
+    """Stop gradients: the result is a constant at every order of differentiation."""
+
+    def leaf(x: Any) -> Any:
+        h = switch._context.get()
+        if h is None:
+            name = framework_of(x)
+            plain = name is None or isinstance(x, np.ndarray | np.generic)
+            h = switch.get_backend() if plain else registry.handle(name)
+        return h.impl.stop_gradient(x)
+
+    return pytree.tree_map(leaf, tree)
+
+
+stop_gradient = detach

@@ -1,0 +1,410 @@
+"""The public transforms: grad, value_and_grad, jacobian, hessian, vjp, jvp, hvp.
+
+Written once over the backend protocol. The facade pins one meaning on every backend:
+``grad`` needs a scalar; ``J[i, j] = d out_i / d in_j`` with shape ``out.shape + in.shape``;
+unconnected inputs get zeros; integer inputs to a differentiated argument raise TypeError;
+float32 stays float32 and Python floats are float64; nothing is kept between calls.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import pytree, switch
+from .errors import UnigradError
+from .wrap import framework_error
+
+FLOAT_DTYPES = frozenset({"float16", "bfloat16", "float32", "float64"})
+
+
+class ScalarOutputError(UnigradError, ValueError):
+    """grad/value_and_grad/hessian was given a function whose output is not a scalar."""
+
+
+class DifferentiationTypeError(UnigradError, TypeError):
+    """A differentiated argument holds integer, bool or complex data."""
+
+
+def _norm_argnums(argnums: int | Sequence[int]) -> tuple[tuple[int, ...], bool]:
+    if isinstance(argnums, int):
+        return (argnums,), True
+    nums = tuple(argnums)
+    if not nums or not all(isinstance(a, int) for a in nums):
+        raise TypeError(f"argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
+    return nums, False
+
+
+def _fname(f: Callable) -> str:
+    return getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or repr(f)
+
+
+@functools.lru_cache(maxsize=512)
+def _param_names(f: Callable) -> tuple[str, ...]:
+    try:
+        return tuple(inspect.signature(f).parameters)
+    except (TypeError, ValueError):
+        return ()
+
+
+def _arg_label(f: Callable, i: int, path: str) -> str:
+    try:
+        names = _param_names(f)
+    except TypeError:  # unhashable callable
+        names = ()
+    name = f" ({names[i]!r})" if i < len(names) else ""
+    return f"argument {i}{name}{path}"
+
+
+class _Call:
+    """One call of a transform: converted inputs and the flat function the backend sees."""
+
+    __slots__ = (
+        "aux_box",
+        "args",
+        "counts",
+        "defs",
+        "f",
+        "handle",
+        "has_aux",
+        "impl",
+        "kwargs",
+        "leaves",
+        "nums",
+        "out_def",
+        "scalar",
+        "what",
+    )
+
+    def __init__(
+        self,
+        what: str,
+        f: Callable,
+        args: tuple,
+        kwargs: dict,
+        nums: tuple[int, ...],
+        has_aux: bool,
+        scalar: bool,
+        backend: Any,
+    ) -> None:
+        self.what = what
+        self.f = f
+        self.kwargs = kwargs
+        self.nums = nums
+        self.has_aux = has_aux
+        self.scalar = scalar
+        self.handle = h = switch.get_backend(backend)
+        self.impl = impl = h.impl
+        if nums and max(nums) >= len(args):
+            raise TypeError(
+                f"{what}({_fname(f)}, argnums={nums if len(nums) > 1 else nums[0]}) was "
+                f"called with {len(args)} positional argument(s); argnums must index them"
+            )
+        self.args = list(args)
+        self.leaves: list[Any] = []
+        self.defs: list[Any] = []
+        self.counts: list[int] = []
+        for i in nums:
+            leaves, d = pytree.tree_flatten(args[i])
+            paths = pytree.tree_paths(args[i]) if d is not pytree.LEAF else [""]
+            for leaf, path in zip(leaves, paths):
+                self.leaves.append(self._convert(leaf, i, path))
+            self.defs.append(d)
+            self.counts.append(len(leaves))
+        self.out_def: Any = None
+
+    def _convert(self, leaf: Any, i: int, path: str) -> Any:
+        impl = self.impl
+        x = impl.asarray(leaf)
+        dt = impl.dtype_name(x)
+        if dt not in FLOAT_DTYPES:
+            label = _arg_label(self.f, i, path)
+            raise DifferentiationTypeError(
+                f"{self.what}: {label} of {_fname(self.f)} has dtype {dt}; a differentiated "
+                "argument must hold floating-point data. Pass floats (e.g. 3.0 or "
+                "x.astype('float32')), or leave this argument out of argnums."
+            )
+        return x
+
+    def rebuild(self, xs: Sequence[Any]) -> list[Any]:
+        args = list(self.args)
+        pos = 0
+        for i, d, n in zip(self.nums, self.defs, self.counts):
+            args[i] = pytree.tree_unflatten(d, list(xs[pos : pos + n]))
+            pos += n
+        return args
+
+    def fun(self, *xs: Any) -> tuple[list[Any], Any]:
+        """The flat function: differentiated leaves in, (output leaves, aux) out."""
+        token = switch._enter(self.handle)
+        try:
+            out = self.f(*self.rebuild(xs), **self.kwargs)
+        finally:
+            switch._exit(token)
+        aux = None
+        if self.has_aux:
+            if not (isinstance(out, tuple | list) and len(out) == 2):
+                raise TypeError(
+                    f"{self.what}(..., has_aux=True): {_fname(self.f)} must return a pair "
+                    f"(output, aux), got {type(out).__name__}"
+                )
+            out, aux = out
+        leaves, self.out_def = pytree.tree_flatten(out)
+        if self.scalar:
+            self.check_scalar(leaves)
+        return leaves, aux
+
+    def check_scalar(self, leaves: list[Any]) -> None:
+        shape = tuple(self.impl.shape(leaves[0])) if len(leaves) == 1 else None
+        if shape is not None and (shape == () or leaves[0] is None):
+            return
+        got = f"an output of shape {shape}" if shape is not None else f"{len(leaves)} outputs"
+        raise ScalarOutputError(
+            f"{self.what} needs {_fname(self.f)} to return a scalar, but it returned {got}. "
+            "Reduce it to a scalar (e.g. unigrad.numpy.sum(...)), use unigrad.vjp for a "
+            "weighted sum of the outputs, or unigrad.jacobian for every partial derivative."
+        )
+
+    def split(self, flat: Sequence[Any], single: bool) -> Any:
+        """Group flat per-leaf results back into one pytree per argnum."""
+        out = []
+        pos = 0
+        for d, n in zip(self.defs, self.counts):
+            out.append(pytree.tree_unflatten(d, list(flat[pos : pos + n])))
+            pos += n
+        return out[0] if single else tuple(out)
+
+    def guard(self, exc: BaseException) -> BaseException:
+        """Translate an exception from inside a framework into a FrameworkError."""
+        return framework_error(exc, self.impl, self.what, _fname(self.f))
+
+
+class _Transform:
+    """Base of the callables returned by grad, jacobian, ...; keeps per-function caches."""
+
+    what = "transform"
+
+    def __init__(self, f: Callable, argnums: int | Sequence[int], has_aux: bool, backend: Any):
+        if not callable(f):
+            raise TypeError(f"{self.what} expects a function, got {type(f).__name__}")
+        self.f = f
+        self.nums, self.single = _norm_argnums(argnums)
+        self.has_aux = has_aux
+        self.backend = backend
+        self.cache: dict = {}
+        functools.update_wrapper(self, f, updated=())
+
+    def __repr__(self) -> str:
+        return f"<unigrad.{self.what} of {_fname(self.f)}>"
+
+
+class _ValueAndGrad(_Transform):
+    what = "value_and_grad"
+    only_grad = False
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        call = _Call(self.what, self.f, args, kwargs, self.nums, self.has_aux, True, self.backend)
+        diff_idx = list(range(len(call.leaves)))
+        try:
+            value, grads, aux = call.impl.value_and_grad(
+                call.fun, call.leaves, diff_idx, None if kwargs else self.cache
+            )
+        except UnigradError:
+            raise
+        except Exception as exc:
+            raise call.guard(exc) from exc
+        g = call.split(grads, self.single)
+        if self.only_grad:
+            return (g, aux) if self.has_aux else g
+        return ((value, aux), g) if self.has_aux else (value, g)
+
+
+class _Grad(_ValueAndGrad):
+    what = "grad"
+    only_grad = True
+
+
+def grad(
+    f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *, backend: Any = None
+) -> Callable:
+    """The gradient of scalar-valued ``f`` with respect to the arguments in ``argnums``."""
+    return _Grad(f, argnums, has_aux, backend)
+
+
+def value_and_grad(
+    f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *, backend: Any = None
+) -> Callable:
+    """Like grad, but returns ``(value, grad)`` (``((value, aux), grad)`` with has_aux)."""
+    return _ValueAndGrad(f, argnums, has_aux, backend)
+
+
+class _Jacobian(_Transform):
+    what = "jacobian"
+
+    def __init__(self, f: Callable, argnums: Any, has_aux: bool, mode: str, backend: Any):
+        if mode not in ("auto", "rev", "fwd"):
+            raise ValueError(f"jacobian mode must be 'auto', 'rev' or 'fwd', not {mode!r}")
+        super().__init__(f, argnums, has_aux, backend)
+        self.mode = mode
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        call = _Call(self.what, self.f, args, kwargs, self.nums, self.has_aux, False, self.backend)
+        try:
+            outs, jac, aux = call.impl.jacobian(call.fun, call.leaves, self.mode)
+        except UnigradError:
+            raise
+        except Exception as exc:
+            raise call.guard(exc) from exc
+        result = _nest(call, jac, self.single)
+        return (result, aux) if self.has_aux else result
+
+
+def _nest(call: _Call, blocks: list[list[Any]], single: bool) -> Any:
+    """Blocks [out leaf][in leaf] -> outputs outermost, then one entry per argnum."""
+    rows = []
+    for row in blocks:
+        rows.append(call.split(row, single))
+    return pytree.tree_unflatten(call.out_def, rows)
+
+
+def jacobian(
+    f: Callable,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    *,
+    mode: str = "auto",
+    backend: Any = None,
+) -> Callable:
+    """``J[i, j] = d out_i / d in_j`` with shape ``out.shape + in.shape``.
+
+    With a tuple of argnums, a tuple with one entry per argument; with a pytree output, nested
+    with the outputs outermost. ``mode`` picks reverse ("rev"), forward ("fwd") or "auto".
+    """
+    return _Jacobian(f, argnums, has_aux, mode, backend)
+
+
+class _Hessian(_Transform):
+    what = "hessian"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        call = _Call(self.what, self.f, args, kwargs, self.nums, False, True, self.backend)
+        try:
+            blocks = call.impl.hessian(call.fun, call.leaves)
+        except UnigradError:
+            raise
+        except Exception as exc:
+            raise call.guard(exc) from exc
+        # H[i][j] for leaves; regroup rows then columns by argnum.
+        rows = [call.split(row, self.single) for row in blocks]
+        return call.split(rows, self.single)
+
+
+def hessian(f: Callable, argnums: int | Sequence[int] = 0, *, backend: Any = None) -> Callable:
+    """Second derivatives of scalar ``f``: ``H[i][j]`` for argnums ``(i, j)``."""
+    return _Hessian(f, argnums, False, backend)
+
+
+def vjp(
+    f: Callable, *primals: Any, has_aux: bool = False, backend: Any = None
+) -> tuple[Any, Callable]:
+    """Evaluate ``f(*primals)``; return ``(out, vjp_fn)``.
+
+    ``vjp_fn(cotangent)`` returns a tuple with one entry per primal. With has_aux, returns
+    ``(out, vjp_fn, aux)``.
+    """
+    nums = tuple(range(len(primals)))
+    call = _Call("vjp", f, primals, {}, nums, has_aux, False, backend)
+    try:
+        outs, fn, aux = call.impl.vjp(call.fun, call.leaves)
+    except UnigradError:
+        raise
+    except Exception as exc:
+        raise call.guard(exc) from exc
+    out = pytree.tree_unflatten(call.out_def, outs)
+    impl = call.impl
+
+    def vjp_fn(cotangent: Any) -> tuple:
+        cts, ct_def = pytree.tree_flatten(cotangent)
+        if ct_def != call.out_def:
+            raise ValueError(
+                "vjp_fn: the cotangent must have the structure of the output "
+                f"({pytree.tree_unflatten(call.out_def, ['*'] * len(outs))})"
+            )
+        cts = [_like(impl, c, o) for c, o in zip(cts, outs)]
+        try:
+            grads = fn(cts)
+        except UnigradError:
+            raise
+        except Exception as exc:
+            raise call.guard(exc) from exc
+        return call.split(grads, False)
+
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def _like(impl: Any, c: Any, ref: Any) -> Any:
+    x = impl.asarray(c)
+    if tuple(impl.shape(x)) != tuple(impl.shape(ref)):
+        raise ValueError(
+            f"cotangent/tangent shape {tuple(impl.shape(x))} does not match the value's shape "
+            f"{tuple(impl.shape(ref))}"
+        )
+    if impl.dtype_name(x) != impl.dtype_name(ref):
+        x = impl.asarray(impl.to_numpy(x).astype(impl.dtype_name(ref)))
+    return x
+
+
+def jvp(
+    f: Callable, primals: Sequence[Any], tangents: Sequence[Any], *, backend: Any = None
+) -> tuple[Any, Any]:
+    """Evaluate ``f(*primals)`` and its directional derivative: ``(out, tangent_out)``."""
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(
+            f"jvp needs one tangent per primal: got {len(primals)} primals, "
+            f"{len(tangents)} tangents"
+        )
+    nums = tuple(range(len(primals)))
+    call = _Call("jvp", f, primals, {}, nums, False, False, backend)
+    t_leaves = _tangent_leaves(call, tangents)
+    try:
+        outs, touts, _ = call.impl.jvp(call.fun, call.leaves, t_leaves)
+    except UnigradError:
+        raise
+    except Exception as exc:
+        raise call.guard(exc) from exc
+    return (
+        pytree.tree_unflatten(call.out_def, outs),
+        pytree.tree_unflatten(call.out_def, touts),
+    )
+
+
+def _tangent_leaves(call: _Call, tangents: Sequence[Any]) -> list[Any]:
+    leaves = []
+    for t, d in zip(tangents, call.defs):
+        tl, td = pytree.tree_flatten(t)
+        if td != d:
+            raise ValueError("each tangent must have the same structure as its primal")
+        leaves.extend(tl)
+    return [_like(call.impl, t, p) for t, p in zip(leaves, call.leaves)]
+
+
+def hvp(
+    f: Callable, primals: Sequence[Any], tangents: Sequence[Any], *, backend: Any = None
+) -> tuple:
+    """Hessian-vector product of scalar ``f``: one entry per primal."""
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError("hvp needs one tangent per primal")
+    nums = tuple(range(len(primals)))
+    call = _Call("hvp", f, primals, {}, nums, False, True, backend)
+    t_leaves = _tangent_leaves(call, tangents)
+    try:
+        out = call.impl.hvp(call.fun, call.leaves, t_leaves)
+    except UnigradError:
+        raise
+    except Exception as exc:
+        raise call.guard(exc) from exc
+    return call.split(out, False)

@@ -1,0 +1,64 @@
+"""Turning errors from deep inside a framework into errors that say what the user did."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import Any
+
+from .errors import FrameworkError
+
+# (pattern in the framework's message, what it usually means for the user)
+_HINTS = (
+    (r"shape|size mismatch|incompatible|broadcast|dimension|cannot be multiplied|rank",
+     "the shapes of the arrays do not fit together; check the shapes of your inputs"),
+    (r"dtype|type mismatch|expected scalar type|Double|Float|cannot compute",
+     "arrays of different dtypes met; cast your inputs to one float dtype"),
+    (r"[Cc]oncret|[Tt]racer|non-hashable|bool.*(tensor|Tensor|symbolic)",
+     "the function converts a traced value to a Python value; use unigrad.numpy ops"),
+    (r"[Ss]ingular|not invertible|LinAlg",
+     "a matrix is singular; derivatives through inv/solve/det need an invertible matrix"),
+)
+
+
+def _framework_dirs(modules: tuple[str, ...]) -> list[str]:
+    dirs = []
+    for name in modules:
+        mod = sys.modules.get(name)
+        path = getattr(mod, "__file__", None)
+        if path:
+            dirs.append(os.path.dirname(path) + os.sep)
+    return dirs
+
+
+def is_framework_error(exc: BaseException, modules: tuple[str, ...]) -> bool:
+    """True when ``exc`` was raised inside one of the framework packages ``modules``."""
+    if type(exc).__module__.split(".")[0] in modules:
+        return True
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    if last is None:
+        return False
+    filename = last.tb_frame.f_code.co_filename
+    return any(filename.startswith(d) for d in _framework_dirs(modules))
+
+
+def framework_error(exc: BaseException, impl: Any, what: str, fname: str) -> BaseException:
+    """A FrameworkError for ``exc`` if it came from inside the framework, else ``exc`` itself."""
+    modules = getattr(impl, "framework_modules", ())
+    if not modules or not is_framework_error(exc, modules):
+        return exc
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if len(text) > 300:
+        text = text[:300] + "..."
+    hint = next((h for pat, h in _HINTS if re.search(pat, str(exc))), None)
+    msg = (
+        f"{what} of {fname} failed inside {impl.name}: {type(exc).__name__}: {text}"
+        + (f"\n  likely cause: {hint}" if hint else "")
+        + "\n  (the framework's own error is attached as __cause__)"
+    )
+    return FrameworkError(msg)
