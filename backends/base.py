@@ -66,6 +66,10 @@ class Backend:
         """Convert ``x`` to this framework's array; Python floats become float64."""
         raise NotImplementedError
 
+    def prepare(self, x: Any) -> Any:
+        """Convert a differentiated input for the transforms (may stay NumPy if that is cheaper)."""
+        return self.asarray(x)
+
     def to_numpy(self, x: Any) -> np.ndarray:
         """Convert one of this framework's arrays to a NumPy array."""
         raise NotImplementedError
@@ -108,24 +112,18 @@ class Backend:
         return bool(self.capabilities.get(capability))
 
     # ------------------------------------------------------------- derived transforms
-    def value_and_grad(
-        self,
-        fun: Fun,
-        leaves: Sequence[Any],
-        diff_idx: Sequence[int],
-        cache: dict | None = None,
-    ) -> tuple[Any, list[Any], Any]:
-        """Value and gradient of scalar ``fun(*leaves)`` w.r.t. ``leaves[i]`` for i in diff_idx.
+    def value_and_grad(self, call: Any, cache: dict | None = None) -> tuple[Any, list, Any]:
+        """Value and gradient for a facade call (``call.fun`` of ``call.leaves``).
 
-        ``cache`` (owned by the caller's transform object) may hold compiled versions.
+        ``call.fun_all`` / ``call.all_leaves`` / ``call.diff_pos`` give the same function of
+        every argument leaf, and ``cache`` (owned by the caller's transform object) may hold
+        compiled versions keyed by ``call.cache_key()``.
         """
-        def fd(*d: Any) -> tuple[list, Any]:
-            full = list(leaves)
-            for i, x in zip(diff_idx, d):
-                full[i] = x
-            return fun(*full)
+        return self.grad_of(call.fun, call.leaves)
 
-        outs, vjp_fn, aux = self.vjp(fd, [leaves[i] for i in diff_idx])
+    def grad_of(self, fun: Fun, primals: Sequence[Any]) -> tuple[Any, list[Any], Any]:
+        """Value and gradient of scalar ``fun`` with respect to every primal."""
+        outs, vjp_fn, aux = self.vjp(fun, primals)
         (out,) = outs
         return out, vjp_fn([self.ones_like(out)]), aux
 
@@ -196,8 +194,7 @@ class Backend:
         """H[i][j] = d^2 f / d in_i d in_j, as the jacobian of the gradient."""
 
         def grads(*xs: Any) -> tuple[list, Any]:
-            idx = list(range(len(xs)))
-            _, g, _ = self.value_and_grad(fun, xs, idx)
+            _, g, _ = self.grad_of(fun, xs)
             return list(g), None
 
         mode = "fwd" if self.capabilities.get(C.FORWARD) == C.NATIVE else "rev"
@@ -208,7 +205,7 @@ class Backend:
         """Hessian-vector product: forward over reverse, or reverse over reverse."""
 
         def grads(*xs: Any) -> tuple[list, Any]:
-            _, g, _ = self.value_and_grad(fun, xs, list(range(len(xs))))
+            _, g, _ = self.grad_of(fun, xs)
             return list(g), None
 
         if self.capabilities.get(C.FORWARD) == C.NATIVE:
@@ -223,5 +220,5 @@ class Backend:
                 total = term if total is None else total + term
             return [total], None
 
-        _, h, _ = self.value_and_grad(gv, primals, list(range(len(primals))))
+        _, h, _ = self.grad_of(gv, primals)
         return h

@@ -59,19 +59,24 @@ def _arg_label(f: Callable, i: int, path: str) -> str:
 
 
 class _Call:
-    """One call of a transform: converted inputs and the flat function the backend sees."""
+    """One call of a transform: converted inputs and the flat functions the backend sees.
+
+    ``all_leaves`` are the leaves of every positional argument; the differentiated ones sit at
+    ``diff_pos`` (already converted and checked) and are also listed in ``leaves``.
+    """
 
     __slots__ = (
-        "aux_box",
-        "args",
-        "counts",
-        "defs",
+        "all_leaves",
+        "arg_counts",
+        "arg_defs",
+        "diff_pos",
         "f",
         "handle",
         "has_aux",
         "impl",
         "kwargs",
         "leaves",
+        "nargs",
         "nums",
         "out_def",
         "scalar",
@@ -96,28 +101,40 @@ class _Call:
         self.has_aux = has_aux
         self.scalar = scalar
         self.handle = h = switch.get_backend(backend)
-        self.impl = impl = h.impl
+        self.impl = h.impl
+        self.nargs = len(args)
         if nums and max(nums) >= len(args):
             raise TypeError(
                 f"{what}({_fname(f)}, argnums={nums if len(nums) > 1 else nums[0]}) was "
                 f"called with {len(args)} positional argument(s); argnums must index them"
             )
-        self.args = list(args)
+        all_leaves: list[Any] = []
+        self.arg_defs: list[Any] = []
+        self.arg_counts: list[int] = []
+        self.diff_pos: list[int] = []
         self.leaves: list[Any] = []
-        self.defs: list[Any] = []
-        self.counts: list[int] = []
+        for i, a in enumerate(args):
+            leaves, d = pytree.tree_flatten(a)
+            self.arg_defs.append(d)
+            self.arg_counts.append(len(leaves))
+            all_leaves.extend(leaves)
+        self.all_leaves = all_leaves
+        offsets = [0]
+        for n in self.arg_counts:
+            offsets.append(offsets[-1] + n)
         for i in nums:
-            leaves, d = pytree.tree_flatten(args[i])
-            paths = pytree.tree_paths(args[i]) if d is not pytree.LEAF else [""]
-            for leaf, path in zip(leaves, paths):
-                self.leaves.append(self._convert(leaf, i, path))
-            self.defs.append(d)
-            self.counts.append(len(leaves))
+            d = self.arg_defs[i]
+            paths = [""] if d is pytree.LEAF else pytree.tree_paths(args[i])
+            for k, path in zip(range(offsets[i], offsets[i + 1]), paths):
+                x = self._convert(all_leaves[k], i, path)
+                all_leaves[k] = x
+                self.diff_pos.append(k)
+                self.leaves.append(x)
         self.out_def: Any = None
 
     def _convert(self, leaf: Any, i: int, path: str) -> Any:
         impl = self.impl
-        x = impl.asarray(leaf)
+        x = impl.prepare(leaf)
         dt = impl.dtype_name(x)
         if dt not in FLOAT_DTYPES:
             label = _arg_label(self.f, i, path)
@@ -128,19 +145,19 @@ class _Call:
             )
         return x
 
-    def rebuild(self, xs: Sequence[Any]) -> list[Any]:
-        args = list(self.args)
+    def rebuild_all(self, leaves: Sequence[Any]) -> list[Any]:
+        args = []
         pos = 0
-        for i, d, n in zip(self.nums, self.defs, self.counts):
-            args[i] = pytree.tree_unflatten(d, list(xs[pos : pos + n]))
+        for d, n in zip(self.arg_defs, self.arg_counts):
+            args.append(pytree.tree_unflatten(d, list(leaves[pos : pos + n])))
             pos += n
         return args
 
-    def fun(self, *xs: Any) -> tuple[list[Any], Any]:
-        """The flat function: differentiated leaves in, (output leaves, aux) out."""
+    def fun_all(self, *leaves: Any) -> tuple[list[Any], Any]:
+        """The flat function of every argument leaf: (output leaves, aux)."""
         token = switch._enter(self.handle)
         try:
-            out = self.f(*self.rebuild(xs), **self.kwargs)
+            out = self.f(*self.rebuild_all(leaves), **self.kwargs)
         finally:
             switch._exit(token)
         aux = None
@@ -151,10 +168,21 @@ class _Call:
                     f"(output, aux), got {type(out).__name__}"
                 )
             out, aux = out
-        leaves, self.out_def = pytree.tree_flatten(out)
+        leaves_out, self.out_def = pytree.tree_flatten(out)
         if self.scalar:
-            self.check_scalar(leaves)
-        return leaves, aux
+            self.check_scalar(leaves_out)
+        return leaves_out, aux
+
+    def cache_key(self) -> Any:
+        """What a compiled version of ``fun_all`` depends on besides array shapes and dtypes."""
+        return (tuple(self.arg_defs), tuple(self.diff_pos), self.has_aux)
+
+    def fun(self, *xs: Any) -> tuple[list[Any], Any]:
+        """The flat function of the differentiated leaves only: (output leaves, aux)."""
+        leaves = list(self.all_leaves)
+        for p, x in zip(self.diff_pos, xs):
+            leaves[p] = x
+        return self.fun_all(*leaves)
 
     def check_scalar(self, leaves: list[Any]) -> None:
         shape = tuple(self.impl.shape(leaves[0])) if len(leaves) == 1 else None
@@ -171,7 +199,8 @@ class _Call:
         """Group flat per-leaf results back into one pytree per argnum."""
         out = []
         pos = 0
-        for d, n in zip(self.defs, self.counts):
+        for i in self.nums:
+            d, n = self.arg_defs[i], self.arg_counts[i]
             out.append(pytree.tree_unflatten(d, list(flat[pos : pos + n])))
             pos += n
         return out[0] if single else tuple(out)
@@ -206,10 +235,9 @@ class _ValueAndGrad(_Transform):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         call = _Call(self.what, self.f, args, kwargs, self.nums, self.has_aux, True, self.backend)
-        diff_idx = list(range(len(call.leaves)))
         try:
             value, grads, aux = call.impl.value_and_grad(
-                call.fun, call.leaves, diff_idx, None if kwargs else self.cache
+                call, None if kwargs else self.cache
             )
         except UnigradError:
             raise
@@ -383,7 +411,7 @@ def jvp(
 
 def _tangent_leaves(call: _Call, tangents: Sequence[Any]) -> list[Any]:
     leaves = []
-    for t, d in zip(tangents, call.defs):
+    for t, d in zip(tangents, call.arg_defs):
         tl, td = pytree.tree_flatten(t)
         if td != d:
             raise ValueError("each tangent must have the same structure as its primal")

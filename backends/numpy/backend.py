@@ -54,20 +54,11 @@ class NumpyBackend(Backend):
     def jvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
         return engine.jvp(fun, primals, tangents)
 
-    def value_and_grad(
-        self, fun: Fun, leaves: Sequence[Any], diff_idx: Sequence[int], cache: dict | None = None
-    ) -> tuple[Any, list[Any], Any]:
-        if len(diff_idx) == len(leaves):
-            fd = fun
-        else:
+    def value_and_grad(self, call: Any, cache: dict | None = None) -> tuple[Any, list, Any]:
+        return self.grad_of(call.fun, call.leaves)
 
-            def fd(*d: Any) -> tuple[list, Any]:
-                full = list(leaves)
-                for i, x in zip(diff_idx, d):
-                    full[i] = x
-                return fun(*full)
-
-        outs, vjp_fn, aux = engine.vjp(fd, [leaves[i] for i in diff_idx])
+    def grad_of(self, fun: Fun, primals: Sequence[Any]) -> tuple[Any, list[Any], Any]:
+        outs, vjp_fn, aux = engine.vjp(fun, primals)
         (out,) = outs
         v = primal(out)
         return out, vjp_fn([np.ones(np.shape(v), dtype=np.result_type(v))]), aux

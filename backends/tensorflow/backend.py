@@ -1,0 +1,193 @@
+"""The TensorFlow adapter: GradientTape and ForwardAccumulator; tf.function where safe.
+
+Unconnected gradients are zeros, never None. A gradient that the same transform object
+computes again is compiled with tf.function (autograph off); a function that branches on
+tensor values cannot be traced that way and stays eager, with the same answer.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from unigrad.backends.aux import AuxSplit  # noqa: E402
+from unigrad.backends.base import Backend, Fun  # noqa: E402
+
+ZERO = tf.UnconnectedGradients.ZERO
+_NOT_COMPILABLE = object()
+_COMPILE_AFTER = 1  # calls of one transform before it is compiled (tracing costs ~50 ms)
+
+
+def _is_tf(x: Any) -> bool:
+    return tf.is_tensor(x) or isinstance(x, tf.Variable)
+
+
+class TensorflowBackend(Backend):
+    """TensorFlow eager tapes, compiled with tf.function on repeated calls."""
+
+    framework_modules = ("tensorflow", "keras", "tf_keras")
+
+    @property
+    def version(self) -> str:
+        return tf.__version__
+
+    def devices(self) -> list[str]:
+        return [d.name.replace("/physical_device:", "").lower() for d in tf.config.list_physical_devices()]
+
+    def load_ops(self) -> Any:
+        from . import ops
+
+        return ops
+
+    def is_array(self, x: Any) -> bool:
+        return _is_tf(x)
+
+    def asarray(self, x: Any, dtype: Any = None) -> Any:
+        if _is_tf(x):
+            return x if dtype is None else tf.cast(x, np.dtype(dtype).name)
+        return tf.convert_to_tensor(np.asarray(x, dtype=dtype))
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        return np.asarray(x.numpy() if hasattr(x, "numpy") else x)
+
+    def dtype_name(self, x: Any) -> str:
+        return x.dtype.name
+
+    def shape(self, x: Any) -> tuple[int, ...]:
+        return tuple(int(n) for n in x.shape)
+
+    def stop_gradient(self, x: Any) -> Any:
+        return tf.stop_gradient(x)
+
+    def _tensors(self, outs: list) -> list:
+        return [o if _is_tf(o) else tf.convert_to_tensor(np.asarray(o)) for o in outs]
+
+    def vjp(self, fun: Fun, primals: Sequence[Any]) -> tuple[list, Callable[[list], list], Any]:
+        primals = list(primals)
+        with tf.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
+            for p in primals:
+                tape.watch(p)
+            outs, aux = fun(*primals)
+            outs = self._tensors(outs)
+
+        def vjp_fn(cts: list) -> list:
+            cts = [tf.cast(c, o.dtype) for c, o in zip(cts, outs)]
+            return list(
+                tape.gradient(outs, primals, output_gradients=cts, unconnected_gradients=ZERO)
+            )
+
+        return outs, vjp_fn, aux
+
+    def jvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
+        with tf.autodiff.ForwardAccumulator(list(primals), list(tangents)) as acc:
+            outs, aux = fun(*primals)
+            outs = self._tensors(outs)
+        return outs, [acc.jvp(o, unconnected_gradients=ZERO) for o in outs], aux
+
+    def grad_of(self, fun: Fun, primals: Sequence[Any]) -> tuple[Any, list[Any], Any]:
+        primals = list(primals)
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            for p in primals:
+                tape.watch(p)
+            outs, aux = fun(*primals)
+            (out,) = self._tensors(outs)
+        return out, list(tape.gradient(out, primals, unconnected_gradients=ZERO)), aux
+
+    def value_and_grad(self, call: Any, cache: dict | None = None) -> tuple[Any, list, Any]:
+        if cache is None:
+            return self.grad_of(call.fun, call.leaves)
+        key = call.cache_key()
+        entry = cache.get(key)
+        if entry is _NOT_COMPILABLE:
+            return self.grad_of(call.fun, call.leaves)
+        if entry is None or isinstance(entry, int):
+            count = (entry or 0) + 1
+            if count <= _COMPILE_AFTER:
+                cache[key] = count
+                return self.grad_of(call.fun, call.leaves)
+            entry = self._compile(call)
+        compiled, aux = entry
+        try:
+            value, grads, a = compiled(*call.all_leaves)
+        except (tf.errors.OperatorNotAllowedInGraphError, TypeError, ValueError) as exc:
+            if not _graph_refusal(exc):
+                raise
+            cache[key] = _NOT_COMPILABLE
+            return self.grad_of(call.fun, call.leaves)
+        if aux.mask and not all(aux.mask):
+            cache[key] = _NOT_COMPILABLE
+        else:
+            cache[key] = entry
+        return value, list(grads), aux.join(a)
+
+    def _compile(self, call: Any) -> tuple:
+        aux = AuxSplit(_is_tf)
+        diff = list(call.diff_pos)
+
+        def vg(*leaves: Any) -> tuple:
+            wrt = [leaves[i] for i in diff]
+            with tf.GradientTape(watch_accessed_variables=False) as tape:
+                for w in wrt:
+                    tape.watch(w)
+                outs, a = call.fun_all(*leaves)
+                (out,) = self._tensors(outs)
+            return out, tape.gradient(out, wrt, unconnected_gradients=ZERO), aux.split(a)
+
+        return tf.function(vg, autograph=False, reduce_retracing=True), aux
+
+    def jacobian(self, fun: Fun, primals: Sequence[Any], mode: str) -> tuple[list, list, Any]:
+        if mode == "fwd":
+            return self._jacobian_fwd_loop(fun, primals)
+        primals = list(primals)
+        with tf.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
+            for p in primals:
+                tape.watch(p)
+            outs, aux = fun(*primals)
+            outs = self._tensors(outs)
+        jac = []
+        for o in outs:
+            try:
+                row = tape.jacobian(o, primals, unconnected_gradients=ZERO)
+            except (ValueError, TypeError, NotImplementedError):
+                row = tape.jacobian(
+                    o, primals, unconnected_gradients=ZERO, experimental_use_pfor=False
+                )
+            jac.append(list(row))
+        return outs, jac, aux
+
+    def hessian(self, fun: Fun, primals: Sequence[Any]) -> list[list[Any]]:
+        primals = list(primals)
+        with tf.GradientTape(persistent=True, watch_accessed_variables=False) as outer:
+            for p in primals:
+                outer.watch(p)
+            with tf.GradientTape(watch_accessed_variables=False) as inner:
+                for p in primals:
+                    inner.watch(p)
+                outs, _ = fun(*primals)
+                (out,) = self._tensors(outs)
+            grads = inner.gradient(out, primals, unconnected_gradients=ZERO)
+        return [list(outer.jacobian(g, primals, unconnected_gradients=ZERO)) for g in grads]
+
+    def hvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> list[Any]:
+        primals = list(primals)
+        with tf.autodiff.ForwardAccumulator(primals, list(tangents)) as acc:
+            with tf.GradientTape(watch_accessed_variables=False) as tape:
+                for p in primals:
+                    tape.watch(p)
+                outs, _ = fun(*primals)
+                (out,) = self._tensors(outs)
+            grads = tape.gradient(out, primals, unconnected_gradients=ZERO)
+        return [acc.jvp(g, unconnected_gradients=ZERO) for g in grads]
+
+
+def _graph_refusal(exc: Exception) -> bool:
+    if isinstance(exc, tf.errors.OperatorNotAllowedInGraphError):
+        return True
+    text = str(exc)
+    return any(s in text for s in ("symbolic", "graph execution", "not allowed", "EagerTensor"))

@@ -1,0 +1,152 @@
+"""The PyTorch adapter: torch.autograd for first-order gradients, torch.func for the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import func as tf_
+
+from unigrad.backends.aux import AuxSplit
+from unigrad.backends.base import Backend, Fun
+
+_TO_TORCH = {
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "float32": torch.float32,
+    "float64": torch.float64,
+}
+
+
+def _no_transform_active() -> bool:
+    return torch._C._functorch.peek_interpreter_stack() is None
+
+
+class TorchBackend(Backend):
+    """torch.autograd.grad when no torch.func transform is active; torch.func otherwise."""
+
+    framework_modules = ("torch",)
+
+    @property
+    def version(self) -> str:
+        return torch.__version__
+
+    def devices(self) -> list[str]:
+        devs = ["cpu"]
+        if torch.cuda.is_available():
+            devs += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+        return devs
+
+    def load_ops(self) -> Any:
+        from . import ops
+
+        return ops
+
+    def is_array(self, x: Any) -> bool:
+        return isinstance(x, torch.Tensor)
+
+    def asarray(self, x: Any, dtype: Any = None) -> Any:
+        if isinstance(x, torch.Tensor):
+            return x if dtype is None else x.to(_TO_TORCH.get(np.dtype(dtype).name, dtype))
+        a = np.asarray(x, dtype=dtype)
+        if not a.flags.writeable or not a.flags.c_contiguous:
+            a = np.ascontiguousarray(a).copy()
+        return torch.as_tensor(a)
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        return x.detach().cpu().resolve_conj().numpy()
+
+    def dtype_name(self, x: Any) -> str:
+        return str(x.dtype)[6:]
+
+    def shape(self, x: Any) -> tuple[int, ...]:
+        return tuple(x.shape)
+
+    def stop_gradient(self, x: Any) -> Any:
+        return x.detach()
+
+    # Outputs must be tensors for torch.func; a constant function may return a Python float.
+    def _tensors(self, fun: Fun, aux: AuxSplit) -> Callable:
+        def f(*xs: Any) -> tuple[list, list]:
+            outs, a = fun(*xs)
+            outs = [o if isinstance(o, torch.Tensor) else self.asarray(o) for o in outs]
+            return outs, aux.split(a)
+
+        return f
+
+    def vjp(self, fun: Fun, primals: Sequence[Any]) -> tuple[list, Callable[[list], list], Any]:
+        aux = AuxSplit(self.is_array)
+        outs, fn, a = tf_.vjp(self._tensors(fun, aux), *primals, has_aux=True)
+
+        def vjp_fn(cts: list) -> list:
+            return list(fn(list(cts)))
+
+        return outs, vjp_fn, aux.join(a)
+
+    def jvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
+        aux = AuxSplit(self.is_array)
+        outs, touts, a = tf_.jvp(
+            self._tensors(fun, aux), tuple(primals), tuple(tangents), has_aux=True
+        )
+        return outs, touts, aux.join(a)
+
+    def grad_of(self, fun: Fun, primals: Sequence[Any]) -> tuple[Any, list[Any], Any]:
+        if not _no_transform_active():
+            return super().grad_of(fun, primals)
+        xs = list(primals)
+        nested = False
+        for i, x in enumerate(primals):
+            if x.requires_grad:  # already on an outer graph: keep the link for higher order
+                xs[i] = x.view_as(x)
+                nested = True
+            else:
+                xs[i] = x.detach().requires_grad_()
+        with torch.enable_grad():
+            outs, aux = fun(*xs)
+        (out,) = outs
+        wrt = xs
+        if not isinstance(out, torch.Tensor) or not out.requires_grad:
+            out = self.asarray(out) if not isinstance(out, torch.Tensor) else out
+            return out, [torch.zeros_like(w) for w in wrt], aux
+        grads = torch.autograd.grad(
+            out, wrt, allow_unused=True, create_graph=nested, materialize_grads=True
+        )
+        return (out if nested else out.detach()), list(grads), aux
+
+    def jacobian(self, fun: Fun, primals: Sequence[Any], mode: str) -> tuple[list, list, Any]:
+        aux = AuxSplit(self.is_array)
+        argnums = tuple(range(len(primals)))
+        transform = tf_.jacfwd if mode == "fwd" else tf_.jacrev
+        try:
+            jac, a = transform(self._tensors(fun, aux), argnums=argnums, has_aux=True)(*primals)
+        except RuntimeError as exc:
+            if "vmap" not in str(exc) and "data-dependent" not in str(exc):
+                raise
+            # Python control flow on values cannot be vectorised: one pass per row instead.
+            return super().jacobian(fun, primals, mode)
+        return [], [list(row) for row in jac], aux.join(a)
+
+    def hessian(self, fun: Fun, primals: Sequence[Any]) -> list[list[Any]]:
+        def scalar(*xs: Any) -> Any:
+            (out,), _ = fun(*xs)
+            return out if isinstance(out, torch.Tensor) else self.asarray(out)
+
+        argnums = tuple(range(len(primals)))
+        try:
+            h = tf_.jacfwd(tf_.jacrev(scalar, argnums=argnums), argnums=argnums)(*primals)
+        except RuntimeError as exc:
+            if "vmap" not in str(exc) and "data-dependent" not in str(exc):
+                raise
+            h = tf_.jacrev(tf_.jacrev(scalar, argnums=argnums), argnums=argnums)(*primals)
+        return [list(row) for row in h]
+
+    def hvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> list[Any]:
+        def scalar(*xs: Any) -> Any:
+            (out,), _ = fun(*xs)
+            return out if isinstance(out, torch.Tensor) else self.asarray(out)
+
+        argnums = tuple(range(len(primals)))
+        _, touts = tf_.jvp(tf_.grad(scalar, argnums=argnums), tuple(primals), tuple(tangents))
+        return list(touts)
