@@ -67,7 +67,7 @@ class Backend:
         raise NotImplementedError
 
     def prepare(self, x: Any) -> Any:
-        """Convert a differentiated input for the transforms (may stay NumPy if that is cheaper)."""
+        """Convert a differentiated input for the transforms (may stay NumPy when cheaper)."""
         return self.asarray(x)
 
     def to_numpy(self, x: Any) -> np.ndarray:

@@ -6,6 +6,7 @@ Importing unigrad imports no framework; each is imported the first time its back
 from ._version import __version__
 from .arrays import detach, stop_gradient, to_numpy
 from .errors import BackendUnavailableError, FrameworkError, UnsupportedError, WorkerError
+from .graph import trace_graph
 from .registry import available_backends, backend_names
 from .switch import get_backend, set_backend, use_backend
 from .transforms import (
@@ -40,6 +41,7 @@ __all__ = [
     "set_backend",
     "stop_gradient",
     "to_numpy",
+    "trace_graph",
     "use_backend",
     "value_and_grad",
     "vjp",

@@ -87,6 +87,61 @@ def backends(as_json: bool, no_probe: bool) -> None:
     _console().print(table)
 
 
+def _load_function(path: str):
+    import importlib
+
+    mod_name, _, attr = path.partition(":")
+    if not attr:
+        raise click.BadParameter("give the function as module:function", param_hint="FUNCTION")
+    try:
+        obj = importlib.import_module(mod_name)
+    except ImportError as exc:
+        raise click.BadParameter(f"cannot import {mod_name!r}: {exc}", param_hint="FUNCTION")
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise click.BadParameter(f"{mod_name!r} has no {attr!r}", param_hint="FUNCTION")
+        obj = getattr(obj, part)
+    return obj
+
+
+def _parse_input(text: str):
+    import ast
+
+    import numpy as np
+
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError) as exc:
+        raise click.BadParameter(
+            f"{text!r} is not a number or a (nested) list of numbers", param_hint="INPUTS"
+        ) from exc
+    return np.asarray(value, dtype=float)
+
+
+@cli.command()
+@click.argument("function")
+@click.argument("inputs", nargs=-1)
+@click.option("--dot", "dot_path", type=click.Path(dir_okay=False), help="Also write DOT here.")
+def graph(function: str, inputs: tuple[str, ...], dot_path: str | None) -> None:
+    """Show the graph the reference engine records for FUNCTION (module:function) at INPUTS.
+
+    Inputs are Python literals, e.g.: unigrad graph mymod:f 3.0 4.0 or '[1.0, 2.0]'.
+    """
+    import sys as _sys
+
+    _sys.path.insert(0, ".")
+    from .graph import trace_graph
+
+    f = _load_function(function)
+    args = [_parse_input(t) for t in inputs]
+    g = trace_graph(f, *args)
+    click.echo(g.tree())
+    if dot_path:
+        with open(dot_path, "w") as fh:
+            fh.write(g.dot() + "\n")
+        click.echo(f"wrote {dot_path}")
+
+
 def main() -> None:
     """Console-script entry point."""
     cli()

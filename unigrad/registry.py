@@ -141,10 +141,13 @@ _handles: dict[str, BackendHandle] = {}
 _specs_lock = threading.Lock()
 
 
+BUILTIN_ORDER = ("numpy", "torch", "jax", "tensorflow", "mxnet")
+
+
 def _discover() -> dict[str, BackendSpec]:
-    specs: dict[str, BackendSpec] = {}
+    found: dict[str, BackendSpec] = {}
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in specs:
+        if ep.name in found:
             continue
         obj = ep.load()
         spec = getattr(obj, "spec", obj)
@@ -153,13 +156,14 @@ def _discover() -> dict[str, BackendSpec]:
                 f"entry point {ep.name!r} = {ep.value!r} in group {ENTRY_POINT_GROUP!r} must "
                 "name a unigrad.registry.BackendSpec"
             )
-        specs[spec.name] = spec
+        found[spec.name] = spec
     # Running from a source tree that was never installed: fall back to the built-ins.
-    for name in ("numpy", "torch", "jax", "tensorflow", "mxnet"):
-        if name not in specs:
-            mod = importlib.import_module(f"unigrad.backends.{name}")
-            specs[name] = mod.SPEC
-    return specs
+    for name in BUILTIN_ORDER:
+        if name not in found:
+            found[name] = importlib.import_module(f"unigrad.backends.{name}").SPEC
+    ordered = {name: found.pop(name) for name in BUILTIN_ORDER}
+    ordered.update(sorted(found.items()))
+    return ordered
 
 
 def specs() -> dict[str, BackendSpec]:
@@ -188,13 +192,13 @@ def check_name(name: str, origin: str = "") -> str:
     known = specs()
     if name in known:
         return name
-    where = f" (from {origin})" if origin else ""
+    where = f" (from {origin})." if origin else ""
     guess = _ALIASES.get(name.lower()) or next(
         iter(difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.5)), None
     )
     hint = f"; did you mean {guess!r}?" if guess else "."
     raise ValueError(
-        f"{name!r} is not a backend{where}{hint} Valid backends: {', '.join(known)}."
+        f"{name!r} is not a backend{hint}{where} Valid backends: {', '.join(known)}."
     )
 
 

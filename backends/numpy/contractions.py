@@ -128,7 +128,14 @@ def _einsum_vjp(i: int) -> Any:
             )
         target = "".join(c for c in sub if c not in missing)
         other_ops = [o for j, o in enumerate(ops) if j != i]
-        r = einsum(",".join([out, *others]) + "->" + target, g, *other_ops)
+        summed_ellipsis = "..." not in sub and any("..." in s for s in [out, *others])
+        lhs = ",".join([out, *others])
+        if summed_ellipsis:  # '...' dims this operand lacks are summed after the contraction
+            r = einsum(lhs + "->..." + target, g, *other_ops)
+            lead = np.ndim(r) - len(target)
+            r = sum(r, tuple(range(lead))) if lead else r
+        else:
+            r = einsum(lhs + "->" + target, g, *other_ops)
         x_shape = np.shape(ops[i])
         if missing:
             shape = [1 if c in missing else n for c, n in zip(sub, x_shape)]

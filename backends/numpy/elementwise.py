@@ -59,8 +59,10 @@ def _dpow_base(x: Any, y: Any, ans: Any) -> Any:
         if c == 2:
             return multiply(x, 2)
         return multiply(c, power(x, c - 1))
-    # Traced or array exponent: x**0 still has derivative 0, at x = 0 too.
     d = multiply(y, power(x, subtract(y, 1)))
+    if hasattr(y, "trace"):
+        return d  # a traced exponent: y * x**(y-1) keeps its mixed partials at y = 0
+    # A constant array exponent: x**0 still has derivative 0, at x = 0 too.
     return where(primal(y) == 0, 0.0, d)
 
 

@@ -13,6 +13,8 @@ import numpy as np
 from .elementwise import divide, multiply
 from .tracer import Primitive, primal
 
+_AxisError = getattr(getattr(np, "exceptions", np), "AxisError", None) or np.AxisError
+
 
 def _norm_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     if axis is None:
@@ -23,7 +25,7 @@ def _norm_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     for a in axis:
         a = int(a)
         if not -ndim <= a < ndim:
-            raise np.exceptions.AxisError(a, ndim)
+            raise _AxisError(a, ndim)
         out.append(a % ndim)
     return tuple(out)
 

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from unigrad.errors import UnigradError
+
 _levels = itertools.count(1)
 
 
@@ -61,7 +63,10 @@ class Primitive:
             if isinstance(a, Tracer) and (top is None or a.level > top.level):
                 top = a
         if top is None:
-            return self.impl(*args, **kwargs)
+            try:
+                return self.impl(*args, **kwargs)
+            except (ValueError, TypeError, IndexError) as exc:
+                raise OpError(self, args, exc) from exc
         return top.trace.process(self, args, kwargs)
 
     def defvjp(self, *rules: Callable[..., Any] | None) -> Primitive:
@@ -88,7 +93,23 @@ def primitive(name: str, broadcasts: bool = False) -> Callable[[Callable[..., An
     return wrap
 
 
-class NotDifferentiableError(TypeError):
+def _describe(a: Any) -> str:
+    if isinstance(a, np.ndarray | np.generic):
+        return f"array{tuple(np.shape(a))} {a.dtype}"
+    return type(a).__name__ if not isinstance(a, int | float | str | tuple) else repr(a)
+
+
+class OpError(UnigradError, ValueError):
+    """An op of the numpy engine was given arguments it cannot take (shapes, types, indices)."""
+
+    def __init__(self, prim: Primitive, args: tuple, exc: BaseException) -> None:
+        described = ", ".join(_describe(a) for a in args)
+        super().__init__(
+            f"unigrad.numpy.{prim.__name__}({described}) failed: {type(exc).__name__}: {exc}"
+        )
+
+
+class NotDifferentiableError(UnigradError, TypeError):
     """A traced value reached an argument that has no derivative rule."""
 
 
