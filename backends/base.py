@@ -66,6 +66,10 @@ class Backend:
         """Convert ``x`` to this framework's array; Python floats become float64."""
         raise NotImplementedError
 
+    def prepare_constant(self, x: Any) -> Any:
+        """Convert a NumPy array given to a non-differentiated argument."""
+        return self.asarray(x)
+
     def prepare(self, x: Any) -> Any:
         """Convert a differentiated input for the transforms (may stay NumPy when cheaper)."""
         return self.asarray(x)
@@ -148,10 +152,7 @@ class Backend:
                 for j, g in enumerate(vjp_fn(cts)):
                     rows[j].append(g)
             jac.append(
-                [
-                    self._assemble(rows[j], shape, self.shape(p), p, n)
-                    for j, p in enumerate(primals)
-                ]
+                [self._assemble(rows[j], shape, self.shape(p), p, n) for j, p in enumerate(primals)]
             )
         return outs, jac, aux
 

@@ -355,7 +355,7 @@ def test_unsupported_op_says_what_to_use():
     with pytest.raises(TypeError, match="unigrad.numpy.cbrt"):
         unigrad.grad(lambda x: np.cbrt(x))(1.0)
     with pytest.raises(AttributeError, match="unigrad.numpy has no op 'fft'"):
-        unp.fft  # noqa: B018
+        unp.fft
 
 
 def test_non_scalar_grad_names_the_fix():
@@ -379,13 +379,27 @@ def test_graph_cli(tmp_path):
     (tmp_path / "seedmod.py").write_text("def f(x, y):\n    return x**2 + x*y + y**2\n")
     dot = tmp_path / "f.dot"
     out = subprocess.run(
-        [sys.executable, "-m", "unigrad.cli", "graph", "seedmod:f", "3.0", "4.0", "--dot",
-         str(dot)],
-        capture_output=True, text=True, cwd=tmp_path, check=True,
+        [
+            sys.executable,
+            "-m",
+            "unigrad.cli",
+            "graph",
+            "seedmod:f",
+            "3.0",
+            "4.0",
+            "--dot",
+            str(dot),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
     ).stdout
     assert "input x  shape=() dtype=float64" in out and dot.read_text().startswith("digraph")
     bad = subprocess.run(
         [sys.executable, "-m", "unigrad.cli", "graph", "seedmod:nope", "1.0"],
-        capture_output=True, text=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert bad.returncode == 2 and "has no 'nope'" in bad.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import unigrad
-from unigrad import config, registry, switch
+from unigrad import config, registry
 from unigrad.registry import BackendSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,7 +185,9 @@ def test_missing_framework_raises_unavailable_with_install_command():
     try:
         h = unigrad.get_backend("fakefw")  # resolving alone does not fail
         assert h.name == "fakefw"
-        with pytest.raises(unigrad.BackendUnavailableError, match=r"pip install 'unigrad\[fakefw\]'"):
+        with pytest.raises(
+            unigrad.BackendUnavailableError, match=r"pip install 'unigrad\[fakefw\]'"
+        ):
             unigrad.grad(lambda x: x, backend="fakefw")(1.0)
         assert "fakefw" not in unigrad.available_backends()
     finally:
@@ -222,9 +224,20 @@ def test_capabilities_are_data():
 
 def test_wheel_has_no_top_level_backends(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(ROOT)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
     )
     (wheel,) = tmp_path.glob("unigrad-*.whl")
     names = zipfile.ZipFile(wheel).namelist()

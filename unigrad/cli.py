@@ -96,7 +96,9 @@ def _load_function(path: str):
     try:
         obj = importlib.import_module(mod_name)
     except ImportError as exc:
-        raise click.BadParameter(f"cannot import {mod_name!r}: {exc}", param_hint="FUNCTION")
+        raise click.BadParameter(
+            f"cannot import {mod_name!r}: {exc}", param_hint="FUNCTION"
+        ) from exc
     for part in attr.split("."):
         if not hasattr(obj, part):
             raise click.BadParameter(f"{mod_name!r} has no {attr!r}", param_hint="FUNCTION")

@@ -1,4 +1,4 @@
-"""Read-only project configuration: ``[tool.unigrad]`` in the nearest pyproject.toml or unigrad.toml.
+"""Read-only settings: ``[tool.unigrad]`` in the nearest pyproject.toml, or a unigrad.toml.
 
 Walking up from the working directory, the first ``unigrad.toml`` or ``pyproject.toml`` with a
 ``[tool.unigrad]`` table wins. ``unigrad.toml`` may hold the keys at top level or under

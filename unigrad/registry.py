@@ -197,9 +197,7 @@ def check_name(name: str, origin: str = "") -> str:
         iter(difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.5)), None
     )
     hint = f"; did you mean {guess!r}?" if guess else "."
-    raise ValueError(
-        f"{name!r} is not a backend{hint}{where} Valid backends: {', '.join(known)}."
-    )
+    raise ValueError(f"{name!r} is not a backend{hint}{where} Valid backends: {', '.join(known)}.")
 
 
 def handle(name: str, origin: str = "") -> BackendHandle:

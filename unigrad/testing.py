@@ -175,6 +175,13 @@ def check_grads(
 
         vjp_u.__name__ = f"vjp of {getattr(f, '__name__', 'f')}"
         check_grads(
-            vjp_u, *args64, order=order - 1, modes=modes, fast=fast, rtol=rtol * 10,
-            atol=atol * 10, backend=backend, seed=seed + 1,
+            vjp_u,
+            *args64,
+            order=order - 1,
+            modes=modes,
+            fast=fast,
+            rtol=rtol * 10,
+            atol=atol * 10,
+            backend=backend,
+            seed=seed + 1,
         )

@@ -13,6 +13,8 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from . import pytree, switch
 from .errors import UnigradError
 from .wrap import framework_error
@@ -113,12 +115,16 @@ class _Call:
         self.arg_counts: list[int] = []
         self.diff_pos: list[int] = []
         self.leaves: list[Any] = []
-        for i, a in enumerate(args):
+        for a in args:
             leaves, d = pytree.tree_flatten(a)
             self.arg_defs.append(d)
             self.arg_counts.append(len(leaves))
             all_leaves.extend(leaves)
         self.all_leaves = all_leaves
+        convert = self.impl.prepare_constant
+        for k, leaf in enumerate(all_leaves):
+            if isinstance(leaf, np.ndarray | np.generic) and leaf.dtype.kind in "fiub":
+                all_leaves[k] = convert(leaf)  # so operators with backend arrays work
         offsets = [0]
         for n in self.arg_counts:
             offsets.append(offsets[-1] + n)
@@ -185,7 +191,11 @@ class _Call:
         return self.fun_all(*leaves)
 
     def check_scalar(self, leaves: list[Any]) -> None:
-        shape = tuple(self.impl.shape(leaves[0])) if len(leaves) == 1 else None
+        if len(leaves) == 1:
+            x = leaves[0]
+            shape = tuple(self.impl.shape(x)) if hasattr(x, "shape") else np.shape(x)
+        else:
+            shape = None
         if shape is not None and (shape == () or leaves[0] is None):
             return
         got = f"an output of shape {shape}" if shape is not None else f"{len(leaves)} outputs"
@@ -236,9 +246,7 @@ class _ValueAndGrad(_Transform):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         call = _Call(self.what, self.f, args, kwargs, self.nums, self.has_aux, True, self.backend)
         try:
-            value, grads, aux = call.impl.value_and_grad(
-                call, None if kwargs else self.cache
-            )
+            value, grads, aux = call.impl.value_and_grad(call, None if kwargs else self.cache)
         except UnigradError:
             raise
         except Exception as exc:
@@ -280,7 +288,7 @@ class _Jacobian(_Transform):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         call = _Call(self.what, self.f, args, kwargs, self.nums, self.has_aux, False, self.backend)
         try:
-            outs, jac, aux = call.impl.jacobian(call.fun, call.leaves, self.mode)
+            _, jac, aux = call.impl.jacobian(call.fun, call.leaves, self.mode)
         except UnigradError:
             raise
         except Exception as exc:

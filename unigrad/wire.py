@@ -23,9 +23,7 @@ class ProtocolError(ValueError):
 def _encode(obj: Any) -> Any:
     if isinstance(obj, np.ndarray | np.generic):
         a = np.ascontiguousarray(obj)
-        return {
-            "__nd__": [a.dtype.str, list(a.shape), base64.b64encode(a.tobytes()).decode()]
-        }
+        return {"__nd__": [a.dtype.str, list(a.shape), base64.b64encode(a.tobytes()).decode()]}
     if isinstance(obj, dict):
         return {"__dict__": [[_encode(k), _encode(v)] for k, v in obj.items()]}
     if isinstance(obj, tuple):

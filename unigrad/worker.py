@@ -43,7 +43,9 @@ def python_for(backend: str) -> Path:
     avail = registry.specs()[registry.check_name(backend)].availability()
     if not avail.available:
         spec = registry.specs()[backend]
-        raise BackendUnavailableError(backend, f"backend {backend!r}: {avail.reason}", spec.install_hint)
+        raise BackendUnavailableError(
+            backend, f"backend {backend!r}: {avail.reason}", spec.install_hint
+        )
     if avail.runs_in == "worker":
         python, _ = find_python(backend)
         assert python is not None
@@ -162,7 +164,9 @@ class Worker:
                 ) from None
             except wire.ProtocolError as exc:
                 self.kill()
-                raise WorkerError(f"bad reply from the {self.backend} worker: {exc}", "protocol")
+                raise WorkerError(
+                    f"bad reply from the {self.backend} worker: {exc}", "protocol"
+                ) from exc
         return _unpack(reply, self.backend)
 
 
@@ -173,11 +177,14 @@ def _unpack(reply: Any, backend: str) -> Any:
         return reply.get("result")
     kind = reply.get("kind", "error")
     if kind == "unsupported":
-        raise UnsupportedError(reply.get("backend", backend), reply.get("capability", "?"),
-                               reply.get("error", ""))
+        raise UnsupportedError(
+            reply.get("backend", backend), reply.get("capability", "?"), reply.get("error", "")
+        )
     if kind == "protocol":
-        raise WorkerError(f"the {backend} worker could not decode the request: "
-                          f"{reply.get('error')}", kind="protocol")
+        raise WorkerError(
+            f"the {backend} worker could not decode the request: {reply.get('error')}",
+            kind="protocol",
+        )
     err = WorkerError(
         f"{reply.get('type', 'Error')} in the {backend} worker: {reply.get('error')}",
         kind="error",
@@ -203,11 +210,23 @@ def probe_worker(backend: str, timeout: float = 120.0) -> dict:
     return get_worker(backend).request({"op": "ping", "backend": backend}, timeout=timeout)
 
 
-def call(backend: str, target: str, args: list, transform: str = "eval",
-         options: dict | None = None, timeout: float = 60.0) -> Any:
+def call(
+    backend: str,
+    target: str,
+    args: list,
+    transform: str = "eval",
+    options: dict | None = None,
+    timeout: float = 60.0,
+) -> Any:
     """Run ``transform`` of the function at import path ``target`` in the backend's worker."""
-    msg = {"op": "call", "backend": backend, "target": target, "args": args,
-           "transform": transform, "options": options or {}}
+    msg = {
+        "op": "call",
+        "backend": backend,
+        "target": target,
+        "args": args,
+        "transform": transform,
+        "options": options or {},
+    }
     return get_worker(backend).request(msg, timeout=timeout)
 
 

@@ -81,7 +81,7 @@ HANDLERS = {"ping": ping, "call": call}
 
 
 def handle(msg: Any) -> dict:
-    if not isinstance(msg, dict) or msg.get("op") not in HANDLERS and msg.get("op") != "case":
+    if not isinstance(msg, dict) or (msg.get("op") not in HANDLERS and msg.get("op") != "case"):
         op = msg.get("op") if isinstance(msg, dict) else None
         return {"ok": False, "kind": "protocol", "error": f"unknown request op {op!r}"}
     if msg["op"] == "case":

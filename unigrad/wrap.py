@@ -11,14 +11,22 @@ from .errors import FrameworkError
 
 # (pattern in the framework's message, what it usually means for the user)
 _HINTS = (
-    (r"shape|size mismatch|incompatible|broadcast|dimension|cannot be multiplied|rank",
-     "the shapes of the arrays do not fit together; check the shapes of your inputs"),
-    (r"dtype|type mismatch|expected scalar type|Double|Float|cannot compute",
-     "arrays of different dtypes met; cast your inputs to one float dtype"),
-    (r"[Cc]oncret|[Tt]racer|non-hashable|bool.*(tensor|Tensor|symbolic)",
-     "the function converts a traced value to a Python value; use unigrad.numpy ops"),
-    (r"[Ss]ingular|not invertible|LinAlg",
-     "a matrix is singular; derivatives through inv/solve/det need an invertible matrix"),
+    (
+        r"shape|size mismatch|incompatible|broadcast|dimension|cannot be multiplied|rank",
+        "the shapes of the arrays do not fit together; check the shapes of your inputs",
+    ),
+    (
+        r"dtype|type mismatch|expected scalar type|Double|Float|cannot compute",
+        "arrays of different dtypes met; cast your inputs to one float dtype",
+    ),
+    (
+        r"[Cc]oncret|[Tt]racer|non-hashable|bool.*(tensor|Tensor|symbolic)",
+        "the function converts a traced value to a Python value; use unigrad.numpy ops",
+    ),
+    (
+        r"[Ss]ingular|not invertible|LinAlg",
+        "a matrix is singular; derivatives through inv/solve/det need an invertible matrix",
+    ),
 )
 
 
@@ -32,8 +40,14 @@ def _framework_dirs(modules: tuple[str, ...]) -> list[str]:
     return dirs
 
 
-def is_framework_error(exc: BaseException, modules: tuple[str, ...]) -> bool:
-    """True when ``exc`` was raised inside one of the framework packages ``modules``."""
+def is_framework_error(
+    exc: BaseException, modules: tuple[str, ...], extra_dirs: tuple[str, ...] = ()
+) -> bool:
+    """True when ``exc`` was raised inside one of the framework packages ``modules``.
+
+    ``extra_dirs`` adds folders that count as the framework too (the adapter's own folder:
+    frameworks raise from C code, so the innermost Python frame is the adapter's call).
+    """
     if type(exc).__module__.split(".")[0] in modules:
         return True
     tb = exc.__traceback__
@@ -44,13 +58,16 @@ def is_framework_error(exc: BaseException, modules: tuple[str, ...]) -> bool:
     if last is None:
         return False
     filename = last.tb_frame.f_code.co_filename
-    return any(filename.startswith(d) for d in _framework_dirs(modules))
+    dirs = (*_framework_dirs(modules), *extra_dirs)
+    return any(filename.startswith(d) for d in dirs)
 
 
 def framework_error(exc: BaseException, impl: Any, what: str, fname: str) -> BaseException:
     """A FrameworkError for ``exc`` if it came from inside the framework, else ``exc`` itself."""
     modules = getattr(impl, "framework_modules", ())
-    if not modules or not is_framework_error(exc, modules):
+    adapter = sys.modules.get(type(impl).__module__)
+    extra = (os.path.dirname(adapter.__file__) + os.sep,) if adapter is not None else ()
+    if not modules or not is_framework_error(exc, modules, extra):
         return exc
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if len(text) > 300:

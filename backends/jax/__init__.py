@@ -1,4 +1,4 @@
-"""JAX adapter: jax.vjp/jvp/jacrev/jacfwd/hessian, with jit-compiled gradients cached per function."""
+"""JAX adapter: jax.vjp/jvp/jacrev/jacfwd/hessian; gradients jit-compiled per function."""
 
 from unigrad import capabilities as C
 from unigrad.registry import BackendSpec

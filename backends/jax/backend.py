@@ -13,7 +13,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-
 from unigrad.backends.aux import AuxSplit
 from unigrad.backends.base import Backend, Fun
 
@@ -63,6 +62,9 @@ class JaxBackend(Backend):
             return x
         return np.asarray(x)
 
+    def prepare_constant(self, x: Any) -> Any:
+        return x
+
     def to_numpy(self, x: Any) -> np.ndarray:
         return np.asarray(x)
 
@@ -111,9 +113,7 @@ class JaxBackend(Backend):
 
         argnums = tuple(range(len(primals)))
         with x64():
-            (value, a), grads = jax.value_and_grad(scalar, argnums=argnums, has_aux=True)(
-                *primals
-            )
+            (value, a), grads = jax.value_and_grad(scalar, argnums=argnums, has_aux=True)(*primals)
         return value, list(grads), aux.join(a)
 
     def value_and_grad(self, call: Any, cache: dict | None = None) -> tuple[Any, list, Any]:
@@ -125,7 +125,9 @@ class JaxBackend(Backend):
             return self.grad_of(call.fun, call.leaves)
         leaves = call.all_leaves
         static = tuple(
-            i for i, x in enumerate(leaves) if not isinstance(x, jax.Array | np.ndarray | np.generic)
+            i
+            for i, x in enumerate(leaves)
+            if not isinstance(x, jax.Array | np.ndarray | np.generic)
         )
         if entry is None or isinstance(entry, int):
             count = (entry or 0) + 1
@@ -139,9 +141,14 @@ class JaxBackend(Backend):
         try:
             with x64():
                 (value, a), grads = jitted(*leaves)
-        except (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionError,
-                jax.errors.TracerIntegerConversionError, jax.errors.TracerArrayConversionError,
-                TypeError, ValueError) as exc:
+        except (
+            jax.errors.ConcretizationTypeError,
+            jax.errors.TracerBoolConversionError,
+            jax.errors.TracerIntegerConversionError,
+            jax.errors.TracerArrayConversionError,
+            TypeError,
+            ValueError,
+        ) as exc:
             # Python control flow on values, or values jit cannot take: eager, same answer.
             if not _jit_refusal(exc):
                 raise

@@ -37,20 +37,71 @@ def asarray(x: Any, dtype: Any = None) -> Any:
         return jnp.asarray(np.asarray(x, dtype=dtype))
 
 
-_SAME = (
-    "add subtract multiply divide true_divide negative square reciprocal exp log log1p expm1 "
-    "sqrt sin cos tan arcsin arccos arctan sinh cosh tanh arcsinh arccosh arctanh maximum "
-    "minimum sign floor ceil round reshape transpose swapaxes moveaxis expand_dims squeeze "
-    "ravel broadcast_to matmul dot outer inner einsum trace greater greater_equal less "
-    "less_equal equal not_equal isfinite isnan isinf zeros_like ones_like"
-).split()
+_SAME = [
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "true_divide",
+    "negative",
+    "square",
+    "reciprocal",
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "sqrt",
+    "sin",
+    "cos",
+    "tan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "maximum",
+    "minimum",
+    "sign",
+    "floor",
+    "ceil",
+    "round",
+    "reshape",
+    "transpose",
+    "swapaxes",
+    "moveaxis",
+    "expand_dims",
+    "squeeze",
+    "ravel",
+    "broadcast_to",
+    "matmul",
+    "dot",
+    "outer",
+    "inner",
+    "einsum",
+    "trace",
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "equal",
+    "not_equal",
+    "isfinite",
+    "isnan",
+    "isinf",
+    "zeros_like",
+    "ones_like",
+]
 for _n in _SAME:
     globals()[_n] = _x(getattr(jnp, _n))
 
 sign = _x(lambda x: jax.lax.stop_gradient(jnp.sign(x)))
 floor = _x(lambda x: jax.lax.stop_gradient(jnp.floor(x)))
 ceil = _x(lambda x: jax.lax.stop_gradient(jnp.ceil(x)))
-round = _x(lambda x: jax.lax.stop_gradient(jnp.round(x)))  # noqa: A001
+round = _x(lambda x: jax.lax.stop_gradient(jnp.round(x)))
 
 
 def zeros(shape: Any, dtype: Any = float) -> Any:
@@ -87,14 +138,14 @@ def _abs_jvp(primals: tuple, tangents: tuple) -> tuple:
     return jnp.abs(x), t * jax.lax.stop_gradient(jnp.sign(x))  # abs'(0) = 0
 
 
-abs = _x(_abs)  # noqa: A001
+abs = _x(_abs)
 absolute = abs
 
 
 def power(x: Any, y: Any) -> Any:
     """x ** y; x ** 0 for a constant 0 is the constant 1 (derivative 0, also at x = 0)."""
     if isinstance(y, int | float) and y == 0:
-        return ones_like(x)
+        return _x(jnp.ones_like)(x)
     return _x(jnp.power)(x, y)
 
 
@@ -124,7 +175,7 @@ def _ax(axis: Any) -> Any:
     return tuple(axis) if isinstance(axis, list) else axis
 
 
-def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return _x(jnp.sum)(x, axis=_ax(axis), keepdims=keepdims)
 
 
@@ -136,11 +187,11 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return _x(jnp.prod)(x, axis=_ax(axis), keepdims=keepdims)
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return _x(jnp.max)(x, axis=_ax(axis), keepdims=keepdims)
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return _x(jnp.min)(x, axis=_ax(axis), keepdims=keepdims)
 
 
@@ -182,7 +233,7 @@ def _norm2(x: Any, axis: Any, keepdims: bool) -> Any:
     return jnp.where(zero, 0.0, jnp.sqrt(jnp.where(zero, 1.0, s))).astype(s.dtype)
 
 
-class linalg:  # noqa: N801 - a namespace, like numpy.linalg
+class linalg:
     """``unigrad.numpy.linalg`` on JAX; the 2-norm has derivative 0 at 0."""
 
     @staticmethod

@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-
 from unigrad.backends.base import Backend, Fun
 
 from . import engine
@@ -35,6 +34,9 @@ class NumpyBackend(Backend):
             return x if dtype is None else self.ops.astype(x, dtype)
         a = np.asarray(x, dtype=dtype)
         return a[()] if a.ndim == 0 else a  # NumPy scalars are much faster than 0-d arrays
+
+    def prepare_constant(self, x: Any) -> Any:
+        return x
 
     def to_numpy(self, x: Any) -> np.ndarray:
         return np.asarray(primal(x))

@@ -200,9 +200,7 @@ def inner(a: Any, b: Any) -> Any:
 
 inv = Primitive("inv", np.linalg.inv)
 inv.defvjp(
-    lambda g, ans, x: negative(
-        matmul(matmul(matrix_transpose(ans), g), matrix_transpose(ans))
-    )
+    lambda g, ans, x: negative(matmul(matmul(matrix_transpose(ans), g), matrix_transpose(ans)))
 )
 inv.defjvp(lambda t, ans, x: negative(matmul(matmul(ans, t), ans)))
 
@@ -212,9 +210,7 @@ det.defvjp(
         expand_dims(expand_dims(multiply(g, ans), -1), -1), matrix_transpose(inv(x))
     )
 )
-det.defjvp(
-    lambda t, ans, x: multiply(ans, sum(multiply(matrix_transpose(inv(x)), t), (-2, -1)))
-)
+det.defjvp(lambda t, ans, x: multiply(ans, sum(multiply(matrix_transpose(inv(x)), t), (-2, -1))))
 
 
 def _solve_impl(a: Any, b: Any) -> Any:

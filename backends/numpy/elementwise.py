@@ -129,9 +129,7 @@ sin = unary("sin", np.sin, lambda x, ans: cos(x))
 cos = unary("cos", np.cos, lambda x, ans: negative(sin(x)))
 tan = unary("tan", np.tan, lambda x, ans: add(1, multiply(ans, ans)))
 arcsin = unary("arcsin", np.arcsin, lambda x, ans: _reciprocal(sqrt(subtract(1, x * x))))
-arccos = unary(
-    "arccos", np.arccos, lambda x, ans: negative(_reciprocal(sqrt(subtract(1, x * x))))
-)
+arccos = unary("arccos", np.arccos, lambda x, ans: negative(_reciprocal(sqrt(subtract(1, x * x)))))
 arctan = unary("arctan", np.arctan, lambda x, ans: _reciprocal(add(1, x * x)))
 sinh = unary("sinh", np.sinh, lambda x, ans: cosh(x))
 cosh = unary("cosh", np.cosh, lambda x, ans: sinh(x))
@@ -143,8 +141,8 @@ arctanh = unary("arctanh", np.arctanh, lambda x, ans: _reciprocal(subtract(1, x 
 sign = nondiff("sign", np.sign)
 floor = nondiff("floor", np.floor)
 ceil = nondiff("ceil", np.ceil)
-round = nondiff("round", np.round)  # noqa: A001 - the NumPy name
-abs = unary("abs", np.abs, lambda x, ans: sign(x))  # noqa: A001 - sign(0) = 0 pins abs'(0) = 0
+round = nondiff("round", np.round)
+abs = unary("abs", np.abs, lambda x, ans: sign(x))
 absolute = abs
 
 

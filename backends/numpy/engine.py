@@ -61,8 +61,10 @@ def _strip(tree: Any, trace: Any) -> Any:
     if isinstance(tree, RevTracer | FwdTracer) and tree.trace is trace:
         return tree.value
     if isinstance(tree, list | tuple):
-        return type(tree)(_strip(t, trace) for t in tree) if not hasattr(tree, "_fields") else (
-            type(tree)(*(_strip(t, trace) for t in tree))
+        return (
+            type(tree)(_strip(t, trace) for t in tree)
+            if not hasattr(tree, "_fields")
+            else (type(tree)(*(_strip(t, trace) for t in tree)))
         )
     if isinstance(tree, dict):
         return {k: _strip(v, trace) for k, v in tree.items()}

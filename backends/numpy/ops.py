@@ -191,7 +191,7 @@ def size(x: Any) -> int:
     return int(np.size(primal(x)))
 
 
-class linalg:  # noqa: N801 - a namespace, like numpy.linalg
+class linalg:
     """``unigrad.numpy.linalg`` on the numpy engine."""
 
     norm = staticmethod(norm)

@@ -55,9 +55,7 @@ def _full_axes(x: Any, axes: Any) -> tuple[int, ...]:
     return tuple(range(nd - 1, -1, -1)) if axes is None else tuple(a % nd for a in axes)
 
 
-transpose.defvjp(
-    lambda g, ans, x, axes=None: transpose(g, tuple(np.argsort(_full_axes(x, axes))))
-)
+transpose.defvjp(lambda g, ans, x, axes=None: transpose(g, tuple(np.argsort(_full_axes(x, axes)))))
 transpose.defjvp(
     lambda t, ans, x, axes=None: transpose(t, (0, *(a + 1 for a in _full_axes(x, axes))))
 )
@@ -166,8 +164,7 @@ def _concat_jvp_all(tans: list, ans: Any, *xs: Any, axis: int = 0) -> Any:
     batch = next(np.shape(t)[0] for t in tans if t is not None)
     dt = np.result_type(primal(ans))
     parts = [
-        t if t is not None else np.zeros((batch, *np.shape(x)), dtype=dt)
-        for t, x in zip(tans, xs)
+        t if t is not None else np.zeros((batch, *np.shape(x)), dtype=dt) for t, x in zip(tans, xs)
     ]
     return concatenate_p(*parts, axis=axis % np.ndim(ans) + 1)
 
@@ -221,16 +218,14 @@ def _sum_impl(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
-sum = Primitive("sum", _sum_impl)  # noqa: A001 - the NumPy name
+sum = Primitive("sum", _sum_impl)
 sum.defvjp(
     lambda g, ans, x, axis=None, keepdims=False: broadcast_to(
         _expand_back(g, x, axis, keepdims), np.shape(x)
     )
 )
 sum.defjvp(
-    lambda t, ans, x, axis=None, keepdims=False: sum(
-        t, _shift(axis, np.ndim(x)), keepdims=keepdims
-    )
+    lambda t, ans, x, axis=None, keepdims=False: sum(t, _shift(axis, np.ndim(x)), keepdims=keepdims)
 )
 
 
@@ -268,8 +263,8 @@ def _extreme(name: str, fn: Any) -> Primitive:
     return p
 
 
-max = _extreme("max", np.max)  # noqa: A001
-min = _extreme("min", np.min)  # noqa: A001
+max = _extreme("max", np.max)
+min = _extreme("min", np.min)
 
 
 def _prod_others_impl(x: Any) -> Any:

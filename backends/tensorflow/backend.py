@@ -13,11 +13,10 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from unigrad.backends.aux import AuxSplit  # noqa: E402
-from unigrad.backends.base import Backend, Fun  # noqa: E402
+import numpy as np
+import tensorflow as tf
+from unigrad.backends.aux import AuxSplit
+from unigrad.backends.base import Backend, Fun
 
 ZERO = tf.UnconnectedGradients.ZERO
 _NOT_COMPILABLE = object()
@@ -38,7 +37,10 @@ class TensorflowBackend(Backend):
         return tf.__version__
 
     def devices(self) -> list[str]:
-        return [d.name.replace("/physical_device:", "").lower() for d in tf.config.list_physical_devices()]
+        return [
+            d.name.replace("/physical_device:", "").lower()
+            for d in tf.config.list_physical_devices()
+        ]
 
     def load_ops(self) -> Any:
         from . import ops

@@ -114,12 +114,12 @@ tanh = _unary(tf.tanh)
 arcsinh = _unary(tf.asinh)
 arccosh = _unary(tf.acosh)
 arctanh = _unary(tf.atanh)
-abs = _unary(tf.abs)  # noqa: A001 - TF: abs'(0) = 0
+abs = _unary(tf.abs)
 absolute = abs
 sign = _unary(lambda x: tf.stop_gradient(tf.sign(x)))
 floor = _unary(lambda x: tf.stop_gradient(tf.floor(x)))
 ceil = _unary(lambda x: tf.stop_gradient(tf.math.ceil(x)))
-round = _unary(lambda x: tf.stop_gradient(tf.round(x)))  # noqa: A001
+round = _unary(lambda x: tf.stop_gradient(tf.round(x)))
 sigmoid = _unary(tf.sigmoid)
 softplus = _unary(tf.math.softplus)
 relu = _unary(tf.nn.relu)  # TF: relu'(0) = 0
@@ -167,7 +167,7 @@ def _ax(axis: Any) -> Any:
     return list(axis) if isinstance(axis, tuple | list) else axis
 
 
-def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return tf.reduce_sum(_t(x), axis=_ax(axis), keepdims=keepdims)
 
 
@@ -179,11 +179,11 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return tf.reduce_prod(_t(x), axis=_ax(axis), keepdims=keepdims)
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return tf.reduce_max(_t(x), axis=_ax(axis), keepdims=keepdims)
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return tf.reduce_min(_t(x), axis=_ax(axis), keepdims=keepdims)
 
 
@@ -317,7 +317,7 @@ def _norm2(x: Any, axis: Any, keepdims: bool) -> Any:
     return tf.where(zero, tf.zeros_like(s), tf.sqrt(tf.where(zero, tf.ones_like(s), s)))
 
 
-class linalg:  # noqa: N801 - a namespace, like numpy.linalg
+class linalg:
     """``unigrad.numpy.linalg`` on TensorFlow; the 2-norm has derivative 0 at 0."""
 
     @staticmethod

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 import torch
 from torch import func as tf_
-
 from unigrad.backends.aux import AuxSplit
 from unigrad.backends.base import Backend, Fun
 

@@ -126,12 +126,12 @@ tanh = _unary(torch.tanh)
 arcsinh = _unary(torch.asinh)
 arccosh = _unary(torch.acosh)
 arctanh = _unary(torch.atanh)
-abs = _unary(torch.abs)  # noqa: A001 - torch: abs'(0) = 0
+abs = _unary(torch.abs)
 absolute = abs
 sign = _unary(lambda x: torch.sign(x).detach())
 floor = _unary(lambda x: torch.floor(x).detach())
 ceil = _unary(lambda x: torch.ceil(x).detach())
-round = _unary(lambda x: torch.round(x).detach())  # noqa: A001
+round = _unary(lambda x: torch.round(x).detach())
 sigmoid = _unary(torch.sigmoid)
 softplus = _unary(torch.nn.functional.softplus)
 
@@ -161,10 +161,14 @@ def _axis(axis: Any) -> Any:
     return tuple(axis) if isinstance(axis, list | tuple) else axis
 
 
-def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     x = _t(x)
-    return torch.sum(x) if axis is None and not keepdims else torch.sum(
-        x, dim=_axis(axis) if axis is not None else tuple(range(x.ndim)), keepdim=keepdims
+    return (
+        torch.sum(x)
+        if axis is None and not keepdims
+        else torch.sum(
+            x, dim=_axis(axis) if axis is not None else tuple(range(x.ndim)), keepdim=keepdims
+        )
     )
 
 
@@ -185,12 +189,12 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return x
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     x = _t(x)
     return torch.amax(x, dim=_axis(axis) if axis is not None else (), keepdim=keepdims)
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     x = _t(x)
     return torch.amin(x, dim=_axis(axis) if axis is not None else (), keepdim=keepdims)
 
@@ -304,7 +308,7 @@ def stop_gradient(x: Any) -> Any:
     return _t(x).detach()
 
 
-class linalg:  # noqa: N801 - a namespace, like numpy.linalg
+class linalg:
     """``unigrad.numpy.linalg`` on torch."""
 
     @staticmethod

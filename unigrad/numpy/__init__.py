@@ -137,7 +137,7 @@ amin = globals()["min"]
 true_divide = globals()["divide"]
 
 
-def einsum(subscripts: str, *operands: Any) -> Any:  # noqa: F811 - dispatch on the operands
+def einsum(subscripts: str, *operands: Any) -> Any:
     """Einstein summation: einsum(subscripts, *operands)."""
     return ops_for(operands).einsum(subscripts, *operands)
 
