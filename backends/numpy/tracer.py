@@ -109,6 +109,10 @@ class OpError(UnigradError, ValueError):
         )
 
 
+class TracerConversionError(UnigradError, TypeError):
+    """A traced value was handed to plain NumPy, which would drop its derivative."""
+
+
 class NotDifferentiableError(UnigradError, TypeError):
     """A traced value reached an argument that has no derivative rule."""
 
@@ -170,7 +174,7 @@ class Tracer:
         return np.asarray(primal(self)).item()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        raise TypeError(
+        raise TracerConversionError(
             "a traced value cannot become a NumPy array inside a differentiated function: "
             "np.asarray/np.* would drop its derivative. Use unigrad.numpy ops on it, or "
             "unigrad.detach(x) if you mean a constant."
@@ -181,7 +185,7 @@ class Tracer:
 
         fn = ops.UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
         if fn is None:
-            raise TypeError(
+            raise TracerConversionError(
                 f"np.{ufunc.__name__} cannot trace derivatives; use unigrad.numpy."
                 f"{ufunc.__name__} (or another unigrad.numpy op) inside differentiated functions"
             )
