@@ -82,6 +82,10 @@ class Backend:
         """The NumPy-style dtype name of an array of this framework, e.g. 'float32'."""
         raise NotImplementedError
 
+    def is_float(self, x: Any) -> bool:
+        """Whether ``x`` holds floating-point data (what differentiated inputs must hold)."""
+        return self.dtype_name(x) in ("float16", "bfloat16", "float32", "float64")
+
     def shape(self, x: Any) -> tuple[int, ...]:
         """The shape of an array of this framework."""
         return tuple(x.shape)

@@ -20,6 +20,8 @@ from .errors import UnigradError
 from .wrap import framework_error
 
 FLOAT_DTYPES = frozenset({"float16", "bfloat16", "float32", "float64"})
+_CONTAINERS = frozenset({tuple, list, dict})
+_PLAIN_LEAVES = frozenset({float, int, bool, np.ndarray, np.float64, np.float32})
 
 
 class ScalarOutputError(UnigradError, ValueError):
@@ -115,16 +117,22 @@ class _Call:
         self.arg_counts: list[int] = []
         self.diff_pos: list[int] = []
         self.leaves: list[Any] = []
+        convert = self.impl.prepare_constant
         for a in args:
+            if type(a) in _PLAIN_LEAVES:
+                self.arg_defs.append(pytree.LEAF)
+                self.arg_counts.append(1)
+                all_leaves.append(a)
+                continue
             leaves, d = pytree.tree_flatten(a)
             self.arg_defs.append(d)
             self.arg_counts.append(len(leaves))
             all_leaves.extend(leaves)
         self.all_leaves = all_leaves
-        convert = self.impl.prepare_constant
-        for k, leaf in enumerate(all_leaves):
-            if isinstance(leaf, np.ndarray | np.generic) and leaf.dtype.kind in "fiub":
-                all_leaves[k] = convert(leaf)  # so operators with backend arrays work
+        if nums != tuple(range(len(args))):
+            for k, leaf in enumerate(all_leaves):
+                if isinstance(leaf, np.ndarray | np.generic) and leaf.dtype.kind in "fiub":
+                    all_leaves[k] = convert(leaf)  # so operators with backend arrays work
         offsets = [0]
         for n in self.arg_counts:
             offsets.append(offsets[-1] + n)
@@ -141,8 +149,8 @@ class _Call:
     def _convert(self, leaf: Any, i: int, path: str) -> Any:
         impl = self.impl
         x = impl.prepare(leaf)
-        dt = impl.dtype_name(x)
-        if dt not in FLOAT_DTYPES:
+        if not impl.is_float(x):
+            dt = impl.dtype_name(x)
             label = _arg_label(self.f, i, path)
             raise DifferentiationTypeError(
                 f"{self.what}: {label} of {_fname(self.f)} has dtype {dt}; a differentiated "
@@ -154,8 +162,12 @@ class _Call:
     def rebuild_all(self, leaves: Sequence[Any]) -> list[Any]:
         args = []
         pos = 0
+        leaf = pytree.LEAF
         for d, n in zip(self.arg_defs, self.arg_counts):
-            args.append(pytree.tree_unflatten(d, list(leaves[pos : pos + n])))
+            if d is leaf:
+                args.append(leaves[pos])
+            else:
+                args.append(pytree.tree_unflatten(d, list(leaves[pos : pos + n])))
             pos += n
         return args
 
@@ -174,7 +186,10 @@ class _Call:
                     f"(output, aux), got {type(out).__name__}"
                 )
             out, aux = out
-        leaves_out, self.out_def = pytree.tree_flatten(out)
+        if type(out) in _CONTAINERS or out is None:
+            leaves_out, self.out_def = pytree.tree_flatten(out)
+        else:
+            leaves_out, self.out_def = [out], pytree.LEAF
         if self.scalar:
             self.check_scalar(leaves_out)
         return leaves_out, aux
@@ -183,8 +198,14 @@ class _Call:
         """What a compiled version of ``fun_all`` depends on besides array shapes and dtypes."""
         return (tuple(self.arg_defs), tuple(self.diff_pos), self.has_aux)
 
-    def fun(self, *xs: Any) -> tuple[list[Any], Any]:
+    @property
+    def fun(self) -> Callable[..., tuple[list[Any], Any]]:
         """The flat function of the differentiated leaves only: (output leaves, aux)."""
+        if len(self.diff_pos) == len(self.all_leaves):
+            return self.fun_all
+        return self._fun_diff
+
+    def _fun_diff(self, *xs: Any) -> tuple[list[Any], Any]:
         leaves = list(self.all_leaves)
         for p, x in zip(self.diff_pos, xs):
             leaves[p] = x
@@ -211,7 +232,10 @@ class _Call:
         pos = 0
         for i in self.nums:
             d, n = self.arg_defs[i], self.arg_counts[i]
-            out.append(pytree.tree_unflatten(d, list(flat[pos : pos + n])))
+            if d is pytree.LEAF:
+                out.append(flat[pos])
+            else:
+                out.append(pytree.tree_unflatten(d, list(flat[pos : pos + n])))
             pos += n
         return out[0] if single else tuple(out)
 

@@ -41,6 +41,20 @@ class NumpyBackend(Backend):
     def to_numpy(self, x: Any) -> np.ndarray:
         return np.asarray(primal(x))
 
+    def prepare(self, x: Any) -> Any:
+        t = type(x)
+        if t is float:
+            return np.float64(x)
+        if t is np.ndarray:
+            return x[()] if x.ndim == 0 else x
+        return self.asarray(x)
+
+    def is_float(self, x: Any) -> bool:
+        try:
+            return x.dtype.kind == "f"
+        except AttributeError:
+            return np.result_type(primal(x)).kind == "f"
+
     def dtype_name(self, x: Any) -> str:
         return np.result_type(primal(x)).name
 
@@ -62,8 +76,7 @@ class NumpyBackend(Backend):
     def grad_of(self, fun: Fun, primals: Sequence[Any]) -> tuple[Any, list[Any], Any]:
         outs, vjp_fn, aux = engine.vjp(fun, primals)
         (out,) = outs
-        v = primal(out)
-        return out, vjp_fn([np.ones(np.shape(v), dtype=np.result_type(v))]), aux
+        return out, vjp_fn([engine.ones_cotangent(out)]), aux
 
     def jacobian(self, fun: Fun, primals: Sequence[Any], mode: str) -> tuple[list, list, Any]:
         if mode == "auto":

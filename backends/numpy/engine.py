@@ -20,7 +20,10 @@ Fun = Callable[..., tuple[list[Any], Any]]
 
 
 def _dtype(x: Any) -> np.dtype:
-    return np.result_type(primal(x))
+    try:
+        return x.dtype
+    except AttributeError:
+        return np.result_type(primal(x))
 
 
 def _zeros(x: Any) -> np.ndarray:
@@ -31,6 +34,14 @@ def _zeros(x: Any) -> np.ndarray:
 def _cast(g: Any, like: Any) -> Any:
     want = _dtype(like)
     return g if _dtype(g) == want else ops.astype(g, want)
+
+
+def ones_cotangent(out: Any) -> Any:
+    """The cotangent 1 for a scalar output (ones of its shape for any output)."""
+    v = primal(out)
+    if isinstance(v, np.generic):
+        return v.dtype.type(1)
+    return np.ones(np.shape(v), dtype=np.result_type(v))
 
 
 def vjp(fun: Fun, primals: Sequence[Any]) -> tuple[list[Any], Callable[[list], list], Any]:

@@ -60,8 +60,9 @@ class Primitive:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         top = None
         for a in args:
-            if isinstance(a, Tracer) and (top is None or a.level > top.level):
-                top = a
+            if isinstance(a, Tracer):
+                if top is None or a.level > top.level:
+                    top = a
         if top is None:
             try:
                 return self.impl(*args, **kwargs)
@@ -151,6 +152,9 @@ class Tracer:
     def dtype(self) -> np.dtype:
         return self.value.dtype
 
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(name)
+
     def __len__(self) -> int:
         return len(self.value)
 
@@ -193,6 +197,26 @@ class Tracer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(level={self.level}, value={self.value!r})"
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    try:
+        return x.shape
+    except AttributeError:
+        return np.shape(x)
+
+
+class _LazyOps:
+    """The ops module, imported on first use (it imports this module)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from . import ops
+
+        globals()["_ops"] = ops
+        return getattr(ops, name)
+
+
+_ops: Any = _LazyOps()
 
 
 def primal(x: Any) -> Any:
@@ -240,16 +264,30 @@ class RevTrace:
         return RevTracer(value, self, idx)
 
     def process(self, prim: Primitive, args: tuple, kwargs: dict) -> Any:
-        level = self.level
         vals = list(args)
         parents = []
-        for i, a in enumerate(args):
-            if isinstance(a, Tracer) and a.level == level:
-                vals[i] = a.value
-                parents.append((i, a.idx))
-        ans = prim(*vals, **kwargs)
-        idx = len(self.entries)
-        self.entries.append((prim, vals, kwargs, ans, parents))
+        lower = False
+        i = 0
+        for a in args:
+            if isinstance(a, Tracer):
+                if a.trace is self:
+                    vals[i] = a.value
+                    parents.append((i, a.idx))
+                    if isinstance(a.value, Tracer):
+                        lower = True
+                else:
+                    lower = True
+            i += 1
+        if lower:
+            ans = prim(*vals, **kwargs)
+        else:  # no lower-level tracers left: run the NumPy function directly
+            try:
+                ans = prim.impl(*vals, **kwargs)
+            except (ValueError, TypeError, IndexError) as exc:
+                raise OpError(prim, tuple(vals), exc) from exc
+        entries = self.entries
+        idx = len(entries)
+        entries.append((prim, vals, kwargs, ans, parents))
         return RevTracer(ans, self, idx)
 
     def backward(self, seeds: list[tuple[int, Any]]) -> list[Any]:
@@ -257,8 +295,7 @@ class RevTrace:
 
         Returns one cotangent per input, None where the outputs do not depend on it.
         """
-        from .ops import add, unbroadcast
-
+        add, unbroadcast = _ops.add, _ops.unbroadcast
         entries = self.entries
         grads: list[Any] = [None] * len(entries)
         for idx, ct in seeds:
@@ -274,9 +311,11 @@ class RevTrace:
                 rule = prim.vjps.get(argnum)
                 if rule is None:
                     raise _missing_rule(prim, argnum, "vjp")
-                gi = rule(g, ans, *vals, **kwargs)
-                if prim.broadcasts and np.shape(gi) != np.shape(vals[argnum]):
-                    gi = unbroadcast(gi, np.shape(vals[argnum]))
+                gi = rule(g, ans, *vals, **kwargs) if kwargs else rule(g, ans, *vals)
+                if prim.broadcasts:
+                    want = _shape(vals[argnum])
+                    if _shape(gi) != want:
+                        gi = unbroadcast(gi, want)
                 prev = grads[pidx]
                 grads[pidx] = gi if prev is None else add(prev, gi)
         return grads[:n_in]
@@ -325,8 +364,7 @@ class FwdTrace:
         if prim.jvp_all is not None:
             t_out = prim.jvp_all(tans, ans, *vals, **kwargs)
         else:
-            from .ops import add, expand_batched
-
+            add, expand_batched = _ops.add, _ops.expand_batched
             t_out = None
             nd = np.ndim(ans)
             for i, t in enumerate(tans):
@@ -339,8 +377,6 @@ class FwdTrace:
                     t = expand_batched(t, nd)
                 ti = rule(t, ans, *vals, **kwargs)
                 t_out = ti if t_out is None else add(t_out, ti)
-        if prim.broadcasts and np.shape(t_out)[1:] != np.shape(ans):
-            from .ops import broadcast_to
-
-            t_out = broadcast_to(t_out, (self.batch, *np.shape(ans)))
+        if prim.broadcasts and _shape(t_out)[1:] != _shape(ans):
+            t_out = _ops.broadcast_to(t_out, (self.batch, *_shape(ans)))
         return FwdTracer(ans, self, t_out)
