@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -36,6 +37,38 @@ def best_of(fns: dict[str, Callable[[], Any]], repeat: int = 7, number: int | No
     return best
 
 
+def ratio(a: Callable[[], Any], b: Callable[[], Any], rounds: int = 21) -> float:
+    """Median over rounds of time(a) / time(b), the two timed back to back in alternating order.
+
+    Both sides see the same machine state within a round, so drift from other load on a
+    shared machine cancels out of each ratio; the median drops rounds hit by a spike.
+    """
+    for fn in (a, b):
+        fn()
+        fn()
+    t0 = time.perf_counter()
+    b()
+    number = max(1, int(0.01 / max(time.perf_counter() - t0, 1e-7)))
+
+    def timed(fn: Callable[[], Any]) -> float:
+        gc.disable()
+        t = time.perf_counter()
+        for _ in range(number):
+            fn()
+        dt = time.perf_counter() - t
+        gc.enable()
+        return dt
+
+    ratios = []
+    for k in range(rounds):
+        if k % 2:
+            tb, ta = timed(b), timed(a)
+        else:
+            ta, tb = timed(a), timed(b)
+        ratios.append(ta / tb)
+    return float(np.median(ratios))
+
+
 def peak_memory(fn: Callable[[], Any]) -> int:
     """Peak bytes traced by tracemalloc while ``fn`` runs (its inputs excluded)."""
     fn()
@@ -59,7 +92,7 @@ def mlp_data(
 ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     params = []
-    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
+    for n_in, n_out in itertools.pairwise(SIZES):
         params.append((rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(dtype))
         params.append(np.zeros(n_out, dtype=dtype))
     X = rng.standard_normal((BATCH, SIZES[0])).astype(dtype)
@@ -76,8 +109,7 @@ def mlp_loss(np_like: Any) -> Callable[..., Any]:
         h1 = np_like.tanh(X @ W1 + b1)
         h2 = np_like.tanh(h1 @ W2 + b2)
         z = h2 @ W3 + b3
-        m = np_like.max(z, axis=1, keepdims=True)
-        lse = np_like.log(np_like.sum(np_like.exp(z - m), axis=1, keepdims=True)) + m
+        lse = np_like.logsumexp(z, axis=1, keepdims=True)
         return -np_like.sum(Y * (z - lse)) / X.shape[0]
 
     return loss
@@ -86,14 +118,7 @@ def mlp_loss(np_like: Any) -> Callable[..., Any]:
 def mlp_loss_unigrad() -> Callable[..., Any]:
     import unigrad.numpy as unp
 
-    def loss(params: list, X: Any, Y: Any) -> Any:
-        W1, b1, W2, b2, W3, b3 = params
-        h1 = unp.tanh(X @ W1 + b1)
-        h2 = unp.tanh(h1 @ W2 + b2)
-        z = h2 @ W3 + b3
-        return -unp.sum(Y * (z - unp.logsumexp(z, axis=1, keepdims=True))) / X.shape[0]
-
-    return loss
+    return mlp_loss(unp)
 
 
 def mlp_hand(params: list, X: np.ndarray, Y: np.ndarray) -> tuple[Any, list]:

@@ -137,21 +137,20 @@ class _Call:
         for n in self.arg_counts:
             offsets.append(offsets[-1] + n)
         for i in nums:
-            d = self.arg_defs[i]
-            paths = [""] if d is pytree.LEAF else pytree.tree_paths(args[i])
-            for k, path in zip(range(offsets[i], offsets[i + 1]), paths):
-                x = self._convert(all_leaves[k], i, path)
+            for k in range(offsets[i], offsets[i + 1]):
+                x = self._convert(all_leaves[k], i, args[i], k - offsets[i])
                 all_leaves[k] = x
                 self.diff_pos.append(k)
                 self.leaves.append(x)
         self.out_def: Any = None
 
-    def _convert(self, leaf: Any, i: int, path: str) -> Any:
+    def _convert(self, leaf: Any, i: int, arg: Any, k: int) -> Any:
         impl = self.impl
         x = impl.prepare(leaf)
         if not impl.is_float(x):
             dt = impl.dtype_name(x)
-            label = _arg_label(self.f, i, path)
+            paths = pytree.tree_paths(arg) if self.arg_defs[i] is not pytree.LEAF else [""]
+            label = _arg_label(self.f, i, paths[k])
             raise DifferentiationTypeError(
                 f"{self.what}: {label} of {_fname(self.f)} has dtype {dt}; a differentiated "
                 "argument must hold floating-point data. Pass floats (e.g. 3.0 or "
@@ -256,6 +255,8 @@ class _Transform:
         self.nums, self.single = _norm_argnums(argnums)
         self.has_aux = has_aux
         self.backend = backend
+        # An explicit backend always names the same handle: validate and resolve it once.
+        self._handle = switch.get_backend(backend) if backend is not None else None
         self.cache: dict = {}
         functools.update_wrapper(self, f, updated=())
 
@@ -263,11 +264,80 @@ class _Transform:
         return f"<unigrad.{self.what} of {_fname(self.f)}>"
 
 
+MISS = object()  # a fast lane's answer when it cannot take a call
+_LANE_TRIES = 4
+
+
+class _Lane:
+    """The fast path of a gradient transform that has already succeeded once.
+
+    Arguments are flattened and must have the structure of that first call; the backend's
+    lane function gets every leaf and answers (value, differentiated leaves' gradients) or
+    MISS, in which case the full path takes the call (and gives any error its message).
+    """
+
+    __slots__ = ("counts", "defs", "flat", "fn", "handle", "nums")
+
+    def __init__(self, call: _Call, fn: Callable[[list], Any]) -> None:
+        self.handle = call.handle
+        self.fn = fn
+        self.defs = tuple(call.arg_defs)
+        self.counts = tuple(call.arg_counts)
+        self.nums = call.nums
+        self.flat = all(d is pytree.LEAF for d in self.defs)
+
+    def run(self, args: tuple) -> Any:
+        defs = self.defs
+        if len(args) != len(defs):
+            return MISS
+        if self.flat:  # every argument a plain array: no flattening, no regrouping
+            for a in args:
+                if type(a) in _CONTAINERS:
+                    return MISS
+            return self.fn(args)
+        leaves: list[Any] = []
+        leaf = pytree.LEAF
+        for a, d in zip(args, defs):
+            if d is leaf:
+                if type(a) in _CONTAINERS:
+                    return MISS
+                leaves.append(a)
+            else:
+                sub, d2 = pytree.tree_flatten(a)
+                if d2 != d:
+                    return MISS
+                leaves.extend(sub)
+        r = self.fn(leaves)
+        if r is MISS:
+            return r
+        value, flat = r
+        out, pos = [], 0
+        for i in self.nums:
+            d, n = defs[i], self.counts[i]
+            out.append(
+                flat[pos] if d is leaf else pytree.tree_unflatten(d, list(flat[pos : pos + n]))
+            )
+            pos += n
+        return value, out
+
+
 class _ValueAndGrad(_Transform):
     what = "value_and_grad"
     only_grad = False
+    _lane: Any = None
+    _lane_tries = 0
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        lane = self._lane
+        if lane and not kwargs:
+            h = self._handle if self._handle is not None else switch.get_backend()
+            if h is lane.handle:
+                r = lane.run(args)
+                if r is not MISS:
+                    value, g = r
+                    if self.single:
+                        g = g[0]
+                    return g if self.only_grad else (value, g)
         call = _Call(self.what, self.f, args, kwargs, self.nums, self.has_aux, True, self.backend)
         try:
             value, grads, aux = call.impl.value_and_grad(call, None if kwargs else self.cache)
@@ -275,6 +345,16 @@ class _ValueAndGrad(_Transform):
             raise
         except Exception as exc:
             raise call.guard(exc) from exc
+        if not kwargs and not self.has_aux and lane is None:
+            make = getattr(call.impl, "fast_lane", None)
+            fn = make(self, call) if make is not None else None
+            if fn is not None:
+                self._lane = _Lane(call, fn)
+            else:
+                # compiled paths appear after a call or two; then stop asking
+                self._lane_tries += 1
+                if self._lane_tries >= _LANE_TRIES:
+                    self._lane = False
         g = call.split(grads, self.single)
         if self.only_grad:
             return (g, aux) if self.has_aux else g

@@ -16,6 +16,24 @@ import numpy as np
 from unigrad.backends.aux import AuxSplit
 from unigrad.backends.base import Backend, Fun
 
+_FLOATS = frozenset(np.dtype(d) for d in ("float16", "float32", "float64")) | {
+    jnp.dtype(jnp.bfloat16)
+}
+_JAX_TYPES: set[type] = set()
+
+
+def _is_jax_value(x: Any) -> bool:
+    # isinstance(x, jax.Array) is a metaclass check (slow, and the only one that also
+    # recognises tracers); remember the concrete types once seen.
+    tp = type(x)
+    if tp in _JAX_TYPES:
+        return True
+    if isinstance(x, jax.Array):
+        _JAX_TYPES.add(tp)
+        return True
+    return False
+
+
 _NOT_JITTABLE = object()
 _COMPILE_AFTER = 1  # eager calls of one transform before it is jit-compiled
 _LEAF_SCALARS = (float, int, bool, np.generic)
@@ -27,7 +45,7 @@ def x64() -> Any:
 
 
 def _is_jax(x: Any) -> bool:
-    return isinstance(x, jax.Array)
+    return _is_jax_value(x)
 
 
 class JaxBackend(Backend):
@@ -48,17 +66,20 @@ class JaxBackend(Backend):
         return ops
 
     def is_array(self, x: Any) -> bool:
-        return isinstance(x, jax.Array)
+        return _is_jax_value(x)
+
+    def is_float(self, x: Any) -> bool:
+        return x.dtype in _FLOATS
 
     def asarray(self, x: Any, dtype: Any = None) -> Any:
-        if isinstance(x, jax.Array) and dtype is None:
+        if _is_jax_value(x) and dtype is None:
             return x
         with x64():
             return jnp.asarray(np.asarray(x, dtype=dtype) if not _is_jax(x) else x, dtype=dtype)
 
     def prepare(self, x: Any) -> Any:
         # jax transforms take NumPy inputs directly; converting first only costs time.
-        if isinstance(x, jax.Array | np.ndarray | np.generic):
+        if type(x) is np.ndarray or _is_jax_value(x) or isinstance(x, np.generic):
             return x
         return np.asarray(x)
 
@@ -127,7 +148,7 @@ class JaxBackend(Backend):
         static = tuple(
             i
             for i, x in enumerate(leaves)
-            if not isinstance(x, jax.Array | np.ndarray | np.generic)
+            if not (_is_jax_value(x) or isinstance(x, np.ndarray | np.generic))
         )
         if entry is None or isinstance(entry, int):
             count = (entry or 0) + 1
@@ -160,6 +181,45 @@ class JaxBackend(Backend):
             cache[key] = entry
         return value, list(grads), aux.join(a)
 
+    def fast_lane(self, transform: Any, call: Any) -> Callable[[tuple], Any] | None:
+        """For a compiled gradient of plain array arguments: a call path with no facade work.
+
+        Arguments of another kind, count or dtype answer MISS, and the full path takes them.
+        """
+        from unigrad.transforms import MISS
+
+        entry = transform.cache.get(call.cache_key())
+        if not isinstance(entry, tuple) or entry[1] or call.has_aux:
+            return None
+        jitted = entry[0]
+        n = len(call.all_leaves)
+        plain = {np.ndarray, float, np.float64, np.float32}
+        floats = _FLOATS
+        diff = frozenset(call.diff_pos)
+
+        def lane(leaves: list) -> Any:
+            if len(leaves) != n:
+                return MISS
+            for k, a in enumerate(leaves):
+                tp = type(a)
+                if tp is float:
+                    continue
+                if not (tp in plain or tp in _JAX_TYPES):
+                    return MISS
+                if a.dtype not in floats and k in diff:
+                    return MISS
+            try:
+                if jax.config.jax_enable_x64:
+                    (value, _), grads = jitted(*leaves)
+                else:
+                    with jax.enable_x64(True):
+                        (value, _), grads = jitted(*leaves)
+            except Exception:
+                return MISS  # the full path gives the proper error, or recompiles
+            return value, grads
+
+        return lane
+
     def _compile(self, call: Any, static: tuple[int, ...]) -> tuple:
         aux = AuxSplit(_is_jax)
         f = self._arrays(call.fun_all, aux)
@@ -168,7 +228,19 @@ class JaxBackend(Backend):
             outs, a = f(*xs)
             return outs[0], a
 
-        vg = jax.value_and_grad(scalar, argnums=tuple(call.diff_pos), has_aux=True)
+        argnums = tuple(call.diff_pos)
+        if call.what == "grad" and not call.has_aux:
+            # grad alone: no value or aux to return, which saves work in every call
+            def only(*xs: Any) -> Any:
+                return f(*xs)[0][0]
+
+            g = jax.grad(only, argnums=argnums)
+
+            def vg(*xs: Any) -> tuple:
+                return (None, []), g(*xs)
+
+            return jax.jit(vg, static_argnums=static), static, aux
+        vg = jax.value_and_grad(scalar, argnums=argnums, has_aux=True)
         return jax.jit(vg, static_argnums=static), static, aux
 
     def jacobian(self, fun: Fun, primals: Sequence[Any], mode: str) -> tuple[list, list, Any]:

@@ -267,8 +267,7 @@ class RevTrace:
         vals = list(args)
         parents = []
         lower = False
-        i = 0
-        for a in args:
+        for i, a in enumerate(args):
             if isinstance(a, Tracer):
                 if a.trace is self:
                     vals[i] = a.value
@@ -277,7 +276,6 @@ class RevTrace:
                         lower = True
                 else:
                     lower = True
-            i += 1
         if lower:
             ans = prim(*vals, **kwargs)
         else:  # no lower-level tracers left: run the NumPy function directly

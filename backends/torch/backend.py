@@ -114,6 +114,51 @@ class TorchBackend(Backend):
         )
         return (out if nested else out.detach()), list(grads), aux
 
+    def fast_lane(self, transform: Any, call: Any) -> Callable[[tuple], Any] | None:
+        """Plain float tensors in, torch.autograd.grad out, with no facade work in between.
+
+        Anything else (other types, tensors that already require grad, an active torch.func
+        transform, a non-scalar output) answers MISS and takes the full path.
+        """
+        from unigrad import switch
+        from unigrad.transforms import MISS
+
+        if call.has_aux:
+            return None
+        n = len(call.all_leaves)
+        diff = tuple(call.diff_pos)
+        handle = call.handle
+        floats = set(_TO_TORCH.values())
+        tensor = torch.Tensor
+        rebuild, f = call.rebuild_all, transform.f
+
+        def lane(leaves: list) -> Any:
+            if len(leaves) != n or not _no_transform_active():
+                return MISS
+            xs = list(leaves)
+            for i in diff:
+                a = leaves[i]
+                if type(a) is not tensor or a.dtype not in floats or a.requires_grad:
+                    return MISS
+                xs[i] = a.detach().requires_grad_()
+            for a in leaves:  # NumPy constants need the full path's conversion
+                if type(a) is np.ndarray:
+                    return MISS
+            token = switch._enter(handle)
+            try:
+                with torch.enable_grad():
+                    out = f(*rebuild(xs))
+            finally:
+                switch._exit(token)
+            if type(out) is not tensor or out.dim() != 0 or not out.requires_grad:
+                return MISS
+            grads = torch.autograd.grad(
+                out, [xs[i] for i in diff], allow_unused=True, materialize_grads=True
+            )
+            return out.detach(), grads
+
+        return lane
+
     def jacobian(self, fun: Fun, primals: Sequence[Any], mode: str) -> tuple[list, list, Any]:
         aux = AuxSplit(self.is_array)
         argnums = tuple(range(len(primals)))

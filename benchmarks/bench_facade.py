@@ -1,0 +1,162 @@
+"""The facade's cost over each framework's best native idiom (issue 4's targets).
+
+Run: ``make bench`` or ``.venv/bin/python benchmarks/bench_facade.py``. The same inputs go to
+both sides, measured side by side in this one process. JAX runs with 64-bit types on for
+both, so that both compute in float64 as unigrad promises for Python floats.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+import workloads as w
+
+import unigrad
+
+
+def jax_rows() -> list[tuple]:
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    x, y = jnp.asarray(3.0), jnp.asarray(4.0)
+    native = jax.jit(jax.grad(w.seed_f, argnums=(0, 1)))
+    ours = unigrad.grad(w.seed_f, argnums=(0, 1), backend="jax")
+    assert np.allclose(unigrad.to_numpy(ours(x, y)), unigrad.to_numpy(native(x, y)))
+    r = w.ratio(lambda: ours(x, y), lambda: native(x, y))
+    rows = [("jax seed call: unigrad / jax.jit(jax.grad)", r, "<= 1.3")]
+
+    params, X, Y = w.mlp_data("float32")
+    params = [jnp.asarray(p) for p in params]
+    X, Y = jnp.asarray(X), jnp.asarray(Y)
+
+    class _Jnp:  # jax.numpy with jax.nn.logsumexp, which unigrad.numpy maps to
+        def __getattr__(self, name):
+            return jax.nn.logsumexp if name == "logsumexp" else getattr(jnp, name)
+
+    native_mlp = jax.jit(jax.grad(w.mlp_loss(_Jnp())))
+    ours_mlp = unigrad.grad(w.mlp_loss_unigrad(), backend="jax")
+    for a, b in zip(ours_mlp(params, X, Y), native_mlp(params, X, Y)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-6)
+    r = w.ratio(lambda: ours_mlp(params, X, Y), lambda: native_mlp(params, X, Y))
+    rows.append(("jax MLP grad: unigrad / jax.jit(jax.grad)", r, "<= 1.05"))
+    return rows
+
+
+def torch_rows() -> list[tuple]:
+    import torch
+
+    xt = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+    yt = torch.tensor(4.0, dtype=torch.float64, requires_grad=True)
+
+    def native() -> tuple:
+        return torch.autograd.grad(w.seed_f(xt, yt), (xt, yt))
+
+    ours = unigrad.grad(w.seed_f, argnums=(0, 1), backend="torch")
+    x0, y0 = xt.detach(), yt.detach()
+    assert np.allclose(unigrad.to_numpy(ours(x0, y0)), [t.numpy() for t in native()])
+    r = w.ratio(lambda: ours(x0, y0), native)
+    rows = [("torch seed call: unigrad / torch.autograd.grad", r, "<= 1.3")]
+
+    params, X, Y = w.mlp_data("float32")
+    tp = [torch.tensor(p, requires_grad=True) for p in params]
+    X, Y = torch.tensor(X), torch.tensor(Y)
+    loss = w.mlp_loss(_TorchNp)
+
+    def native_mlp() -> tuple:
+        return torch.autograd.grad(loss(tp, X, Y), tp)
+
+    ours_mlp = unigrad.grad(w.mlp_loss_unigrad(), backend="torch")
+    plain = [p.detach() for p in tp]
+    r = w.ratio(lambda: ours_mlp(plain, X, Y), native_mlp)
+    rows.append(("torch MLP grad: unigrad / torch.autograd.grad", r, "<= 1.05"))
+    return rows
+
+
+class _TorchNp:
+    """The few NumPy names the MLP loss uses, on torch."""
+
+    @staticmethod
+    def tanh(x):
+        import torch
+
+        return torch.tanh(x)
+
+    @staticmethod
+    def sum(x, axis=None, keepdims=False):
+        import torch
+
+        return torch.sum(x) if axis is None else torch.sum(x, dim=axis, keepdim=keepdims)
+
+    @staticmethod
+    def logsumexp(x, axis, keepdims):
+        import torch
+
+        return torch.logsumexp(x, dim=axis, keepdim=keepdims)
+
+
+def tf_rows() -> list[tuple]:
+    import tensorflow as tf
+
+    x, y = tf.constant(3.0, tf.float64), tf.constant(4.0, tf.float64)
+
+    @tf.function
+    def native(x, y):
+        with tf.GradientTape() as tape:
+            tape.watch([x, y])
+            z = w.seed_f(x, y)
+        return tape.gradient(z, [x, y])
+
+    ours = unigrad.grad(w.seed_f, argnums=(0, 1), backend="tensorflow")
+    assert np.allclose(unigrad.to_numpy(ours(x, y)), [v.numpy() for v in native(x, y)])
+    r = w.ratio(lambda: ours(x, y), lambda: native(x, y))
+    rows = [("tensorflow seed call: unigrad / tape in tf.function", r, "<= 1.3")]
+
+    params, X, Y = w.mlp_data("float32")
+    tparams = [tf.constant(p) for p in params]
+    X, Y = tf.constant(X), tf.constant(Y)
+
+    class _TfNp:
+        tanh = staticmethod(tf.tanh)
+
+        @staticmethod
+        def logsumexp(x, axis, keepdims):
+            return tf.reduce_logsumexp(x, axis=axis, keepdims=keepdims)
+
+        @staticmethod
+        def sum(x, axis=None, keepdims=False):
+            return tf.reduce_sum(x, axis=axis, keepdims=keepdims)
+
+    loss = w.mlp_loss(_TfNp)
+
+    @tf.function
+    def native_mlp(params, X, Y):
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            value = loss(params, X, Y)
+        return tape.gradient(value, params)
+
+    ours_mlp = unigrad.grad(w.mlp_loss_unigrad(), backend="tensorflow")
+    r = w.ratio(lambda: ours_mlp(tparams, X, Y), lambda: native_mlp(tparams, X, Y))
+    rows.append(("tensorflow MLP grad: unigrad / tape in tf.function", r, "<= 1.05"))
+    return rows
+
+
+def main() -> list[tuple[str, float, str, bool]]:
+    rows = []
+    for fn in (jax_rows, torch_rows, tf_rows):
+        for name, value, target in fn():
+            limit = float(target.split()[-1])
+            rows.append((name, value, target, value <= limit))
+    return rows
+
+
+if __name__ == "__main__":
+    import sys
+
+    from bench_engine import report
+
+    sys.exit(0 if report("facade overhead over native idioms", main()) else 1)
