@@ -60,9 +60,8 @@ class Primitive:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         top = None
         for a in args:
-            if isinstance(a, Tracer):
-                if top is None or a.level > top.level:
-                    top = a
+            if isinstance(a, Tracer) and (top is None or a.level > top.level):
+                top = a
         if top is None:
             try:
                 return self.impl(*args, **kwargs)
