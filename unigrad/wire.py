@@ -22,7 +22,9 @@ class ProtocolError(ValueError):
 
 def _encode(obj: Any) -> Any:
     if isinstance(obj, np.ndarray | np.generic):
-        a = np.ascontiguousarray(obj)
+        a = np.asarray(obj)  # (np.ascontiguousarray would turn a 0-d array into shape (1,))
+        if not a.flags.c_contiguous:
+            a = a.copy(order="C")
         return {"__nd__": [a.dtype.str, list(a.shape), base64.b64encode(a.tobytes()).decode()]}
     if isinstance(obj, dict):
         return {"__dict__": [[_encode(k), _encode(v)] for k, v in obj.items()]}

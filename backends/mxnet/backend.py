@@ -1,0 +1,253 @@
+"""The MXNet 1.9 adapter (mxnet.np / npx and mxnet.autograd), with MXNet's habits normalised.
+
+- Each call differentiates fresh copies of the inputs, so ``grad_req='write'`` cannot leave a
+  stale gradient on an input the output does not reach: unconnected inputs get zeros.
+- Cotangents are always passed explicitly; MXNet never sums a non-scalar head on its own.
+- A constant function (MXNet raises on its backward) has a zero gradient.
+- ``mx.np.array`` keeps float64 (``nd.array`` would have cast it to float32).
+- jvp and forward jacobians are emulated through one vjp per output element.
+- Hessians and hvps use ``autograd.grad(create_graph=True)``. MXNet lacks second-order
+  gradients for most operators; then UnsupportedError names the operator MXNet refused, and
+  functions using an op listed in ``second_order.NO_SECOND_ORDER`` are refused up front, so a
+  wrong number never comes back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import mxnet as mx
+import numpy as onp
+from mxnet import autograd, npx
+from mxnet import np as mnp
+from unigrad.backends.base import Backend, Fun
+
+from unigrad.errors import UnsupportedError
+
+from . import ops, second_order
+from .second_order import NO_SECOND_ORDER
+
+npx.set_np()
+
+_REFUSED = re.compile(r"Operator (\S+) is non-differentiable")
+_UNREACHABLE = re.compile(r"with respect to the (\d+)-th variable because it is unreachable")
+
+
+def _is_mx(x: Any) -> bool:
+    return isinstance(x, mnp.ndarray)
+
+
+def _unconnected(exc: Exception) -> bool:
+    text = str(exc)
+    return any(
+        s in text
+        for s in (
+            "computational graph",
+            "no inputs in computation graph",
+            "Cannot differentiate node",
+        )
+    )
+
+
+class MxnetBackend(Backend):
+    """MXNet through mxnet.np and mxnet.autograd."""
+
+    framework_modules = ("mxnet",)
+
+    @property
+    def version(self) -> str:
+        return mx.__version__
+
+    def devices(self) -> list[str]:
+        return ["cpu"] + [f"gpu:{i}" for i in range(mx.context.num_gpus())]
+
+    def load_ops(self) -> Any:
+        return ops
+
+    def is_array(self, x: Any) -> bool:
+        return _is_mx(x)
+
+    def asarray(self, x: Any, dtype: Any = None) -> Any:
+        return ops.asarray(x, dtype)
+
+    def to_numpy(self, x: Any) -> onp.ndarray:
+        return x.asnumpy()
+
+    def dtype_name(self, x: Any) -> str:
+        return onp.dtype(x.dtype).name
+
+    def shape(self, x: Any) -> tuple[int, ...]:
+        return tuple(x.shape)
+
+    def stop_gradient(self, x: Any) -> Any:
+        return ops.stop_gradient(x)
+
+    def _fresh(self, primals: Sequence[Any]) -> list[Any]:
+        if autograd.is_recording():
+            # Fresh leaves inside an outer recording would cut the outer chain and give
+            # silent zeros: MXNet cannot nest these transforms.
+            raise UnsupportedError(
+                "mxnet",
+                "nested differentiation",
+                "MXNet cannot differentiate a unigrad transform inside another one (grad of "
+                "grad); use unigrad.hessian or unigrad.hvp, which MXNet supports for some ops",
+            )
+        xs = [p.copy() for p in primals]
+        for x in xs:
+            x.attach_grad()
+        return xs
+
+    def _record(self, fun: Fun, xs: list[Any]) -> tuple[list, Any]:
+        with autograd.record():
+            outs, aux = fun(*xs)
+            outs = [o if _is_mx(o) else self.asarray(o) for o in outs]
+        return outs, aux
+
+    def vjp(self, fun: Fun, primals: Sequence[Any]) -> tuple[list, Callable[[list], list], Any]:
+        xs = self._fresh(primals)
+        outs, aux = self._record(fun, xs)
+
+        def vjp_fn(cts: list) -> list:
+            heads = [o for o in outs]
+            grads = [ops.asarray(c, onp.dtype(o.dtype)) for c, o in zip(cts, outs)]
+            try:
+                autograd.backward(heads, head_grads=grads, retain_graph=True)
+            except mx.base.MXNetError as exc:
+                if not _unconnected(exc):
+                    raise
+                return [mnp.zeros(x.shape, dtype=x.dtype) for x in xs]
+            return [x.grad.copy() for x in xs]
+
+        return [o.detach() for o in outs], vjp_fn, aux
+
+    def jvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
+        outs, jac, aux = self._jacobian_rev_loop(fun, primals)
+        touts = []
+        for o, row in zip(outs, jac):
+            n_out = int(onp.prod(o.shape, dtype=int))
+            total = mnp.zeros((n_out,), dtype=o.dtype)
+            for j_block, t in zip(row, tangents):
+                total = total + mnp.dot(j_block.reshape((n_out, -1)), t.reshape(-1))
+            touts.append(total.reshape(o.shape))
+        return outs, touts, aux
+
+    def jacobian(self, fun: Fun, primals: Sequence[Any], mode: str) -> tuple[list, list, Any]:
+        return self._jacobian_rev_loop(fun, primals)  # forward mode is emulated with vjps
+
+    def _second_order(self, fun: Fun, primals: Sequence[Any], what: str) -> tuple:
+        ops.USED.clear()
+        xs = self._fresh(primals)
+        with autograd.record():
+            (out,), _ = fun(*xs)
+            if not _is_mx(out):
+                out = self.asarray(out)
+            gs = self._reachable_grads(out, xs, what)
+        bad = sorted(ops.USED & NO_SECOND_ORDER) if second_order.CHECK_DENYLIST else []
+        if bad:
+            raise UnsupportedError(
+                "mxnet",
+                what,
+                f"MXNet 1.9 has no correct second-order gradient for {', '.join(bad)}, "
+                "which this function uses (see unigrad.backends.mxnet.second_order)",
+            )
+        return xs, gs
+
+    def _reachable_grads(self, out: Any, xs: list[Any], what: str) -> list[Any] | None:
+        """First derivatives with create_graph, None for inputs the output cannot reach.
+
+        MXNet refuses the whole call when one variable is unreachable, so those are dropped
+        one at a time (their gradient is exactly zero) until it accepts.
+        """
+        alive = list(range(len(xs)))
+        head = [mnp.ones(out.shape, dtype=out.dtype)]
+        while alive:
+            try:
+                gs = autograd.grad(
+                    [out],
+                    [xs[i] for i in alive],
+                    head_grads=head,
+                    create_graph=True,
+                    retain_graph=True,
+                )
+            except mx.base.MXNetError as exc:
+                m = _UNREACHABLE.search(str(exc))
+                if m is not None:
+                    del alive[int(m.group(1)) - 1]  # MXNet counts from 1
+                    continue
+                if _unconnected(exc):
+                    return None
+                raise self._refusal(exc, what) from exc
+            full: list[Any] = [None] * len(xs)
+            for i, g in zip(alive, gs):
+                full[i] = g
+            return full
+        return None
+
+    def _refusal(self, exc: Exception, what: str) -> Exception:
+        m = _REFUSED.search(str(exc))
+        if m is None:
+            return exc
+        return UnsupportedError(
+            "mxnet",
+            what,
+            f"MXNet has no gradient registered for its operator {m.group(1)}, which the "
+            "derivative of this function needs (MXNet supports second order only through "
+            "chains of unary elementwise ops such as sin, exp and tanh)",
+        )
+
+    def hessian(self, fun: Fun, primals: Sequence[Any]) -> list[list[Any]]:
+        xs, gs = self._second_order(fun, primals, "hessian")
+        n_in = len(xs)
+        if gs is None:
+            return [
+                [mnp.zeros((*xs[i].shape, *xs[j].shape), dtype=xs[i].dtype) for j in range(n_in)]
+                for i in range(n_in)
+            ]
+        rows: list[list[Any]] = []
+        for i, g in enumerate(gs):
+            if g is None:  # this input does not reach the output: a zero row
+                rows.append(
+                    [
+                        mnp.zeros((*xs[i].shape, *xs[j].shape), dtype=xs[i].dtype)
+                        for j in range(n_in)
+                    ]
+                )
+                continue
+            n = int(onp.prod(g.shape, dtype=int))
+            per_j: list[list[Any]] = [[] for _ in range(n_in)]
+            for k in range(n):
+                e = onp.zeros(n, dtype=onp.dtype(g.dtype))
+                e[k] = 1
+                try:
+                    autograd.backward(
+                        [g], head_grads=[ops.asarray(e.reshape(g.shape))], retain_graph=True
+                    )
+                except mx.base.MXNetError as exc:
+                    if _unconnected(exc):
+                        for j in range(n_in):
+                            per_j[j].append(mnp.zeros(xs[j].shape, dtype=xs[j].dtype))
+                        continue
+                    raise self._refusal(exc, "hessian") from exc
+                for j, x in enumerate(xs):
+                    per_j[j].append(x.grad.copy())
+            rows.append(
+                [mnp.stack(per_j[j]).reshape((*xs[i].shape, *xs[j].shape)) for j in range(n_in)]
+            )
+        return rows
+
+    def hvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> list[Any]:
+        xs, gs = self._second_order(fun, primals, "hvp")
+        if gs is None:
+            return [mnp.zeros(x.shape, dtype=x.dtype) for x in xs]
+        pairs = [(g, t) for g, t in zip(gs, tangents) if g is not None]
+        try:
+            autograd.backward(
+                [g for g, _ in pairs], head_grads=[t for _, t in pairs], retain_graph=True
+            )
+        except mx.base.MXNetError as exc:
+            if _unconnected(exc):
+                return [mnp.zeros(x.shape, dtype=x.dtype) for x in xs]
+            raise self._refusal(exc, "hvp") from exc
+        return [x.grad.copy() for x in xs]

@@ -1,0 +1,46 @@
+"""Functions the worker tests call by import path (the worker imports them by name)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import unigrad
+import unigrad.numpy as unp
+
+
+def seed002_dot(x):
+    """Seed 002: 2 * dot(x, x)."""
+    return 2 * unp.dot(x, x)
+
+
+def seed002_square(x):
+    """Seed 002's non-scalar y = x * x."""
+    return x * x
+
+
+def seed002_detach(x):
+    """Seed 002: u = detach(x * x); z = u * x (summed)."""
+    u = unigrad.detach(x * x)
+    return unp.sum(u * x)
+
+
+def seed000(x, y):
+    """Seed 000: x**2 + x*y + y**2."""
+    return x**2 + x * y + y**2
+
+
+def crash(x):
+    """Kill the worker process the way a native abort would."""
+    os.abort()
+
+
+def hang(x):
+    """Never answer."""
+    time.sleep(3600)
+
+
+def noisy(x):
+    """Print to stdout: the protocol must not be corrupted."""
+    print("hello from inside the worker")
+    return x * 2.0
