@@ -31,6 +31,27 @@ TRANSFORM_NEEDS = {
 }
 
 
+SHORT = {
+    REVERSE: "rev",
+    FORWARD: "fwd",
+    HIGHER_ORDER: "2nd",
+    FLOAT64: "f64",
+    JIT: "jit",
+    VECTORIZED_JACOBIAN: "vjac",
+    CUSTOM_GRADIENT: "cgrad",
+}
+LEGEND = (
+    "rev reverse mode, fwd forward mode, 2nd higher order, f64 float64, jit compiled, "
+    "vjac vectorised jacobians, cgrad custom gradients; * emulated, ~ partial"
+)
+
+
+def short(caps: dict[str, str]) -> str:
+    """A compact form such as 'rev fwd* 2nd~ f64' (see LEGEND)."""
+    mark = {NATIVE: "", EMULATED: "*", PARTIAL: "~"}
+    return " ".join(SHORT[n] + mark.get(caps[n], "") for n in ALL if caps.get(n))
+
+
 def describe(caps: dict[str, str]) -> str:
     """Render a capability mapping as a short comma-separated string."""
     parts = []

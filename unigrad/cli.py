@@ -70,18 +70,18 @@ def backends(as_json: bool, no_probe: bool) -> None:
         return
     from rich.table import Table
 
-    table = Table(title=f"unigrad {__version__} backends")
+    table = Table(title=f"unigrad {__version__} backends", caption=C.LEGEND)
     for col in ("backend", "available", "version", "devices", "capabilities", "runs in"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for r in rows:
         ok = "[green]yes[/]" if r["available"] else f"[red]no[/] {r['reason']}"
-        runs = r["runs_in"] + (f" ({r['where']})" if r["runs_in"] != "this process" else "")
+        runs = "this process" if r["runs_in"] == "this process" else f"worker: {r['where']}"
         table.add_row(
             r["name"],
             ok,
             r["version"] or "-",
             ", ".join(r["devices"]) or "-",
-            C.describe(r["capabilities"]),
+            C.short(r["capabilities"]),
             runs,
         )
     _console().print(table)
