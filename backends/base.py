@@ -66,6 +66,12 @@ class Backend:
         """Convert ``x`` to this framework's array; Python floats become float64."""
         raise NotImplementedError
 
+    def evaluating(self) -> Any:
+        """A context for running user code on this backend outside a transform."""
+        import contextlib
+
+        return contextlib.nullcontext()
+
     def prepare_constant(self, x: Any) -> Any:
         """Convert a NumPy array given to a non-differentiated argument."""
         return self.asarray(x)
@@ -118,6 +124,14 @@ class Backend:
     def has(self, capability: str) -> bool:
         """Whether the adapter declares ``capability`` (natively, emulated or partially)."""
         return bool(self.capabilities.get(capability))
+
+    def compiled(self, kind: tuple, call: Any, cache: dict | None, *extra: Any) -> Any:
+        """A compiled version of a transform for ``call``, or None to take the generic path.
+
+        ``kind`` names the transform ("jacobian", mode), ("hessian",), ("jvp",), ("hvp",);
+        ``extra`` holds the tangents for jvp and hvp. Returns (result, aux).
+        """
+        return None
 
     # ------------------------------------------------------------- derived transforms
     def value_and_grad(self, call: Any, cache: dict | None = None) -> tuple[Any, list, Any]:

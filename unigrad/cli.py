@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
@@ -142,6 +143,104 @@ def graph(function: str, inputs: tuple[str, ...], dot_path: str | None) -> None:
         with open(dot_path, "w") as fh:
             fh.write(g.dot() + "\n")
         click.echo(f"wrote {dot_path}")
+
+
+@cli.command()
+@click.option("--backends", "backends_opt", help="Comma-separated backends (default: all).")
+@click.option(
+    "--cases",
+    "cases_opt",
+    multiple=True,
+    help="Case files or folders, case ids, or id globs (repeatable).",
+)
+@click.option("--dtype", default="both", type=click.Choice(["float32", "float64", "both"]))
+@click.option(
+    "--out",
+    default="reports",
+    type=click.Path(file_okay=False),
+    help="Folder for the reports (a run folder is made inside it).",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="all",
+    help="Report files to write: all, or a comma list of csv,json,md,html,repro.",
+)
+@click.option("--timeout", default=60.0, type=float, help="Seconds per case and backend.")
+@click.option("--jobs", default=0, type=int, help="Workers at once (default: the core count).")
+def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs) -> None:
+    """Run the cases on every backend and report where they agree.
+
+    Exit code 0 when every cell passes or is a declared gap, 1 on any disagreement, error or
+    crash, 2 on a usage error.
+    """
+    import sys as _sys
+
+    from . import reports
+    from .runner import UsageError, run
+
+    backends_list = [b.strip() for b in backends_opt.split(",")] if backends_opt else None
+    fmts = reports.FORMATS if formats == "all" else tuple(f.strip() for f in formats.split(","))
+    unknown = [f for f in fmts if f not in reports.FORMATS]
+    if unknown:
+        raise click.UsageError(f"unknown format(s) {unknown}; use {', '.join(reports.FORMATS)}")
+    show = _progress()
+    try:
+        res = run(list(cases_opt) or None, backends_list, dtype, out, timeout, show, jobs or None)
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from exc
+    finally:
+        show.close()
+    summ = reports.write(res, fmts)
+    for p in res.problems:
+        click.echo(f"problem: {p['error']}", err=True)
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summ["counts"].items()))
+    click.echo(f"{summ['cells']} cells in {summ['wall_s']:.1f} s: {counts}")
+    for b, t in summ["time_per_backend_s"].items():
+        click.echo(f"  {b}: {t:.1f} s")
+    if summ["disagreements"]:
+        click.echo(f"{len(summ['disagreements'])} backend pair(s) disagree: see agreement.md")
+    click.echo(f"reports: {res.run_dir}")
+    _sys.exit(res.exit_code)
+
+
+class _Plain:
+    """Progress as plain lines (not on a terminal): one line per backend as it finishes."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, int] = {}
+
+    def __call__(self, backend: str, done: int, total: int) -> None:
+        step = max(1, total // 4)
+        if done == total or done // step != self.last.get(backend, -1):
+            self.last[backend] = done // step
+            click.echo(f"[{backend}] {done}/{total} cells")
+
+    def close(self) -> None:
+        pass
+
+
+class _Bar:
+    """A rich progress bar per backend (on a terminal)."""
+
+    def __init__(self) -> None:
+        from rich.progress import Progress
+
+        self.progress = Progress(transient=False)
+        self.tasks: dict[str, Any] = {}
+        self.progress.start()
+
+    def __call__(self, backend: str, done: int, total: int) -> None:
+        if backend not in self.tasks:
+            self.tasks[backend] = self.progress.add_task(backend, total=total)
+        self.progress.update(self.tasks[backend], completed=done)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+def _progress():
+    return _Bar() if sys.stdout.isatty() else _Plain()
 
 
 def main() -> None:

@@ -392,7 +392,12 @@ class _Jacobian(_Transform):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         call = _Call(self.what, self.f, args, kwargs, self.nums, self.has_aux, False, self.backend)
         try:
-            _, jac, aux = call.impl.jacobian(call.fun, call.leaves, self.mode)
+            compiled = getattr(call.impl, "compiled", None)
+            hit = compiled(("jacobian", self.mode), call, None if kwargs else self.cache)
+            if hit is not None:
+                jac, aux = hit
+            else:
+                _, jac, aux = call.impl.jacobian(call.fun, call.leaves, self.mode)
         except UnigradError:
             raise
         except Exception as exc:
@@ -431,7 +436,9 @@ class _Hessian(_Transform):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         call = _Call(self.what, self.f, args, kwargs, self.nums, False, True, self.backend)
         try:
-            blocks = call.impl.hessian(call.fun, call.leaves)
+            compiled = getattr(call.impl, "compiled", None)
+            hit = compiled(("hessian",), call, None if kwargs else self.cache)
+            blocks = hit[0] if hit is not None else call.impl.hessian(call.fun, call.leaves)
         except UnigradError:
             raise
         except Exception as exc:
@@ -510,7 +517,12 @@ def jvp(
     call = _Call("jvp", f, primals, {}, nums, False, False, backend)
     t_leaves = _tangent_leaves(call, tangents)
     try:
-        outs, touts, _ = call.impl.jvp(call.fun, call.leaves, t_leaves)
+        compiled = getattr(call.impl, "compiled", None)
+        hit = compiled(("jvp",), call, {}, t_leaves)
+        if hit is not None:
+            (outs, touts), _ = hit
+        else:
+            outs, touts, _ = call.impl.jvp(call.fun, call.leaves, t_leaves)
     except UnigradError:
         raise
     except Exception as exc:
@@ -542,7 +554,9 @@ def hvp(
     call = _Call("hvp", f, primals, {}, nums, False, True, backend)
     t_leaves = _tangent_leaves(call, tangents)
     try:
-        out = call.impl.hvp(call.fun, call.leaves, t_leaves)
+        compiled = getattr(call.impl, "compiled", None)
+        hit = compiled(("hvp",), call, {}, t_leaves)
+        out = hit[0] if hit is not None else call.impl.hvp(call.fun, call.leaves, t_leaves)
     except UnigradError:
         raise
     except Exception as exc:

@@ -1,0 +1,1 @@
+"""The case library that ships with unigrad: every derivative in the seed notebooks, and more."""

@@ -1,0 +1,96 @@
+"""The oracle of ``unigrad compare``: tolerances per dtype and the comparison of two results.
+
+Tolerances (documented in the README): a cell passes where, elementwise,
+``|got - ref| <= atol * scale + rtol * |ref|`` with ``scale = max(1, max |ref|)`` over the
+array. Scaling atol by the reference's magnitude keeps float32 results that lose digits to
+cancellation from failing a pure relative test. NaN and infinities are compared by position
+(and sign): a NaN where the reference has a number, or the reverse, is ``nan_mismatch``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import pytree
+
+TOLERANCE = {
+    "float64": {"rtol": 1e-9, "atol": 1e-12},
+    "float32": {"rtol": 2e-5, "atol": 1e-5},
+}
+FD_TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}
+
+STATUSES = ("pass", "fail", "nan_mismatch", "unsupported", "error", "timeout", "crash", "skipped")
+
+
+def tolerance(dtype: str, override: dict[str, dict[str, float]] | None = None) -> dict:
+    """The tolerance for ``dtype``, with a case's overrides applied."""
+    tol = dict(TOLERANCE[dtype])
+    if override and dtype in override:
+        tol.update(override[dtype])
+    return tol
+
+
+def like(expected: Any, got: Any) -> Any:
+    """Read an expected value in the structure of a result: nested lists under an array leaf
+    are the array's rows, not a pytree."""
+    if type(got) in (tuple, list) and type(expected) in (tuple, list) and len(got) == len(expected):
+        return type(got)(like(e, g) for e, g in zip(expected, got))
+    if type(got) is dict and type(expected) is dict:
+        return {k: like(expected[k], got[k]) for k in got if k in expected}
+    if type(got) in (tuple, list, dict):
+        return expected
+    return np.asarray(expected, dtype=np.float64)
+
+
+def compare(got: Any, ref: Any, dtype: str, tol: dict[str, float]) -> dict[str, Any]:
+    """Compare two results (pytrees of arrays); return status and error measures."""
+    ref = like(ref, got)
+    g_leaves = pytree.tree_leaves(got)
+    r_leaves = pytree.tree_leaves(ref)
+    if len(g_leaves) != len(r_leaves):
+        return {
+            "status": "fail",
+            "detail": f"structure differs: {len(g_leaves)} arrays vs {len(r_leaves)}",
+        }
+    worst = {"max_abs": 0.0, "max_rel": 0.0, "ulp": 0.0}
+    status, detail = "pass", ""
+    for k, (g, r) in enumerate(zip(g_leaves, r_leaves)):
+        g = np.asarray(g, dtype=np.float64)
+        r = np.asarray(r, dtype=np.float64)
+        if g.shape != r.shape:
+            if g.size == r.size == 1:
+                g, r = g.reshape(()), r.reshape(())
+            else:
+                return {"status": "fail", "detail": f"array {k}: shape {g.shape} vs {r.shape}"}
+        g_nan, r_nan = np.isnan(g), np.isnan(r)
+        g_inf, r_inf = np.isinf(g), np.isinf(r)
+        bad_pos = (g_nan != r_nan) | (g_inf != r_inf) | (g_inf & r_inf & (np.sign(g) != np.sign(r)))
+        if bad_pos.any():
+            idx = tuple(int(i) for i in np.argwhere(bad_pos)[0])
+            status = "nan_mismatch"
+            detail = f"array {k} index {idx}: got {g[idx]!r}, reference {r[idx]!r}"
+            continue
+        finite = np.isfinite(r)
+        if not finite.any():
+            continue
+        err = np.where(finite, np.abs(g - r), 0.0)
+        scale = max(1.0, float(np.max(np.abs(r[finite]))))
+        allowed = tol["atol"] * scale + tol["rtol"] * np.abs(np.where(finite, r, 0.0))
+        rel = err / np.maximum(np.abs(np.where(finite, r, 1.0)), np.finfo(np.float64).tiny)
+        spacing = np.spacing(np.abs(np.where(finite, r, 1.0)).astype(dtype)).astype(np.float64)
+        ulp = err / spacing
+        worst["max_abs"] = max(worst["max_abs"], float(err.max(initial=0)))
+        worst["max_rel"] = max(worst["max_rel"], float(np.where(r != 0, rel, 0).max(initial=0)))
+        worst["ulp"] = max(worst["ulp"], float(ulp.max(initial=0)))
+        over = err > allowed
+        if over.any() and status == "pass":
+            i = np.unravel_index(int(np.argmax(np.where(over, err - allowed, -np.inf))), err.shape)
+            idx = tuple(int(v) for v in i)
+            status = "fail"
+            detail = (
+                f"array {k} index {idx}: got {g[idx]!r}, reference {r[idx]!r}, "
+                f"|diff| {err[idx]:.3g} > allowed {allowed[idx]:.3g}"
+            )
+    return {"status": status, "detail": detail, **worst}
