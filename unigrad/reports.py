@@ -61,7 +61,7 @@ def summary(res: RunResult) -> dict:
             for k in ("version", "python", "numpy", "devices", "error")
             if info.get(k) is not None
         }
-        for b, info in res.backend_info.items()
+        for b, info in sorted(res.backend_info.items(), key=lambda kv: res.backends.index(kv[0]))
     }
     return {
         "unigrad": __version__,
