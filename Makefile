@@ -41,7 +41,7 @@ test: env
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
 	@echo "--- MXNet, in its own environment (.venv-mxnet) ---"
-	$(MXPY) -m pytest tests/test_api.py tests/test_mxnet_inside.py -k "mxnet or inside"
+	$(MXPY) -m pytest tests/test_api.py tests/test_kinks.py tests/test_mxnet_inside.py -k "mxnet or inside"
 
 bench: env
 	$(PY) benchmarks/run.py

@@ -101,7 +101,20 @@ exp = _unary(tf.exp)
 log = _unary(tf.math.log)
 log1p = _unary(tf.math.log1p)
 expm1 = _unary(tf.math.expm1)
-sqrt = _unary(tf.sqrt)
+
+
+def sqrt(x: Any) -> Any:
+    """Square root whose derivative lets NaN flow like everywhere else.
+
+    tf.sqrt's gradient turns 0 * inf into 0, so where(x > 0, sqrt(x), 0) would get 0 at x = 0
+    where every other framework gets nan. The value is tf.sqrt's exactly; the derivative is
+    that of pow(x, 0.5) (the stop_gradient term is zero in value).
+    """
+    x = _t(x)
+    p = tf.pow(x, tf.constant(0.5, x.dtype))
+    return p + tf.stop_gradient(tf.sqrt(x) - p)
+
+
 sin = _unary(tf.sin)
 cos = _unary(tf.cos)
 tan = _unary(tf.tan)

@@ -55,7 +55,8 @@ class TorchBackend(Backend):
         return torch.as_tensor(a)
 
     def to_numpy(self, x: Any) -> np.ndarray:
-        return x.detach().cpu().resolve_conj().numpy()
+        # force=True also materialises the ZeroTensors torch.func returns for zero blocks
+        return x.detach().cpu().numpy(force=True)
 
     def dtype_name(self, x: Any) -> str:
         return str(x.dtype)[6:]

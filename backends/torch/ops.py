@@ -140,8 +140,22 @@ def relu(x: Any) -> Any:
     return torch.relu(_t(x))  # torch: relu'(0) = 0
 
 
-maximum = _binary(torch.maximum)  # torch: ties 0.5/0.5
-minimum = _binary(torch.minimum)
+def _tensors(x: Any, y: Any) -> tuple[Any, Any]:
+    """Both operands as tensors; a Python scalar takes the other operand's dtype."""
+    x, y = _pair(x, y)
+    if not isinstance(x, torch.Tensor):
+        x = torch.tensor(x, dtype=y.dtype)
+    if not isinstance(y, torch.Tensor):
+        y = torch.tensor(y, dtype=x.dtype)
+    return x, y
+
+
+def maximum(x: Any, y: Any) -> Any:
+    return torch.maximum(*_tensors(x, y))  # torch: ties 0.5/0.5
+
+
+def minimum(x: Any, y: Any) -> Any:
+    return torch.minimum(*_tensors(x, y))
 
 
 def clip(x: Any, lo: Any = None, hi: Any = None) -> Any:

@@ -1,0 +1,115 @@
+"""Issue 8: derivatives at kinks and edge points are the same on every backend.
+
+Each pinned point is checked on each backend at first order and, where the backend has it,
+second order. The conventions are documented in the README ("Derivatives at kinks").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import unigrad
+import unigrad.numpy as unp
+
+from .conftest import allow_gap, as_np
+
+
+def g(f, x, backend, argnums=0):
+    return as_np(unigrad.grad(f, argnums=argnums, backend=backend)(x))
+
+
+def h(f, x, backend):
+    return as_np(unigrad.hessian(f, backend=backend)(x))
+
+
+def test_abs_relu_at_zero(backend):
+    assert g(unp.abs, 0.0, backend) == 0.0
+    assert g(unp.absolute, 0.0, backend) == 0.0
+    assert g(unp.relu, 0.0, backend) == 0.0
+    assert g(unp.abs, -2.0, backend) == -1.0 and g(unp.relu, 2.0, backend) == 1.0
+
+
+def test_piecewise_constant_ops_have_zero_derivative(backend):
+    for op in (unp.sign, unp.floor, unp.ceil, unp.round):
+        assert g(lambda x, op=op: op(x) * 1.0 + 0.0 * x, 0.3, backend) == 0.0
+    d = unigrad.grad(lambda x: unp.sum(unp.floor(x)), backend=backend)(np.array([0.5, 1.5]))
+    np.testing.assert_array_equal(as_np(d), [0.0, 0.0])  # zeros, never None
+
+
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_elementwise_extremes_split_ties(backend, op):
+    f = getattr(unp, op)
+    gx, gy = unigrad.grad(f, argnums=(0, 1), backend=backend)(1.0, 1.0)
+    assert (float(as_np(gx)), float(as_np(gy))) == (0.5, 0.5)
+    gx, gy = unigrad.grad(f, argnums=(0, 1), backend=backend)(2.0, 1.0)
+    want = (1.0, 0.0) if op == "maximum" else (0.0, 1.0)
+    assert (float(as_np(gx)), float(as_np(gy))) == want
+
+
+@pytest.mark.parametrize(
+    "op,x,want",
+    [
+        ("max", [1.0, 3.0, 3.0], [0.0, 0.5, 0.5]),
+        ("min", [1.0, 1.0, 3.0], [0.5, 0.5, 0.0]),
+        ("max", [2.0, 2.0, 2.0, 2.0], [0.25, 0.25, 0.25, 0.25]),
+    ],
+)
+def test_reductions_split_ties_evenly(backend, op, x, want):
+    np.testing.assert_array_equal(g(getattr(unp, op), np.array(x), backend), want)
+
+
+def test_reduction_ties_along_an_axis(backend):
+    x = np.array([[1.0, 3.0, 3.0], [5.0, 4.0, 5.0]])
+    d = g(lambda v: unp.sum(unp.multiply(unp.max(v, axis=1), np.array([1.0, 2.0]))), x, backend)
+    np.testing.assert_array_equal(d, [[0.0, 0.5, 0.5], [1.0, 0.0, 1.0]])
+
+
+def test_clip_counts_its_bounds_as_inside(backend):
+    d = g(lambda v: unp.sum(unp.clip(v, 0.0, 1.0)), np.array([0.0, 0.5, 1.0, 1.5, -0.5]), backend)
+    np.testing.assert_array_equal(d, [1.0, 1.0, 1.0, 0.0, 0.0])
+
+
+def test_norm_at_zero(backend):
+    np.testing.assert_array_equal(g(unp.linalg.norm, np.zeros(3), backend), [0.0, 0.0, 0.0])
+    np.testing.assert_allclose(g(unp.linalg.norm, np.array([3.0, 4.0]), backend), [0.6, 0.8])
+
+
+def test_power_of_a_constant(backend):
+    if backend in ("numpy", "torch"):  # the ** operator: the engine pins it, torch natively
+        assert g(lambda x: x**0.0, 0.0, backend) == 0.0
+    assert g(lambda x: unp.power(x, 0.0), 0.0, backend) == 0.0
+    assert g(lambda x: unp.power(x, 0), 0.0, backend) == 0.0
+    assert g(lambda x: unp.power(x, 3.0), 2.0, backend) == 12.0
+    assert g(lambda x: unp.power(x, 1.0), 0.0, backend) == 1.0
+
+
+def test_prod_with_zeros_is_exact(backend):
+    np.testing.assert_array_equal(g(unp.prod, np.array([0.0, 2.0, 3.0]), backend), [6, 0, 0])
+    np.testing.assert_array_equal(g(unp.prod, np.array([0.0, 0.0, 3.0]), backend), [0, 0, 0])
+    m = np.array([[0.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(
+        g(lambda v: unp.sum(unp.prod(v, axis=0)), m, backend), [[3.0, 4.0], [0.0, 2.0]]
+    )
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_where_keeps_its_meaning_and_the_double_where_pattern(backend):
+    # NaN from the branch not taken still flows ...
+    naive = g(lambda x: unp.where(x > 0, unp.sqrt(x), 0.0), 0.0, backend)
+    assert np.isnan(naive)
+    # ... and the safe pattern keeps the unused branch away from the singular point
+    safe = g(lambda x: unp.where(x > 0, unp.sqrt(unp.where(x > 0, x, 1.0)), 0.0), 0.0, backend)
+    assert safe == 0.0
+
+
+def test_second_order_at_kinks(backend):
+    with allow_gap(backend, "higher_order"):
+        assert h(unp.abs, 0.0, backend) == 0.0
+        assert h(unp.relu, 0.0, backend) == 0.0
+        assert h(lambda x: unp.clip(x, 0.0, 1.0), 1.0, backend) == 0.0
+        np.testing.assert_array_equal(
+            h(unp.max, np.array([1.0, 3.0, 3.0]), backend), np.zeros((3, 3))
+        )
+        assert h(lambda x: unp.power(x, 0.0), 0.0, backend) == 0.0
+        assert h(lambda x: unp.maximum(x, 1.0), 1.0, backend) == 0.0
