@@ -259,3 +259,19 @@ def test_seed000_grad_fn_walk_is_the_recorded_graph():
 def test_case_format_rejects_unknown_transform():
     with pytest.raises(ValueError, match="unknown transform"):
         Case(id="x", function=abs, inputs=(1.0,), transforms=("gradd",))
+
+
+def test_native_catalogue_reports_departures_without_failing(tmp_path):
+    res = runner.run(
+        [str(ROOT / "cases" / "kinks.py")], ["numpy", "torch", "jax"], "float64", tmp_path
+    )
+    summ = reports.write(res, ("json", "md"))
+    assert res.exit_code == 0, [r for r in res.records if r["status"] not in ("pass", "finding")]
+    found = {f["case"]: f for f in summ["native_findings"]}
+    abs_row = found["kink.abs_at_0"]
+    assert abs_row["values"] == {"torch": "0", "jax": "1"}
+    assert abs_row["unigrad"] == "0"
+    assert found["kink.clip_bounds"]["values"]["jax"] == "[0.5, 0.5]"
+    assert found["kink.pow0_at_0"]["values"]["jax"] == "nan"
+    md = (res.run_dir / "agreement.md").read_text()
+    assert "## Native catalogue" in md and "depart" in md

@@ -50,6 +50,57 @@ def _cell_status(r: dict) -> str:
     return r["status"]
 
 
+def native_findings(res: RunResult) -> list[dict]:
+    """Per native case: what each framework returns, unigrad's convention, who departs."""
+    from .runner import _show
+
+    per_case: dict[str, dict[str, str]] = {}
+    source: dict[str, str] = {}
+    for r in res.records:
+        if r.get("section") == "native":
+            per_case.setdefault(r["case"], {})[r["backend"]] = r["shown"]
+            source[r["case"]] = r.get("source", "")
+    out = []
+    for cid, per in per_case.items():
+        conv = next(
+            (
+                _show([r["value"]])
+                for r in res.records
+                if r.get("case") == cid
+                and r.get("section") != "native"
+                and r["transform"] == "grad"
+                and r["backend"] == "numpy"
+                and r["dtype"] == "float64"
+                and "value" in r
+            ),
+            None,
+        )
+        groups: dict[str, list[str]] = {}
+        for b in res.backends:
+            if b in per:
+                groups.setdefault(per[b], []).append(b)
+        departures = []
+        if len(groups) > 1:
+            main_value = max(groups, key=lambda v: (len(groups[v]), v == conv))
+            main = groups[main_value]
+            for v, bs in groups.items():
+                if v != main_value:
+                    departures.append(
+                        f"{', '.join(bs)} ({v}) depart{'s' if len(bs) == 1 else ''} from "
+                        f"{', '.join(main)} ({main_value})"
+                    )
+        out.append(
+            {
+                "case": cid,
+                "source": source[cid],
+                "values": per,
+                "unigrad": conv,
+                "departures": departures,
+            }
+        )
+    return out
+
+
 def summary(res: RunResult) -> dict:
     """Versions, platform, device, dtypes, and counts per status and per backend."""
     by_backend: dict[str, Counter] = {b: Counter() for b in res.backends}
@@ -87,6 +138,7 @@ def summary(res: RunResult) -> dict:
             }
         ),
         "tolerance": oracle.TOLERANCE,
+        "native_findings": native_findings(res),
         "exit_code": res.exit_code,
     }
 
@@ -95,6 +147,8 @@ def _matrix(res: RunResult) -> tuple[list[str], dict[tuple[str, str], list[dict]
     rows: list[str] = []
     cells: dict[tuple[str, str], list[dict]] = {}
     for r in res.records:
+        if r.get("section") == "native":
+            continue
         row = f"{r['case']} · {r['transform']}"
         if row not in rows:
             rows.append(row)
@@ -149,7 +203,7 @@ def agreement_md(res: RunResult, summ: dict) -> str:
     bad = [
         r
         for r in res.records
-        if r["status"] not in ("pass", "skipped")
+        if r["status"] not in ("pass", "skipped", "finding")
         and not (r["status"] == "unsupported" and r.get("declared_gap"))
     ]
     if bad:
@@ -173,6 +227,22 @@ def agreement_md(res: RunResult, summ: dict) -> str:
                 f"- `{d['case']}` {d['transform']} {d['dtype']}: "
                 f"{' vs '.join(d['backends'])}: {d['status']} {d['detail']}"
             )
+    if summ["native_findings"]:
+        lines += [
+            "",
+            "## Native catalogue: where the frameworks' own ops differ",
+            "",
+            "Each framework's own op, differentiated with its own idiom (float64). "
+            "Disagreement here is the finding; it does not fail the run. The unigrad "
+            "column is the convention `unigrad.numpy` pins on every backend.",
+            "",
+            "| case | unigrad | " + " | ".join(res.backends) + " | departures |",
+            "| --- | --- | " + " | ".join("---" for _ in res.backends) + " | --- |",
+        ]
+        for f in summ["native_findings"]:
+            vals = " | ".join(f["values"].get(b, "") for b in res.backends)
+            dep = "; ".join(f["departures"]) or "all agree"
+            lines.append(f"| {f['case']} | {f['unigrad'] or ''} | {vals} | {dep} |")
     if res.problems:
         lines += ["", "## Case files with problems", ""]
         lines += [f"- {p['error']}" for p in res.problems]
@@ -237,7 +307,25 @@ Darker red means a larger error.</p><table><tr><th>case &middot; transform</th>"
                 f'<td class="c" style="background:{colour}" onclick="show({k})">{esc(label)}</td>'
             )
         parts.append("</tr>")
-    parts.append('</table><div id="detail">(click a cell)</div><script>const D=')
+    parts.append("</table>")
+    if summ["native_findings"]:
+        parts.append(
+            "<h2>Native catalogue</h2><p>Each framework's own op, differentiated with "
+            "its own idiom; disagreement is the finding.</p><table><tr><th>case</th>"
+            "<th>unigrad</th>"
+            + "".join(f"<th>{esc(b)}</th>" for b in res.backends)
+            + "<th>departures</th></tr>"
+        )
+        for f in summ["native_findings"]:
+            parts.append(f"<tr><td>{esc(f['case'])}</td><td>{esc(f['unigrad'] or '')}</td>")
+            for b in res.backends:
+                v = f["values"].get(b, "")
+                odd = any(b in d.split(" (")[0].split(", ") for d in f["departures"])
+                style = ' style="background:#fde2b0"' if odd else ""
+                parts.append(f"<td{style}>{esc(v)}</td>")
+            parts.append(f"<td>{esc('; '.join(f['departures']) or 'all agree')}</td></tr>")
+        parts.append("</table>")
+    parts.append('<div id="detail">(click a cell)</div><script>const D=')
     parts.append(json.dumps(details).replace("</", "<\\/"))
     parts.append(
         ";function show(k){document.getElementById('detail').textContent=D[k];}"

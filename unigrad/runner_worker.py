@@ -118,4 +118,23 @@ def run_case(msg: dict) -> dict:
     for dtype in msg["dtypes"]:
         for transform in msg["transforms"]:
             out[f"{dtype}/{transform}"] = run_cell(case, transform, msg["backend"], dtype)
+    fn = case.native.get(msg["backend"])
+    if fn is not None:
+        out["native"] = run_native(case, msg["backend"], fn)
     return out
+
+
+def run_native(case: Case, backend: str, fn: Any) -> dict:
+    """The framework's own op, differentiated with its own idiom, in float64."""
+    from .native import native_grad
+
+    t0 = time.perf_counter()
+    try:
+        value = native_grad(backend, fn, case.make_inputs("float64"))
+    except Exception as exc:  # the finding is what the framework does, errors included
+        return {
+            "status": "error",
+            "error": f"{type(exc).__name__}: {exc}",
+            "time": time.perf_counter() - t0,
+        }
+    return {"status": "ok", "value": value, "time": time.perf_counter() - t0}

@@ -49,6 +49,15 @@ def _pair(x: Any, y: Any) -> tuple[Any, Any]:
     return x, y
 
 
+def _arrays(x: Any, y: Any) -> tuple[Any, Any]:
+    """Both operands as arrays of one dtype; a Python scalar takes the other's dtype."""
+    if isinstance(y, int | float) and isinstance(x, mnp.ndarray):
+        return x, mnp.full(x.shape if x.ndim == 0 else (), y, dtype=x.dtype)
+    if isinstance(x, int | float) and isinstance(y, mnp.ndarray):
+        return mnp.full(y.shape if y.ndim == 0 else (), x, dtype=y.dtype), y
+    return _pair(_t(x), _t(y))
+
+
 def _named(name: str, fn: Any) -> Any:
     def op(*args: Any, **kwargs: Any) -> Any:
         USED.add(name)
@@ -153,7 +162,7 @@ relu = _unary("relu", npx.relu)
 
 def _tie_split(x: Any, y: Any, first_wins: bool) -> Any:
     """max/min with derivative 0.5 to each side at a tie; the value is MXNet's exactly."""
-    x, y = _pair(_t(x), _t(y))
+    x, y = _arrays(x, y)
     sg = _sg
     value = mnp.maximum(sg(x), sg(y)) if first_wins else mnp.minimum(sg(x), sg(y))
     win = (sg(x) > sg(y)) if first_wins else (sg(x) < sg(y))
@@ -180,8 +189,7 @@ def clip(x: Any, lo: Any = None, hi: Any = None) -> Any:
 
 def where(cond: Any, x: Any, y: Any) -> Any:
     USED.add("where")
-    x, y = _pair(x, y)
-    x, y = _t(x), _t(y)
+    x, y = _arrays(x, y)
     return mnp.where(_t(cond).astype(onp.bool_), x, y)
 
 
