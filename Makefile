@@ -40,6 +40,8 @@ test: env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
+	@echo "--- the conformance suite: every case on all five backends, float32 and float64 ---"
+	$(PY) -m pytest --pyargs unigrad.conformance --unigrad-backends all --unigrad-dtypes both -p no:cacheprovider
 	@echo "--- MXNet, in its own environment (.venv-mxnet) ---"
 	$(MXPY) -m pytest tests/test_api.py tests/test_kinks.py tests/test_mxnet_inside.py -k "mxnet or inside"
 

@@ -12,6 +12,8 @@ import pytest
 import unigrad
 from unigrad import config, switch
 
+pytest_plugins = ["pytester"]
+
 IN_PROCESS = ["numpy", "torch", "jax", "tensorflow"]
 if importlib.util.find_spec("mxnet") is not None:  # inside .venv-mxnet
     IN_PROCESS.append("mxnet")

@@ -223,6 +223,18 @@ def test_capabilities_are_data():
 
 
 def test_wheel_has_no_top_level_backends(tmp_path):
+    import shutil
+
+    # Build from a copy: an in-tree build leaves build/ and a stale unigrad.egg-info behind,
+    # which would shadow the installed metadata (entry points) for anything run from the root.
+    src = tmp_path / "src"
+    shutil.copytree(
+        ROOT,
+        src,
+        ignore=shutil.ignore_patterns(
+            ".venv*", ".git", "reports", "build", "*.egg-info", ".pytest_cache", ".ruff_cache"
+        ),
+    )
     subprocess.run(
         [
             sys.executable,
@@ -234,7 +246,7 @@ def test_wheel_has_no_top_level_backends(tmp_path):
             "-q",
             "-w",
             str(tmp_path),
-            str(ROOT),
+            str(src),
         ],
         check=True,
         capture_output=True,

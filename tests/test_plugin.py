@@ -1,0 +1,188 @@
+"""Issue 7: the pytest plugin (through pytester), assert_agree, and the conformance suite."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import unigrad
+from unigrad.testing import assert_agree
+
+from .plugin_helpers import backend_dependent, smooth
+
+# pytester's in-process runs drop modules first imported during a run; a framework imported
+# twice in one process crashes (torch segfaults), so load the ones these runs use up front.
+for _name in ("numpy", "torch"):
+    unigrad.get_backend(_name).impl
+
+
+@pytest.fixture(autouse=True)
+def _restore_registry():
+    """pytester runs in this process: backends registered by its conftests must not leak."""
+    from unigrad import registry
+
+    specs, handles = dict(registry.specs()), dict(registry._handles)
+    yield
+    registry.specs().clear()
+    registry.specs().update(specs)
+    registry._handles.clear()
+    registry._handles.update(handles)
+
+
+FIXTURE_TEST = """
+import numpy as np
+import unigrad
+import unigrad.numpy as unp
+
+def test_active(unigrad_backend):
+    assert unigrad.get_backend().name == unigrad_backend.name
+    x = unigrad_backend.asarray([0.5, 1.5])
+    g = unigrad.grad(lambda v: unp.sum(v * v))(x)
+    assert unigrad.get_backend().dtype_name(g) == unigrad_backend.dtype
+"""
+
+
+def test_plugin_changes_nothing_unless_asked(pytester):
+    pytester.makepyfile("def test_plain():\n    assert True\n")
+    result = pytester.runpytest("-v")
+    result.assert_outcomes(passed=1)
+    assert "unigrad" not in "\n".join(result.outlines[:5])
+
+
+def test_fixture_ids_and_active_backend(pytester):
+    pytester.makepyfile(FIXTURE_TEST)
+    result = pytester.runpytest(
+        "-v", "--unigrad-backends=numpy,torch", "--unigrad-dtypes=float32,float64"
+    )
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(
+        ["*test_active[[]numpy-float64[]] PASSED*", "*test_active[[]torch-float32[]] PASSED*"]
+    )
+    result.stdout.fnmatch_lines(["unigrad *: numpy *, torch 2.13*"])  # the report header
+
+
+def test_backends_from_environment(pytester, monkeypatch):
+    monkeypatch.setenv("UNIGRAD_BACKENDS", "torch")
+    pytester.makepyfile(FIXTURE_TEST)
+    result = pytester.runpytest("-v")
+    result.stdout.fnmatch_lines(["*test_active[[]torch-float64[]] PASSED*"])
+
+
+def test_unknown_backend_is_a_usage_error(pytester):
+    pytester.makepyfile(FIXTURE_TEST)
+    result = pytester.runpytest("--unigrad-backends=pytorch")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*did you mean 'torch'*"])
+
+
+def test_marker_skips_a_backend_that_declares_the_gap(pytester):
+    pytester.makeconftest("""
+from unigrad import registry
+from unigrad.registry import BackendSpec
+registry.register(BackendSpec(
+    name="revonly", adapter="unigrad.backends.numpy.backend:NumpyBackend", module="numpy",
+    distribution="numpy", install_hint="-", capabilities={"reverse": "native"}))
+""")
+    pytester.makepyfile("""
+import pytest
+import unigrad
+
+@pytest.mark.unigrad_requires("hessian")
+def test_needs_hessian(unigrad_backend):
+    assert unigrad.hessian(lambda x: x ** 3)(2.0) == 12.0
+""")
+    result = pytester.runpytest("-rs", "--unigrad-backends=numpy,revonly")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*revonly declares no higher_order (needed for hessian)*"])
+
+
+def test_not_installed_is_skipped_but_broken_fails(pytester):
+    pytester.makepyfile(broken_adapter="raise ImportError('libsomething.so: cannot open')\n")
+    pytester.makeconftest("""
+from unigrad import registry
+from unigrad.registry import BackendSpec
+registry.register(BackendSpec(
+    name="missingfw", adapter="x:Y", module="surely_not_installed_fw", distribution="nope",
+    install_hint="pip install missingfw"))
+registry.register(BackendSpec(
+    name="brokenfw", adapter="broken_adapter:Adapter", module="numpy", distribution="numpy",
+    install_hint="pip install brokenfw"))
+""")
+    pytester.makepyfile(FIXTURE_TEST)
+    result = pytester.runpytest("-rsfE", "--unigrad-backends=missingfw,brokenfw")
+    result.assert_outcomes(skipped=1, errors=1)  # a failing fixture is a pytest error
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*missingfw is not installed*pip install missingfw*"])
+    result.stdout.fnmatch_lines(["*brokenfw is installed but broken*libsomething*"])
+
+
+def test_xfail_file(pytester):
+    pytester.makepyfile("""
+def test_known_bad(unigrad_backend):
+    assert unigrad_backend.name != "torch"
+""")
+    xf = pytester.path / "xfails.txt"
+    xf.write_text(
+        "# known gaps\n*known_bad[[]torch-*: torch differs here\n*does_not_exist*: stale entry\n"
+    )
+    result = pytester.runpytest("-rxX", "--unigrad-backends=numpy,torch", f"--unigrad-xfails={xf}")
+    result.assert_outcomes(passed=1, xfailed=1)
+    result.stdout.fnmatch_lines(["*'*does_not_exist*' (line 3) matches no test*"])
+    result.stdout.fnmatch_lines(["*XFAIL*torch-float64*torch differs here*"])
+
+
+def test_conformance_suite_report(pytester, tmp_path):
+    out = tmp_path / "rep"
+    result = pytester.runpytest(
+        "--pyargs",
+        "unigrad.conformance",
+        "--unigrad-backends=numpy",
+        "-k",
+        "seed000",
+        f"--unigrad-report={out}",
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(passed=10)
+    import json
+
+    summary = json.loads(next(out.glob("*/summary.json")).read_text())
+    assert summary["counts"] == {"pass": 10} and summary["exit_code"] == 0
+    assert (out / "latest" / "agreement.md").exists()
+
+
+def test_assert_agree_passes_across_backends():
+    assert_agree(
+        smooth,
+        np.array([0.3, 1.2]),
+        transforms=("value", "grad", "hessian"),
+        backends=["numpy", "torch", "jax", "tensorflow"],
+        dtypes=("float32", "float64"),
+    )
+
+
+def test_assert_agree_reaches_mxnet_through_its_worker():
+    assert_agree(smooth, np.array([0.3, 1.2]), backends=["numpy", "mxnet"])
+
+
+def test_assert_agree_fails_with_backends_values_and_tolerance():
+    with pytest.raises(AssertionError) as info:
+        assert_agree(backend_dependent, np.array([1.0, 2.0]), backends=["numpy", "torch"])
+    text = str(info.value)
+    assert "grad of backend_dependent disagrees between torch and numpy" in text
+    assert "index (1,)" in text and "4.004" in text and "tolerance" in text
+
+
+def test_assert_agree_wants_module_level_functions_for_workers():
+    with pytest.raises(TypeError, match="module level"):
+        assert_agree(lambda x: x * 2.0, 1.0, backends=["numpy", "mxnet"])
+
+
+def test_plugin_is_registered_as_entry_point():
+    import importlib.metadata as md
+
+    eps = {ep.name: ep.value for ep in md.entry_points(group="pytest11")}
+    assert eps.get("unigrad") == "unigrad.pytest_plugin"
+    assert "unigrad.pytest_plugin" in sys.modules
