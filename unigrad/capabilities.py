@@ -18,6 +18,16 @@ NATIVE = "native"
 EMULATED = "emulated"  # built by unigrad from other primitives (e.g. jvp through vjps)
 PARTIAL = "partial"  # works for some functions; the rest raise UnsupportedError
 
+# Everything but compilation, natively: what a full autodiff framework declares.
+FULL = {
+    REVERSE: NATIVE,
+    FORWARD: NATIVE,
+    HIGHER_ORDER: NATIVE,
+    FLOAT64: NATIVE,
+    VECTORIZED_JACOBIAN: NATIVE,
+    CUSTOM_GRADIENT: NATIVE,
+}
+
 # The transform names that need each capability; used by reports and the pytest marker.
 TRANSFORM_NEEDS = {
     "grad": (REVERSE,),

@@ -323,6 +323,27 @@ def _jsonable(v: Any) -> Any:
     return str(v)
 
 
+def request_case(worker: Any, case: Case, backend: str, dtypes: list[str], timeout: float) -> dict:
+    """One case's cells from a backend worker; a crash or hang marks every cell of the case."""
+    msg = {
+        "op": "case",
+        "file": case.file,
+        "id": case.id,
+        "backend": backend,
+        "dtypes": dtypes,
+        "transforms": list(case.transforms),
+    }
+    try:
+        return worker.request(msg, timeout=timeout)
+    except WorkerError as exc:
+        status = {"timeout": "timeout", "crash": "crash"}.get(exc.kind, "error")
+        return {
+            f"{d}/{t}": {"status": status, "error": str(exc)}
+            for d in dtypes
+            for t in case.transforms
+        }
+
+
 def _run_backend(
     backend: str,
     cases: list[Case],
@@ -364,23 +385,7 @@ def _run_backend(
             ds = [d for d in dtypes if d in case.dtypes]
             if not ds:
                 continue
-            msg = {
-                "op": "case",
-                "file": case.file,
-                "id": case.id,
-                "backend": backend,
-                "dtypes": ds,
-                "transforms": list(case.transforms),
-            }
-            try:
-                raw = worker.request(msg, timeout=timeout)
-            except WorkerError as exc:
-                status = {"timeout": "timeout", "crash": "crash"}.get(exc.kind, "error")
-                raw = {
-                    f"{d}/{t}": {"status": status, "error": str(exc)}
-                    for d in ds
-                    for t in case.transforms
-                }
+            raw = request_case(worker, case, backend, ds, timeout)
             for d in ds:
                 for t in case.transforms:
                     emit(judge(case, t, backend, d, raw[f"{d}/{t}"], ref))

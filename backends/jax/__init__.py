@@ -3,15 +3,7 @@
 from unigrad import capabilities as C
 from unigrad.registry import BackendSpec
 
-CAPABILITIES = {
-    C.REVERSE: C.NATIVE,
-    C.FORWARD: C.NATIVE,
-    C.HIGHER_ORDER: C.NATIVE,
-    C.FLOAT64: C.NATIVE,
-    C.JIT: C.NATIVE,
-    C.VECTORIZED_JACOBIAN: C.NATIVE,
-    C.CUSTOM_GRADIENT: C.NATIVE,
-}
+CAPABILITIES = {**C.FULL, C.JIT: C.NATIVE}
 
 SPEC = BackendSpec(
     name="jax",

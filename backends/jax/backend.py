@@ -35,6 +35,16 @@ def _is_jax_value(x: Any) -> bool:
 
 
 _NOT_JITTABLE = object()
+# What tracing a function under jit can raise when it branches on values (checked further by
+# _jit_refusal): the function then runs eagerly, with the same answer.
+_JIT_ERRORS = (
+    jax.errors.ConcretizationTypeError,
+    jax.errors.TracerBoolConversionError,
+    jax.errors.TracerIntegerConversionError,
+    jax.errors.TracerArrayConversionError,
+    TypeError,
+    ValueError,
+)
 # Eager calls of one gradient before it is jit-compiled. Compiling at once pays: eager JAX
 # compiles every small op on its own, which costs 5-13x more than one jit of the whole function.
 _COMPILE_AFTER = 0
@@ -167,14 +177,7 @@ class JaxBackend(Backend):
         try:
             with x64():
                 (value, a), grads = jitted(*leaves)
-        except (
-            jax.errors.ConcretizationTypeError,
-            jax.errors.TracerBoolConversionError,
-            jax.errors.TracerIntegerConversionError,
-            jax.errors.TracerArrayConversionError,
-            TypeError,
-            ValueError,
-        ) as exc:
+        except _JIT_ERRORS as exc:
             # Python control flow on values, or values jit cannot take: eager, same answer.
             if not _jit_refusal(exc):
                 raise
@@ -269,14 +272,7 @@ class JaxBackend(Backend):
         try:
             with x64():
                 result, a = jitted(*leaves)
-        except (
-            jax.errors.ConcretizationTypeError,
-            jax.errors.TracerBoolConversionError,
-            jax.errors.TracerIntegerConversionError,
-            jax.errors.TracerArrayConversionError,
-            TypeError,
-            ValueError,
-        ) as exc:
+        except _JIT_ERRORS as exc:
             if not _jit_refusal(exc):
                 raise
             cache[key] = _NOT_JITTABLE

@@ -3,14 +3,7 @@
 from unigrad import capabilities as C
 from unigrad.registry import BackendSpec
 
-CAPABILITIES = {
-    C.REVERSE: C.NATIVE,
-    C.FORWARD: C.NATIVE,
-    C.HIGHER_ORDER: C.NATIVE,
-    C.FLOAT64: C.NATIVE,
-    C.VECTORIZED_JACOBIAN: C.NATIVE,
-    C.CUSTOM_GRADIENT: C.NATIVE,
-}
+CAPABILITIES = dict(C.FULL)
 
 SPEC = BackendSpec(
     name="numpy",

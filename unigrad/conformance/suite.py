@@ -33,7 +33,6 @@ class SuiteState:
 
     def raw(self, backend: str, case: Case, timeout: float = 120.0) -> dict:
         """The worker's results for every dtype and transform of ``case`` (one request)."""
-        from ..errors import WorkerError
         from ..worker import Worker
 
         key = (backend, case.id)
@@ -43,23 +42,7 @@ class SuiteState:
                 w = self.workers[backend] = Worker(backend)
                 self.info[backend] = w.request({"op": "ping", "backend": backend}, timeout=180)
             ds = [d for d in self.dtypes if d in case.dtypes]
-            msg = {
-                "op": "case",
-                "file": case.file,
-                "id": case.id,
-                "backend": backend,
-                "dtypes": ds,
-                "transforms": list(case.transforms),
-            }
-            try:
-                self.results[key] = w.request(msg, timeout=timeout)
-            except WorkerError as exc:
-                status = {"timeout": "timeout", "crash": "crash"}.get(exc.kind, "error")
-                self.results[key] = {
-                    f"{d}/{t}": {"status": status, "error": str(exc)}
-                    for d in ds
-                    for t in case.transforms
-                }
+            self.results[key] = runner.request_case(w, case, backend, ds, timeout)
         return self.results[key]
 
     def close(self) -> None:
