@@ -33,7 +33,10 @@ WORKER_THREAD_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "3",
     "TF_NUM_INTEROP_THREADS": "1",
     "TF_NUM_INTRAOP_THREADS": "1",
-    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+    # Workers run many tiny one-off programs, where XLA's compile time dominates: its lowest
+    # backend optimisation level cuts JAX's share of `unigrad compare` by about a fifth.
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1 "
+    "--xla_backend_optimization_level=0",
     "PYTHONUNBUFFERED": "1",
 }
 
