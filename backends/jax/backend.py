@@ -173,10 +173,13 @@ class JaxBackend(Backend):
             entry = self._compile(call, static)
         elif entry[1] != static:
             entry = self._compile(call, static)
-        jitted, _, aux = entry
+        jitted, _, aux, grad_only = entry
         try:
             with x64():
-                (value, a), grads = jitted(*leaves)
+                if grad_only:  # compiled without the value: a grad transform never shows it
+                    (value, a), grads = (None, []), jitted(*leaves)
+                else:
+                    (value, a), grads = jitted(*leaves)
         except _JIT_ERRORS as exc:
             # Python control flow on values, or values jit cannot take: eager, same answer.
             if not _jit_refusal(exc):
@@ -199,31 +202,25 @@ class JaxBackend(Backend):
         entry = transform.cache.get(call.cache_key())
         if not isinstance(entry, tuple) or entry[1] or call.has_aux:
             return None
-        jitted = entry[0]
+        jitted, grad_only = entry[0], entry[3]
         n = len(call.all_leaves)
-        plain = {np.ndarray, float, np.float64, np.float32}
-        floats = _FLOATS
-        diff = frozenset(call.diff_pos)
 
+        # No per-argument checks here: anything jit cannot take, or an integer where a
+        # gradient is asked, raises, and the full path then gives the proper error.
         def lane(leaves: list) -> Any:
             if len(leaves) != n:
                 return MISS
-            for k, a in enumerate(leaves):
-                tp = type(a)
-                if tp is float:
-                    continue
-                if not (tp in plain or tp in _JAX_TYPES):
-                    return MISS
-                if a.dtype not in floats and k in diff:
-                    return MISS
             try:
                 if jax.config.jax_enable_x64:
-                    (value, _), grads = jitted(*leaves)
+                    out = jitted(*leaves)
                 else:
                     with jax.enable_x64(True):
-                        (value, _), grads = jitted(*leaves)
+                        out = jitted(*leaves)
             except Exception:
-                return MISS  # the full path gives the proper error, or recompiles
+                return MISS
+            if grad_only:
+                return None, out
+            (value, _), grads = out
             return value, grads
 
         return lane
@@ -243,13 +240,9 @@ class JaxBackend(Backend):
                 return f(*xs)[0][0]
 
             g = jax.grad(only, argnums=argnums)
-
-            def vg(*xs: Any) -> tuple:
-                return (None, []), g(*xs)
-
-            return jax.jit(vg, static_argnums=static), static, aux
+            return jax.jit(g, static_argnums=static), static, aux, True
         vg = jax.value_and_grad(scalar, argnums=argnums, has_aux=True)
-        return jax.jit(vg, static_argnums=static), static, aux
+        return jax.jit(vg, static_argnums=static), static, aux, False
 
     def compiled(self, kind: tuple, call: Any, cache: dict | None, *extra: Any) -> Any:
         """jit-compile a jacobian, hessian, jvp or hvp of ``call``'s function, cached in
