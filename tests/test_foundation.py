@@ -260,3 +260,18 @@ def test_wheel_has_no_top_level_backends(tmp_path):
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry).decode()
     assert "[unigrad.backends]" in text and "unigrad = unigrad.cli:main" in text
+
+
+def test_mxnet_interpreter_from_tool_unigrad_config(monkeypatch, tmp_path):
+    real = ROOT / ".venv-mxnet" / "bin" / "python"
+    (tmp_path / "pyproject.toml").write_text(f'[tool.unigrad]\nmxnet_python = "{real}"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("UNIGRAD_MXNET_PYTHON", raising=False)
+    monkeypatch.setattr("unigrad.interpreters.SOURCE_ROOT", tmp_path)  # no fallback to ours
+    config.clear_cache()
+    from unigrad.interpreters import find_python
+
+    python, origin = find_python("mxnet")
+    assert python == real and "[tool.unigrad] mxnet_python" in origin
+    avail = registry.specs()["mxnet"].availability()
+    assert avail.available and avail.version == "1.9.1" and avail.runs_in == "worker"
