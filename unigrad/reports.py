@@ -27,8 +27,8 @@ MARK = {
     "nan_mismatch": "≠nan",
     "unsupported": "–",
     "error": "!",
-    "timeout": "⏱",
-    "crash": "☠",
+    "timeout": "timeout",
+    "crash": "crash",
     "skipped": "·",
 }
 COLOUR = {
@@ -254,6 +254,21 @@ def _short(value: Any, limit: int = 400) -> str:
     return text if len(text) <= limit else text[:limit] + " ..."
 
 
+def _shade(status: str, err: float) -> str:
+    """Cell colour: by status, and within pass and fail by the size of the error."""
+    import math
+
+    if status == "pass":
+        return "#c8f0c8" if err < 1e-10 else ("#daf2c4" if err < 1e-6 else "#ecf4bc")
+    if status == "fail":
+        # 1e-8 (light) .. 1 and above (dark)
+        t = min(1.0, max(0.0, (math.log10(err) + 8) / 8)) if err > 0 else 0.5
+        light, dark = (248, 200, 200), (200, 40, 40)
+        rgb = [round(a + (b - a) * t) for a, b in zip(light, dark)]
+        return "#{:02x}{:02x}{:02x}".format(*rgb)
+    return COLOUR.get(status, "#fff")
+
+
 def agreement_html(res: RunResult, summ: dict, repro: dict[int, str]) -> str:
     """One self-contained page; cells coloured by status and error; details one click away."""
     rows, cells = _matrix(res)
@@ -284,10 +299,8 @@ Darker red means a larger error.</p><table><tr><th>case &middot; transform</th>"
                 parts.append("<td></td>")
                 continue
             w = _worst(recs)
-            colour = COLOUR.get(w["status"], "#fff")
             err = max((r.get("max_abs") or 0.0 for r in recs), default=0.0)
-            if w["status"] == "pass" and err > 0:
-                colour = "#c8f0c8" if err < 1e-10 else "#e4f4c0"
+            colour = _shade(w["status"], err)
             k = len(details)
             text = []
             for r in recs:
