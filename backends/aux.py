@@ -8,12 +8,15 @@ from typing import Any
 from unigrad import pytree
 
 
+_UNSET = object()
+
+
 class AuxSplit:
     """Splits aux into array leaves (passed through the framework) and the rest (kept here)."""
 
     def __init__(self, is_array: Callable[[Any], bool]) -> None:
         self.is_array = is_array
-        self.treedef: Any = None
+        self.treedef: Any = _UNSET  # (a single leaf's treedef is None)
         self.others: list[Any] = []
         self.mask: list[bool] = []
 
@@ -24,7 +27,7 @@ class AuxSplit:
         return [x for x, m in zip(leaves, self.mask) if m]
 
     def join(self, arrays: list[Any]) -> Any:
-        if self.treedef is None:
+        if self.treedef is _UNSET:
             return None
         it = iter(arrays)
         leaves = [next(it) if m else x for x, m in zip(self.others, self.mask)]

@@ -242,6 +242,18 @@ def test_has_aux(backend, dtype):
     assert aux2["tag"] == "aux"
 
 
+def test_has_aux_single_values_and_jacobian(backend, dtype):
+    x = arr([1.0, 2.0], dtype)
+    j, aux = unigrad.jacobian(lambda x: (x * 2.0, "tag"), has_aux=True, backend=backend)(x)
+    assert aux == "tag"
+    close(j, 2 * np.eye(2), dtype)
+    j, aux = unigrad.jacobian(lambda x: (x * 2.0, unp.sum(x)), has_aux=True, backend=backend)(x)
+    close(aux, 3.0, dtype)
+    g, aux = unigrad.grad(lambda x: (unp.sum(x * x), 7), has_aux=True, backend=backend)(x)
+    assert aux == 7
+    close(g, [2.0, 4.0], dtype)
+
+
 def test_vjp_jvp_hvp_shapes(backend, dtype):
     x, y = arr([1.0, 2.0, 3.0], dtype), arr(2.0, dtype)
     out, vjp_fn = unigrad.vjp(lambda x, y: x * y, x, y, backend=backend)
