@@ -7,7 +7,6 @@ from typing import Any
 
 from unigrad import pytree
 
-
 _UNSET = object()
 
 
