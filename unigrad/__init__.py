@@ -11,6 +11,7 @@ from .registry import available_backends, backend_names
 from .switch import get_backend, set_backend, use_backend
 from .transforms import (
     DifferentiationTypeError,
+    EscapedNumpyError,
     ScalarOutputError,
     grad,
     hessian,
@@ -24,6 +25,7 @@ from .transforms import (
 __all__ = [
     "BackendUnavailableError",
     "DifferentiationTypeError",
+    "EscapedNumpyError",
     "FrameworkError",
     "ScalarOutputError",
     "UnsupportedError",

@@ -32,6 +32,10 @@ class DifferentiationTypeError(UnigradError, TypeError):
     """A differentiated argument holds integer, bool or complex data."""
 
 
+class EscapedNumpyError(UnigradError, TypeError):
+    """The function computed its output with NumPy instead of the backend: no derivative."""
+
+
 def _norm_argnums(argnums: int | Sequence[int]) -> tuple[tuple[int, ...], bool]:
     if isinstance(argnums, int):
         return (argnums,), True
@@ -189,6 +193,15 @@ class _Call:
             leaves_out, self.out_def = pytree.tree_flatten(out)
         else:
             leaves_out, self.out_def = [out], pytree.LEAF
+        if self.impl.name != "numpy" and self.diff_pos:
+            for leaf in leaves_out:
+                if isinstance(leaf, np.ndarray | np.generic):
+                    raise EscapedNumpyError(
+                        f"{self.what}: {_fname(self.f)} returned a NumPy "
+                        f"{type(leaf).__name__}, not a {self.impl.name} array, so no derivative "
+                        "can reach it: it computed with NumPy (np.*) on its input. Use "
+                        "unigrad.numpy ops; for a constant output return a Python float."
+                    )
         if self.scalar:
             self.check_scalar(leaves_out)
         return leaves_out, aux

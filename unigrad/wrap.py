@@ -12,6 +12,11 @@ from .errors import FrameworkError
 # (pattern in the framework's message, what it usually means for the user)
 _HINTS = (
     (
+        r"numpy\(\)|__array__|TracerArrayConversion|to numpy|NumPy array",
+        "the function handed a traced value to NumPy (np.*), which cannot carry derivatives; "
+        "use unigrad.numpy ops (or unigrad.detach(x) for a constant)",
+    ),
+    (
         r"shape|size mismatch|incompatible|broadcast|dimension|cannot be multiplied|rank",
         "the shapes of the arrays do not fit together; check the shapes of your inputs",
     ),

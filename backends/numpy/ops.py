@@ -242,11 +242,26 @@ def _bind_operators() -> None:
     T.mT = property(lambda a: matrix_transpose(a))
     T.reshape = lambda a, *shape: reshape(a, shape[0] if len(shape) == 1 else shape)
     T.transpose = lambda a, *axes: transpose(a, (axes[0] if len(axes) == 1 else axes) or None)
-    T.sum = lambda a, axis=None, keepdims=False: sum(a, axis, keepdims=keepdims)
-    T.mean = lambda a, axis=None, keepdims=False: mean(a, axis, keepdims=keepdims)
-    T.max = lambda a, axis=None, keepdims=False: max(a, axis, keepdims=keepdims)
-    T.min = lambda a, axis=None, keepdims=False: min(a, axis, keepdims=keepdims)
-    T.prod = lambda a, axis=None, keepdims=False: prod(a, axis, keepdims=keepdims)
+
+    # np.sum(tracer) and friends call these methods with NumPy's dtype= and out= keywords.
+    def reduction(fn: Any) -> Any:
+        def method(
+            a: Any,
+            axis: Any = None,
+            dtype: Any = None,
+            out: Any = None,
+            keepdims: bool = False,
+            **unused: Any,
+        ) -> Any:
+            if out is not None:
+                raise TypeError(f"{fn.__name__}(out=...) cannot hold a traced value")
+            r = fn(a, axis, keepdims=keepdims)
+            return r if dtype is None else astype(r, dtype)
+
+        return method
+
+    T.sum, T.mean, T.prod = reduction(sum), reduction(mean), reduction(prod)
+    T.max, T.min = reduction(max), reduction(min)
     T.dot = lambda a, b: dot(a, b)
     T.astype = lambda a, dtype: astype(a, dtype)
     T.ravel = lambda a: ravel(a)
