@@ -275,3 +275,38 @@ def test_mxnet_interpreter_from_tool_unigrad_config(monkeypatch, tmp_path):
     assert python == real and "[tool.unigrad] mxnet_python" in origin
     avail = registry.specs()["mxnet"].availability()
     assert avail.available and avail.version == "1.9.1" and avail.runs_in == "worker"
+
+
+def test_cli_version_and_backends_table():
+    import json
+
+    out = subprocess.run(
+        [sys.executable, "-m", "unigrad.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.strip() == f"unigrad, version {unigrad.__version__}"
+    rows = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "unigrad.cli", "backends", "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    by = {r["name"]: r for r in rows}
+    assert list(by) == ["numpy", "torch", "jax", "tensorflow", "mxnet"]
+    assert all(r["available"] and r["version"] for r in rows), rows
+    assert all("cpu" in " ".join(r["devices"]) for r in rows)
+    assert by["mxnet"]["runs_in"] == "worker environment" and by["mxnet"]["version"] == "1.9.1"
+    assert by["torch"]["runs_in"] == "this process"
+    table = subprocess.run(
+        [sys.executable, "-m", "unigrad.cli", "backends", "--no-probe"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for name, version in (("mxnet", "1.9.1"), ("jax", "0.10.2"), ("tensorflow", "2.21.0")):
+        assert name in table and version in table
+    assert "emulated" in table  # the legend explains fwd* (MXNet's forward mode)
