@@ -21,6 +21,9 @@ from unigrad.errors import UnsupportedError
 
 Fun = Callable[..., tuple[list[Any], Any]]
 
+#: dtypes a differentiated input may hold
+FLOAT_DTYPES = frozenset({"float16", "bfloat16", "float32", "float64"})
+
 
 class Backend:
     """Base adapter. Subclasses live in ``backends/<name>/backend.py``."""
@@ -90,7 +93,7 @@ class Backend:
 
     def is_float(self, x: Any) -> bool:
         """Whether ``x`` holds floating-point data (what differentiated inputs must hold)."""
-        return self.dtype_name(x) in ("float16", "bfloat16", "float32", "float64")
+        return self.dtype_name(x) in FLOAT_DTYPES
 
     def shape(self, x: Any) -> tuple[int, ...]:
         """The shape of an array of this framework."""
@@ -120,10 +123,6 @@ class Backend:
 
     def stack(self, xs: list[Any]) -> Any:
         return self.ops.stack(xs)
-
-    def has(self, capability: str) -> bool:
-        """Whether the adapter declares ``capability`` (natively, emulated or partially)."""
-        return bool(self.capabilities.get(capability))
 
     def compiled(self, kind: tuple, call: Any, cache: dict | None, *extra: Any) -> Any:
         """A compiled version of a transform for ``call``, or None to take the generic path.
@@ -170,11 +169,11 @@ class Backend:
                 for j, g in enumerate(vjp_fn(cts)):
                     rows[j].append(g)
             jac.append(
-                [self._assemble(rows[j], shape, self.shape(p), p, n) for j, p in enumerate(primals)]
+                [self._assemble(rows[j], shape, self.shape(p), p) for j, p in enumerate(primals)]
             )
         return outs, jac, aux
 
-    def _assemble(self, rows: list, out_shape: tuple, in_shape: tuple, like: Any, n: int) -> Any:
+    def _assemble(self, rows: list, out_shape: tuple, in_shape: tuple, like: Any) -> Any:
         if not rows:
             return self.asarray(np.zeros((*out_shape, *in_shape), dtype=self.dtype_name(like)))
         return self.reshape(self.stack(rows), (*out_shape, *in_shape))

@@ -60,15 +60,3 @@ def short(caps: dict[str, str]) -> str:
     """A compact form such as 'rev fwd* 2nd~ f64' (see LEGEND)."""
     mark = {NATIVE: "", EMULATED: "*", PARTIAL: "~"}
     return " ".join(SHORT[n] + mark.get(caps[n], "") for n in ALL if caps.get(n))
-
-
-def describe(caps: dict[str, str]) -> str:
-    """Render a capability mapping as a short comma-separated string."""
-    parts = []
-    for name in ALL:
-        level = caps.get(name)
-        if level == NATIVE:
-            parts.append(name)
-        elif level:
-            parts.append(f"{name}({level})")
-    return ", ".join(parts)

@@ -21,8 +21,6 @@ TOLERANCE = {
 }
 FD_TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}
 
-STATUSES = ("pass", "fail", "nan_mismatch", "unsupported", "error", "timeout", "crash", "skipped")
-
 
 def tolerance(dtype: str, override: dict[str, dict[str, float]] | None = None) -> dict:
     """The tolerance for ``dtype``, with a case's overrides applied."""

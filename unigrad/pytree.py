@@ -73,16 +73,3 @@ def tree_paths(tree: Any, prefix: str = "") -> list[str]:
     if tree is None:
         return []
     return [prefix]
-
-
-def num_leaves(treedef: Any) -> int:
-    """How many leaves a treedef holds."""
-    if treedef is LEAF:
-        return 1
-    return sum(num_leaves(c) for c in treedef[2])
-
-
-def outer_nest(out_def: Any, in_def: Any, blocks: list[list[Any]]) -> Any:
-    """Nest a block matrix ``blocks[i][j]`` as outputs outermost, then inputs (JAX's layout)."""
-    rows = [tree_unflatten(in_def, row) for row in blocks]
-    return tree_unflatten(out_def, rows)

@@ -156,13 +156,16 @@ def _matrix(res: RunResult) -> tuple[list[str], dict[tuple[str, str], list[dict]
     return rows, cells
 
 
+def _cell(recs: list[dict]) -> tuple[str, float, str]:
+    """A matrix cell from its records (one per dtype): worst status, largest error, label."""
+    status = _worst(recs)["status"]
+    err = max((r.get("max_abs") or 0.0 for r in recs), default=0.0)
+    return status, err, MARK.get(status, "?") + (f" {err:.0e}" if err else "")
+
+
 def _worst(recs: list[dict]) -> dict:
     order = ["crash", "timeout", "error", "fail", "nan_mismatch", "unsupported", "skipped", "pass"]
     return min(recs, key=lambda r: order.index(r["status"]) if r["status"] in order else 0)
-
-
-def _fmt_err(r: dict) -> str:
-    return f"{r['max_abs']:.1e}" if r.get("max_abs") not in (None, 0.0) else ""
 
 
 def agreement_md(res: RunResult, summ: dict) -> str:
@@ -194,11 +197,7 @@ def agreement_md(res: RunResult, summ: dict) -> str:
             if not recs:
                 out.append("")
                 continue
-            w = _worst(recs)
-            err = max((r.get("max_abs") or 0.0 for r in recs), default=0.0)
-            out.append(
-                f"{MARK.get(w['status'], '?')} {err:.0e}" if err else MARK.get(w["status"], "?")
-            )
+            out.append(_cell(recs)[2])
         lines.append(f"| {row} | " + " | ".join(out) + " |")
     bad = [
         r
@@ -298,9 +297,8 @@ Darker red means a larger error.</p><table><tr><th>case &middot; transform</th>"
             if not recs:
                 parts.append("<td></td>")
                 continue
-            w = _worst(recs)
-            err = max((r.get("max_abs") or 0.0 for r in recs), default=0.0)
-            colour = _shade(w["status"], err)
+            status, err, label = _cell(recs)
+            colour = _shade(status, err)
             k = len(details)
             text = []
             for r in recs:
@@ -315,7 +313,6 @@ Darker red means a larger error.</p><table><tr><th>case &middot; transform</th>"
                     + (f"repro: {repro[id(r)]}\n" if id(r) in repro else "")
                 )
             details.append("\n".join(text))
-            label = MARK.get(w["status"], "?") + (f" {err:.0e}" if err else "")
             parts.append(
                 f'<td class="c" style="background:{colour}" onclick="show({k})">{esc(label)}</td>'
             )

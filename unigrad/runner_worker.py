@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +27,13 @@ def _split(case: Case, args: list[Any], backend: str | None = None) -> tuple[lis
     nums = [case.argnums] if isinstance(case.argnums, int) else list(case.argnums)
     if backend is not None:  # the closed-over arguments become backend arrays, as in _Call
         import unigrad
+        from unigrad.transforms import backend_constant
 
         impl = unigrad.get_backend(backend).impl
-
-        def conv(v: Any) -> Any:
-            if isinstance(v, np.ndarray | np.generic) and v.dtype.kind in "fiub":
-                return impl.prepare_constant(v)
-            return v
-
-        args = [a if i in nums else pytree.tree_map(conv, a) for i, a in enumerate(args)]
+        args = [
+            a if i in nums else pytree.tree_map(lambda v: backend_constant(impl, v), a)
+            for i, a in enumerate(args)
+        ]
 
     def partial(*d: Any) -> Any:
         full = list(args)
@@ -45,6 +44,21 @@ def _split(case: Case, args: list[Any], backend: str | None = None) -> tuple[lis
     return nums, partial
 
 
+def evaluate(f: Any, args: Sequence[Any], backend: str) -> Any:
+    """``f(*args)`` on ``backend`` outside any transform, numeric inputs as backend arrays."""
+    import unigrad
+
+    impl = unigrad.get_backend(backend).impl
+
+    def conv(v: Any) -> Any:
+        if isinstance(v, float | np.ndarray | np.generic) and np.asarray(v).dtype.kind in "fiub":
+            return impl.asarray(np.asarray(v))
+        return v
+
+    with unigrad.use_backend(backend), impl.evaluating():
+        return f(*[pytree.tree_map(conv, a) for a in args])
+
+
 def compute(case: Case, transform: str, backend: str, dtype: str) -> Any:
     """The result of ``transform`` of the case's function on ``backend`` in ``dtype``."""
     import unigrad
@@ -52,15 +66,7 @@ def compute(case: Case, transform: str, backend: str, dtype: str) -> Any:
     args = case.make_inputs(dtype)
     f, nums = case.function, case.argnums
     if transform == "value":
-        impl = unigrad.get_backend(backend).impl
-
-        def conv(v: Any) -> Any:
-            if isinstance(v, float | np.ndarray | np.generic) and np.asarray(v).dtype.kind in "fi":
-                return impl.asarray(np.asarray(v))
-            return v
-
-        with unigrad.use_backend(backend), impl.evaluating():
-            return f(*[pytree.tree_map(conv, a) for a in args])
+        return evaluate(f, args, backend)
     if transform == "grad":
         return unigrad.grad(f, nums, backend=backend)(*args)
     if transform == "jacobian":

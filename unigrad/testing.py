@@ -212,15 +212,9 @@ def _on_backend(
     import unigrad
 
     if transform == "value":
-        impl = unigrad.get_backend(backend).impl
-        args = [
-            pytree.tree_map(
-                lambda v: impl.asarray(np.asarray(v)) if isinstance(v, float | np.ndarray) else v, a
-            )
-            for a in inputs
-        ]
-        with use_backend(backend), impl.evaluating():
-            return unigrad.to_numpy(f(*args))
+        from .runner_worker import evaluate
+
+        return unigrad.to_numpy(evaluate(f, inputs, backend))
     t = getattr(unigrad, transform)
     return unigrad.to_numpy(t(f, argnums, backend=backend)(*inputs))
 

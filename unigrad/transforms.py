@@ -19,7 +19,6 @@ from . import pytree, switch
 from .errors import UnigradError
 from .wrap import framework_error
 
-FLOAT_DTYPES = frozenset({"float16", "bfloat16", "float32", "float64"})
 _CONTAINERS = frozenset({tuple, list, dict})
 _PLAIN_LEAVES = frozenset({float, int, bool, np.ndarray, np.float64, np.float32})
 
@@ -66,6 +65,14 @@ def _arg_label(f: Callable, i: int, path: str) -> str:
     return f"argument {i}{name}{path}"
 
 
+def backend_constant(impl: Any, v: Any) -> Any:
+    """A NumPy array held by a non-differentiated argument, as the backend wants it (so that
+    operators between it and backend arrays work); anything else unchanged."""
+    if isinstance(v, np.ndarray | np.generic) and v.dtype.kind in "fiub":
+        return impl.prepare_constant(v)
+    return v
+
+
 class _Call:
     """One call of a transform: converted inputs and the flat functions the backend sees.
 
@@ -84,7 +91,6 @@ class _Call:
         "impl",
         "kwargs",
         "leaves",
-        "nargs",
         "nums",
         "out_def",
         "scalar",
@@ -110,7 +116,6 @@ class _Call:
         self.scalar = scalar
         self.handle = h = switch.get_backend(backend)
         self.impl = h.impl
-        self.nargs = len(args)
         if nums and max(nums) >= len(args):
             raise TypeError(
                 f"{what}({_fname(f)}, argnums={nums if len(nums) > 1 else nums[0]}) was "
@@ -121,7 +126,6 @@ class _Call:
         self.arg_counts: list[int] = []
         self.diff_pos: list[int] = []
         self.leaves: list[Any] = []
-        convert = self.impl.prepare_constant
         for a in args:
             if type(a) in _PLAIN_LEAVES:
                 self.arg_defs.append(pytree.LEAF)
@@ -134,9 +138,7 @@ class _Call:
             all_leaves.extend(leaves)
         self.all_leaves = all_leaves
         if nums != tuple(range(len(args))):
-            for k, leaf in enumerate(all_leaves):
-                if isinstance(leaf, np.ndarray | np.generic) and leaf.dtype.kind in "fiub":
-                    all_leaves[k] = convert(leaf)  # so operators with backend arrays work
+            all_leaves[:] = [backend_constant(self.impl, leaf) for leaf in all_leaves]
         offsets = [0]
         for n in self.arg_counts:
             offsets.append(offsets[-1] + n)

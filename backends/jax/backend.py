@@ -45,9 +45,6 @@ _JIT_ERRORS = (
     TypeError,
     ValueError,
 )
-# Eager calls of one gradient before it is jit-compiled. Compiling at once pays: eager JAX
-# compiles every small op on its own, which costs 5-13x more than one jit of the whole function.
-_COMPILE_AFTER = 0
 _LEAF_SCALARS = (float, int, bool, np.generic)
 
 
@@ -160,18 +157,10 @@ class JaxBackend(Backend):
         if entry is _NOT_JITTABLE:
             return self.grad_of(call.fun, call.leaves)
         leaves = call.all_leaves
-        static = tuple(
-            i
-            for i, x in enumerate(leaves)
-            if not (_is_jax_value(x) or isinstance(x, np.ndarray | np.generic))
-        )
-        if entry is None or isinstance(entry, int):
-            count = (entry or 0) + 1
-            if count <= _COMPILE_AFTER:
-                cache[key] = count
-                return self.grad_of(call.fun, call.leaves)
-            entry = self._compile(call, static)
-        elif entry[1] != static:
+        static = _static_positions(leaves)
+        # Compiled on the first call: eager JAX compiles every small op on its own, which
+        # measured 5-13x slower than one jit of the whole function.
+        if entry is None or entry[1] != static:
             entry = self._compile(call, static)
         jitted, _, aux, grad_only = entry
         try:
@@ -254,11 +243,7 @@ class JaxBackend(Backend):
         if entry is _NOT_JITTABLE:
             return None
         leaves = list(call.all_leaves) + list(extra[0] if extra else [])
-        static = tuple(
-            i
-            for i, x in enumerate(leaves)
-            if not (_is_jax_value(x) or isinstance(x, np.ndarray | np.generic))
-        )
+        static = _static_positions(leaves)
         if entry is None or entry[1] != static:
             entry = self._build(kind, call, static)
         jitted, _, holder, aux = entry
@@ -342,6 +327,15 @@ class JaxBackend(Backend):
         with x64():
             _, touts = jax.jvp(jax.grad(scalar, argnums=argnums), tuple(primals), tuple(tangents))
         return list(touts)
+
+
+def _static_positions(leaves: Sequence[Any]) -> tuple[int, ...]:
+    """Leaves jit must treat as static: anything that is not an array."""
+    return tuple(
+        i
+        for i, x in enumerate(leaves)
+        if not (_is_jax_value(x) or isinstance(x, np.ndarray | np.generic))
+    )
 
 
 def _jit_refusal(exc: Exception) -> bool:

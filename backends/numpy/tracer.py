@@ -43,7 +43,7 @@ class Primitive:
     lines tangents up with the answer's rank.
     """
 
-    __slots__ = ("__name__", "broadcasts", "impl", "jvp_all", "jvps", "linear", "vjps")
+    __slots__ = ("__name__", "broadcasts", "impl", "jvp_all", "jvps", "vjps")
 
     def __init__(self, name: str, impl: Callable[..., Any], broadcasts: bool = False) -> None:
         self.__name__ = name
@@ -52,7 +52,6 @@ class Primitive:
         self.vjps: dict[int, Callable[..., Any]] = {}
         self.jvps: dict[int, Callable[..., Any]] = {}
         self.jvp_all: Callable[..., Any] | None = None
-        self.linear = False
 
     def __repr__(self) -> str:
         return f"<primitive {self.__name__}>"
@@ -82,15 +81,6 @@ class Primitive:
             if rule is not None:
                 self.jvps[i] = rule
         return self
-
-
-def primitive(name: str, broadcasts: bool = False) -> Callable[[Callable[..., Any]], Primitive]:
-    """Decorator: turn a NumPy function into a Primitive (rules are added with defvjp/defjvp)."""
-
-    def wrap(impl: Callable[..., Any]) -> Primitive:
-        return Primitive(name, impl, broadcasts)
-
-    return wrap
 
 
 def _describe(a: Any) -> str:
@@ -150,9 +140,6 @@ class Tracer:
     @property
     def dtype(self) -> np.dtype:
         return self.value.dtype
-
-    def __getattr__(self, name: str) -> Any:
-        raise AttributeError(name)
 
     def __len__(self) -> int:
         return len(self.value)
@@ -223,11 +210,6 @@ def primal(x: Any) -> Any:
     while isinstance(x, Tracer):
         x = x.value
     return x
-
-
-def is_traced(x: Any) -> bool:
-    """True if ``x`` is a tracer of any level."""
-    return isinstance(x, Tracer)
 
 
 # --------------------------------------------------------------------------- reverse mode

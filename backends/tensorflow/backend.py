@@ -7,8 +7,9 @@ tensor values cannot be traced that way and stays eager, with the same answer.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -21,6 +22,14 @@ from unigrad.backends.base import Backend, Fun
 ZERO = tf.UnconnectedGradients.ZERO
 _NOT_COMPILABLE = object()
 _COMPILE_AFTER = 1  # calls of one transform before it is compiled (tracing costs ~50 ms)
+
+
+@contextlib.contextmanager
+def _watching(primals: Sequence[Any], persistent: bool = False) -> Iterator[Any]:
+    """A gradient tape that watches exactly ``primals`` (and no variables on its own)."""
+    with tf.GradientTape(persistent=persistent, watch_accessed_variables=False) as tape:
+        tape.watch(list(primals))
+        yield tape
 
 
 def _is_tf(x: Any) -> bool:
@@ -72,9 +81,7 @@ class TensorflowBackend(Backend):
 
     def vjp(self, fun: Fun, primals: Sequence[Any]) -> tuple[list, Callable[[list], list], Any]:
         primals = list(primals)
-        with tf.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
-            for p in primals:
-                tape.watch(p)
+        with _watching(primals, persistent=True) as tape:
             outs, aux = fun(*primals)
             outs = self._tensors(outs)
 
@@ -94,9 +101,7 @@ class TensorflowBackend(Backend):
 
     def grad_of(self, fun: Fun, primals: Sequence[Any]) -> tuple[Any, list[Any], Any]:
         primals = list(primals)
-        with tf.GradientTape(watch_accessed_variables=False) as tape:
-            for p in primals:
-                tape.watch(p)
+        with _watching(primals) as tape:
             outs, aux = fun(*primals)
             (out,) = self._tensors(outs)
         return out, list(tape.gradient(out, primals, unconnected_gradients=ZERO)), aux
@@ -134,9 +139,7 @@ class TensorflowBackend(Backend):
 
         def vg(*leaves: Any) -> tuple:
             wrt = [leaves[i] for i in diff]
-            with tf.GradientTape(watch_accessed_variables=False) as tape:
-                for w in wrt:
-                    tape.watch(w)
+            with _watching(wrt) as tape:
                 outs, a = call.fun_all(*leaves)
                 (out,) = self._tensors(outs)
             return out, tape.gradient(out, wrt, unconnected_gradients=ZERO), aux.split(a)
@@ -147,9 +150,7 @@ class TensorflowBackend(Backend):
         if mode == "fwd":
             return self._jacobian_fwd_loop(fun, primals)
         primals = list(primals)
-        with tf.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
-            for p in primals:
-                tape.watch(p)
+        with _watching(primals, persistent=True) as tape:
             outs, aux = fun(*primals)
             outs = self._tensors(outs)
         jac = []
@@ -165,12 +166,8 @@ class TensorflowBackend(Backend):
 
     def hessian(self, fun: Fun, primals: Sequence[Any]) -> list[list[Any]]:
         primals = list(primals)
-        with tf.GradientTape(persistent=True, watch_accessed_variables=False) as outer:
-            for p in primals:
-                outer.watch(p)
-            with tf.GradientTape(watch_accessed_variables=False) as inner:
-                for p in primals:
-                    inner.watch(p)
+        with _watching(primals, persistent=True) as outer:
+            with _watching(primals) as inner:
                 outs, _ = fun(*primals)
                 (out,) = self._tensors(outs)
             grads = inner.gradient(out, primals, unconnected_gradients=ZERO)
@@ -179,9 +176,7 @@ class TensorflowBackend(Backend):
     def hvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> list[Any]:
         primals = list(primals)
         with tf.autodiff.ForwardAccumulator(primals, list(tangents)) as acc:
-            with tf.GradientTape(watch_accessed_variables=False) as tape:
-                for p in primals:
-                    tape.watch(p)
+            with _watching(primals) as tape:
                 outs, _ = fun(*primals)
                 (out,) = self._tensors(outs)
             grads = tape.gradient(out, primals, unconnected_gradients=ZERO)
