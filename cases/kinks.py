@@ -9,7 +9,7 @@ import numpy as np
 
 import unigrad.numpy as unp
 from unigrad.case import Case
-from unigrad.native import op
+from unigrad.compare.native import op
 
 SRC = "issue 8 table (measured in float64 on CPU)"
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import unigrad
-from unigrad import config, switch
+from unigrad.api import config, switch
 
 pytest_plugins = ["pytester"]
 

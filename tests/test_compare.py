@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import unigrad
-from unigrad import oracle, reports, runner
 from unigrad.case import Case, load_file
+from unigrad.compare import oracle, reports, runner
 
 HERE = Path(__file__).parent
 PLANTED = str(HERE / "compare_cases" / "planted.py")

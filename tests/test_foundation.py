@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 import unigrad
-from unigrad import config, registry
+from unigrad import registry
+from unigrad.api import config
 from unigrad.registry import BackendSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,7 +205,7 @@ def test_mxnet_in_main_environment_points_to_its_environment():
 def test_mxnet_unavailable_when_no_interpreter(monkeypatch, tmp_path):
     monkeypatch.setenv("UNIGRAD_MXNET_PYTHON", str(tmp_path / "nope" / "python"))
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("unigrad.interpreters.SOURCE_ROOT", tmp_path)
+    monkeypatch.setattr("unigrad.workers.interpreters.SOURCE_ROOT", tmp_path)
     avail = registry.specs()["mxnet"].availability()
     assert not avail.available
     assert "nope" in avail.reason
@@ -267,9 +268,9 @@ def test_mxnet_interpreter_from_tool_unigrad_config(monkeypatch, tmp_path):
     (tmp_path / "pyproject.toml").write_text(f'[tool.unigrad]\nmxnet_python = "{real}"\n')
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("UNIGRAD_MXNET_PYTHON", raising=False)
-    monkeypatch.setattr("unigrad.interpreters.SOURCE_ROOT", tmp_path)  # no fallback to ours
+    monkeypatch.setattr("unigrad.workers.interpreters.SOURCE_ROOT", tmp_path)  # no fallback to ours
     config.clear_cache()
-    from unigrad.interpreters import find_python
+    from unigrad.workers.interpreters import find_python
 
     python, origin = find_python("mxnet")
     assert python == real and "[tool.unigrad] mxnet_python" in origin

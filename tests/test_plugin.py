@@ -184,5 +184,5 @@ def test_plugin_is_registered_as_entry_point():
     import importlib.metadata as md
 
     eps = {ep.name: ep.value for ep in md.entry_points(group="pytest11")}
-    assert eps.get("unigrad") == "unigrad.pytest_plugin"
-    assert "unigrad.pytest_plugin" in sys.modules
+    assert eps.get("unigrad") == "unigrad.testing.pytest_plugin"
+    assert "unigrad.testing.pytest_plugin" in sys.modules

@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from unigrad import wire
 from unigrad.errors import WorkerError
-from unigrad.worker import Worker, call, probe_worker
+from unigrad.workers import wire
+from unigrad.workers.client import Worker, call, probe_worker
 
 T = "tests.worker_targets"
 

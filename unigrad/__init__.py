@@ -3,13 +3,11 @@
 Importing unigrad imports no framework; each is imported the first time its backend is used.
 """
 
-from ._version import __version__
-from .arrays import detach, stop_gradient, to_numpy
-from .errors import BackendUnavailableError, FrameworkError, UnsupportedError, WorkerError
-from .graph import trace_graph
-from .registry import available_backends, backend_names
-from .switch import get_backend, set_backend, use_backend
-from .transforms import (
+from unigrad._version import __version__
+from unigrad.api.arrays import detach, stop_gradient, to_numpy
+from unigrad.api.graph import trace_graph
+from unigrad.api.switch import get_backend, set_backend, use_backend
+from unigrad.api.transforms import (
     DifferentiationTypeError,
     EscapedNumpyError,
     ScalarOutputError,
@@ -21,6 +19,8 @@ from .transforms import (
     value_and_grad,
     vjp,
 )
+from unigrad.errors import BackendUnavailableError, FrameworkError, UnsupportedError, WorkerError
+from unigrad.registry import available_backends, backend_names
 
 __all__ = [
     "BackendUnavailableError",

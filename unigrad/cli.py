@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from . import capabilities as C
-from . import registry
-from ._version import __version__
+from unigrad import capabilities as C
+from unigrad import registry
+from unigrad._version import __version__
 
 
 def _console():
@@ -46,7 +46,7 @@ def backend_rows(probe: bool = True) -> list[dict]:
 def _devices(name: str, runs_in: str) -> tuple[list[str], str]:
     try:
         if runs_in == "worker":
-            from .worker import probe_worker
+            from unigrad.workers.client import probe_worker
 
             return probe_worker(name)["devices"], ""
         return list(registry.handle(name).impl.devices()), ""
@@ -133,7 +133,7 @@ def graph(function: str, inputs: tuple[str, ...], dot_path: str | None) -> None:
     import sys as _sys
 
     _sys.path.insert(0, ".")
-    from .graph import trace_graph
+    from unigrad.api.graph import trace_graph
 
     f = _load_function(function)
     args = [_parse_input(t) for t in inputs]
@@ -176,8 +176,8 @@ def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs) -> None
     """
     import sys as _sys
 
-    from . import reports
-    from .runner import UsageError, run
+    from unigrad.compare import reports
+    from unigrad.compare.runner import UsageError, run
 
     backends_list = [b.strip() for b in backends_opt.split(",")] if backends_opt else None
     fmts = reports.FORMATS if formats == "all" else tuple(f.strip() for f in formats.split(","))

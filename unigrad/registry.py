@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import BackendUnavailableError
+from unigrad.errors import BackendUnavailableError
 
 ENTRY_POINT_GROUP = "unigrad.backends"
 
@@ -124,7 +124,7 @@ def _load(spec: BackendSpec) -> Any:
             spec.name,
             f"backend {spec.name!r} runs in its own environment, not in this process "
             f"({sys.executable}). Use it through the worker (unigrad compare, "
-            "unigrad.testing.assert_agree, unigrad.worker) or run your code with that "
+            "unigrad.testing.assert_agree, unigrad.workers.client) or run your code with that "
             "environment's python.",
             spec.install_hint,
         )

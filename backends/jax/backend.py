@@ -13,7 +13,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from unigrad.backends.aux import AuxSplit
+from unigrad.backends.auxsplit import AuxSplit
 from unigrad.backends.base import Backend, Fun
 
 _FLOATS = frozenset(np.dtype(d) for d in ("float16", "float32", "float64")) | {
@@ -70,7 +70,7 @@ class JaxBackend(Backend):
         return [f"{d.platform}:{d.id}" for d in jax.devices()]
 
     def load_ops(self) -> Any:
-        from . import ops
+        from unigrad.backends.jax import ops
 
         return ops
 
@@ -186,7 +186,7 @@ class JaxBackend(Backend):
 
         Arguments of another kind, count or dtype answer MISS, and the full path takes them.
         """
-        from unigrad.transforms import MISS
+        from unigrad.api.transforms import MISS
 
         entry = transform.cache.get(call.cache_key())
         if not isinstance(entry, tuple) or entry[1] or call.has_aux:

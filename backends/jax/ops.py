@@ -12,8 +12,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-
-from .backend import x64
+from unigrad.backends.jax.backend import x64
 
 
 def _x(fn: Any) -> Any:

@@ -23,7 +23,7 @@ INSTALL_HINT = (
 def _probe(spec: BackendSpec) -> Availability:
     if "mxnet" in sys.modules or importlib.util.find_spec("mxnet") is not None:
         return Availability(True, _dist_version("mxnet"), "process")
-    from unigrad.interpreters import dist_version_in, find_python
+    from unigrad.workers.interpreters import dist_version_in, find_python
 
     python, origin = find_python("mxnet")
     if python is None:

@@ -23,11 +23,10 @@ import numpy as onp
 from mxnet import autograd, npx
 from mxnet import np as mnp
 from unigrad.backends.base import Backend, Fun
+from unigrad.backends.mxnet import ops, second_order
+from unigrad.backends.mxnet.second_order import NO_SECOND_ORDER
 
 from unigrad.errors import UnsupportedError
-
-from . import ops, second_order
-from .second_order import NO_SECOND_ORDER
 
 npx.set_np()
 

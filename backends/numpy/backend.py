@@ -7,9 +7,8 @@ from typing import Any
 
 import numpy as np
 from unigrad.backends.base import Backend, Fun
-
-from . import engine
-from .tracer import Tracer, primal
+from unigrad.backends.numpy import engine
+from unigrad.backends.numpy.tracer import Tracer, primal
 
 
 class NumpyBackend(Backend):
@@ -22,7 +21,7 @@ class NumpyBackend(Backend):
         return np.__version__
 
     def load_ops(self) -> Any:
-        from . import ops
+        from unigrad.backends.numpy import ops
 
         return ops
 

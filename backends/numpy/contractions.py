@@ -10,9 +10,8 @@ import string
 from typing import Any
 
 import numpy as np
-
-from .elementwise import multiply, negative, subtract, where
-from .structural import (
+from unigrad.backends.numpy.elementwise import multiply, negative, subtract, where
+from unigrad.backends.numpy.structural import (
     _norm_axes,
     _shift,
     broadcast_to,
@@ -23,7 +22,7 @@ from .structural import (
     transpose,
     unbroadcast,
 )
-from .tracer import Primitive, primal
+from unigrad.backends.numpy.tracer import Primitive, primal
 
 
 def matrix_transpose(x: Any) -> Any:
@@ -268,7 +267,7 @@ def _norm2_dir(x: Any, ans: Any, axis: Any, keepdims: bool) -> Any:
     shape = tuple(1 if i in axes else n for i, n in enumerate(np.shape(x)))
     n = ans if keepdims else reshape(ans, shape)
     safe = where(primal(n) == 0, np.ones((), dtype=np.result_type(primal(x))), n)
-    from .elementwise import divide
+    from unigrad.backends.numpy.elementwise import divide
 
     return divide(x, safe)
 
@@ -292,9 +291,9 @@ def _keep(x: Any, axis: Any) -> tuple[int, ...]:
 
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
     """Vector p-norms and the Frobenius norm; the 2-norm has derivative 0 at 0."""
-    from .elementwise import abs, power
-    from .structural import max as amax
-    from .structural import min as amin
+    from unigrad.backends.numpy.elementwise import abs, power
+    from unigrad.backends.numpy.structural import max as amax
+    from unigrad.backends.numpy.structural import min as amin
 
     nd = np.ndim(x)
     matrix = (axis is None and nd == 2 and ord is not None) or (
@@ -326,7 +325,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
 
 def trace(x: Any) -> Any:
     """Sum of the diagonal of the last two axes."""
-    from .structural import getitem
+    from unigrad.backends.numpy.structural import getitem
 
     n = min(np.shape(x)[-1], np.shape(x)[-2])
     idx = np.arange(n)

@@ -13,8 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
-from .tracer import Primitive, primal
+from unigrad.backends.numpy.tracer import Primitive, primal
 
 # ------------------------------------------------------------------------- binary arithmetic
 

@@ -12,9 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-
-from . import ops
-from .tracer import FwdTrace, FwdTracer, RevTrace, RevTracer, primal
+from unigrad.backends.numpy import ops
+from unigrad.backends.numpy.tracer import FwdTrace, FwdTracer, RevTrace, RevTracer, primal
 
 Fun = Callable[..., tuple[list[Any], Any]]
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
-from .contractions import (
+from unigrad.backends.numpy.contractions import (
     det,
     dot,
     einsum,
@@ -19,7 +18,7 @@ from .contractions import (
     solve,
     trace,
 )
-from .elementwise import (
+from unigrad.backends.numpy.elementwise import (
     abs,
     absolute,
     add,
@@ -58,7 +57,7 @@ from .elementwise import (
     tanh,
     where,
 )
-from .structural import (
+from unigrad.backends.numpy.structural import (
     broadcast_to,
     concatenate,
     expand_batched,
@@ -77,7 +76,7 @@ from .structural import (
     unbroadcast,
     var,
 )
-from .tracer import Primitive, Tracer, primal
+from unigrad.backends.numpy.tracer import Primitive, Tracer, primal
 
 true_divide = divide
 amax, amin = max, min

@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
-from .elementwise import divide, multiply
-from .tracer import Primitive, primal
+from unigrad.backends.numpy.elementwise import divide, multiply
+from unigrad.backends.numpy.tracer import Primitive, primal
 
 _AxisError = getattr(getattr(np, "exceptions", np), "AxisError", None) or np.AxisError
 
@@ -284,7 +283,7 @@ def _prod_others_jac(x: Any) -> Any:
     With M[..., i, j] = x[..., j] off the diagonal and 1 on it, prod_others(x)[i] is the
     product of row i of M, so its derivative is prod_others of that row, and 0 for j == i.
     """
-    from .elementwise import where
+    from unigrad.backends.numpy.elementwise import where
 
     n = np.shape(x)[-1]
     eye = np.eye(n, dtype=bool)
@@ -329,7 +328,7 @@ prod.defjvp(
 
 def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     """Variance over ``axis`` with ``ddof`` delta degrees of freedom."""
-    from .elementwise import subtract
+    from unigrad.backends.numpy.elementwise import subtract
 
     shape = np.shape(x)
     n = int(np.prod([shape[a] for a in _norm_axes(axis, len(shape))], dtype=int))
@@ -339,14 +338,14 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
 
 def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     """Standard deviation over ``axis``."""
-    from .elementwise import sqrt
+    from unigrad.backends.numpy.elementwise import sqrt
 
     return sqrt(var(x, axis, ddof=ddof, keepdims=keepdims))
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """log(sum(exp(x))) over ``axis``, computed stably; its derivative is the softmax."""
-    from .elementwise import add, exp, log, subtract
+    from unigrad.backends.numpy.elementwise import add, exp, log, subtract
 
     m = np.max(primal(x), axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0).astype(np.result_type(primal(x)))

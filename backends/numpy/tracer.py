@@ -171,7 +171,7 @@ class Tracer:
         )
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        from . import ops
+        from unigrad.backends.numpy import ops
 
         fn = ops.UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
         if fn is None:
@@ -196,7 +196,7 @@ class _LazyOps:
     """The ops module, imported on first use (it imports this module)."""
 
     def __getattr__(self, name: str) -> Any:
-        from . import ops
+        from unigrad.backends.numpy import ops
 
         globals()["_ops"] = ops
         return getattr(ops, name)

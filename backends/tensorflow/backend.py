@@ -16,7 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 import tensorflow as tf
-from unigrad.backends.aux import AuxSplit
+from unigrad.backends.auxsplit import AuxSplit
 from unigrad.backends.base import Backend, Fun
 
 ZERO = tf.UnconnectedGradients.ZERO
@@ -52,7 +52,7 @@ class TensorflowBackend(Backend):
         ]
 
     def load_ops(self) -> Any:
-        from . import ops
+        from unigrad.backends.tensorflow import ops
 
         return ops
 

@@ -13,8 +13,7 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
-
-from .backend import _is_tf
+from unigrad.backends.tensorflow.backend import _is_tf
 
 
 def asarray(x: Any, dtype: Any = None) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import func as tf_
-from unigrad.backends.aux import AuxSplit
+from unigrad.backends.auxsplit import AuxSplit
 from unigrad.backends.base import Backend, Fun
 
 _TO_TORCH = {
@@ -39,7 +39,7 @@ class TorchBackend(Backend):
         return devs
 
     def load_ops(self) -> Any:
-        from . import ops
+        from unigrad.backends.torch import ops
 
         return ops
 
@@ -121,8 +121,8 @@ class TorchBackend(Backend):
         Anything else (other types, tensors that already require grad, an active torch.func
         transform, a non-scalar output) answers MISS and takes the full path.
         """
-        from unigrad import switch
-        from unigrad.transforms import MISS
+        from unigrad.api import switch
+        from unigrad.api.transforms import MISS
 
         if call.has_aux:
             return None

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from .. import runner
-from ..case import Case
+from unigrad.compare import runner
+from unigrad.compare.case import Case
 
 _STATE = pytest.StashKey["SuiteState"]()
 
@@ -33,7 +33,7 @@ class SuiteState:
 
     def raw(self, backend: str, case: Case, timeout: float = 120.0) -> dict:
         """The worker's results for every dtype and transform of ``case`` (one request)."""
-        from ..worker import Worker
+        from unigrad.workers.client import Worker
 
         key = (backend, case.id)
         if key not in self.results:
@@ -52,7 +52,7 @@ class SuiteState:
 
 def suite_state(config: pytest.Config) -> SuiteState:
     """The session's conformance state (built on first use)."""
-    from ..pytest_plugin import chosen_backends, chosen_dtypes
+    from unigrad.testing.pytest_plugin import chosen_backends, chosen_dtypes
 
     st = config.stash.get(_STATE, None)
     if st is None:

@@ -1,15 +1,20 @@
 """Every case x transform x backend x dtype of the case library, as a test.
 
-Verdicts come from ``unigrad.runner.judge``: the same oracle as ``unigrad compare``.
+Verdicts come from ``unigrad.compare.runner.judge``: the same oracle as ``unigrad compare``.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from unigrad import runner
+from unigrad.compare import runner
 from unigrad.conformance.suite import suite_state
-from unigrad.pytest_plugin import chosen_backends, chosen_dtypes, record, skip_or_fail_unavailable
+from unigrad.testing.pytest_plugin import (
+    chosen_backends,
+    chosen_dtypes,
+    record,
+    skip_or_fail_unavailable,
+)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

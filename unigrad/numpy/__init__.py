@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from unigrad import registry, switch
-from unigrad.detect import owning_backend
-
-from . import linalg
+from unigrad import registry
+from unigrad.api import switch
+from unigrad.api.detect import owning_backend
+from unigrad.numpy import linalg
 
 # name -> one-line description. Every backend's ops table provides all of these.
 OPS: dict[str, str] = {

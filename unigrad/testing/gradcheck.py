@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from . import pytree
-from .arrays import to_numpy
-from .switch import get_backend, use_backend
-from .transforms import jacobian, jvp, vjp
+from unigrad import pytree
+from unigrad.api.arrays import to_numpy
+from unigrad.api.switch import get_backend, use_backend
+from unigrad.api.transforms import jacobian, jvp, vjp
 
 
 class GradientCheckError(AssertionError):
@@ -185,77 +185,3 @@ def check_grads(
             backend=backend,
             seed=seed + 1,
         )
-
-
-AGREE_TRANSFORMS = ("value", "grad", "jacobian", "hessian")
-
-
-def _on_backend(
-    f: Callable, inputs: Sequence[Any], transform: str, backend: str, argnums: Any
-) -> Any:
-    """One transform of ``f`` on ``backend``: in this process, or through the backend's worker."""
-    from . import registry, worker
-
-    spec = registry.specs()[registry.check_name(backend, "assert_agree(backends=...)")]
-    if spec.availability().runs_in == "worker":
-        name = getattr(f, "__qualname__", "")
-        if "<" in name or not getattr(f, "__module__", None):
-            raise TypeError(
-                f"assert_agree reaches {backend} through its worker process, which imports the "
-                f"function by name; define {name or f!r} at module level (not a lambda or a "
-                "nested function)"
-            )
-        nums = list(argnums) if isinstance(argnums, tuple) else argnums
-        return worker.call(
-            backend, f"{f.__module__}:{name}", list(inputs), transform, {"argnums": nums}
-        )
-    import unigrad
-
-    if transform == "value":
-        from .runner_worker import evaluate
-
-        return unigrad.to_numpy(evaluate(f, inputs, backend))
-    t = getattr(unigrad, transform)
-    return unigrad.to_numpy(t(f, argnums, backend=backend)(*inputs))
-
-
-def assert_agree(
-    f: Callable,
-    *inputs: Any,
-    transforms: Sequence[str] = ("grad",),
-    backends: Sequence[str] | None = None,
-    dtypes: Sequence[str] = ("float64",),
-    argnums: int | tuple[int, ...] = 0,
-    tolerance: dict[str, dict[str, float]] | None = None,
-) -> None:
-    """Check that ``f``'s derivatives agree across backends (MXNet through its worker).
-
-    Each backend's result is compared with the first backend's, with the tolerances of
-    ``unigrad compare`` (per dtype; ``tolerance`` overrides them). On failure the message names
-    both backends, the transform, the worst element, both values and the tolerance, like
-    ``torch.testing.assert_close``.
-    """
-    from . import oracle, registry
-    from .case import cast
-
-    names = list(backends) if backends is not None else registry.available_backends()
-    if len(names) < 2:
-        raise ValueError(f"assert_agree needs at least two backends, got {names}")
-    for transform in transforms:
-        if transform not in AGREE_TRANSFORMS:
-            raise ValueError(f"assert_agree transforms are {AGREE_TRANSFORMS}, not {transform!r}")
-        for dtype in dtypes:
-            args = [pytree.tree_map(lambda v, d=dtype: cast(v, d), a) for a in inputs]
-            results = {b: _on_backend(f, args, transform, b, argnums) for b in names}
-            first = names[0]
-            tol = oracle.tolerance(dtype, tolerance)
-            for b in names[1:]:
-                v = oracle.compare(results[b], results[first], dtype, tol)
-                if v["status"] != "pass":
-                    raise AssertionError(
-                        f"{transform} of {getattr(f, '__qualname__', f)} disagrees between "
-                        f"{b} and {first} ({dtype}): {v['status']}: {v.get('detail', '')}\n"
-                        f"  tolerance: |{b} - {first}| <= {tol['atol']:g} * max(1, max|{first}|)"
-                        f" + {tol['rtol']:g} * |{first}|\n"
-                        f"  {b}: {results[b]!r}\n  {first}: {results[first]!r}"
-                    )

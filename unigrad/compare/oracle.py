@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import pytree
+from unigrad import pytree
 
 TOLERANCE = {
     "float64": {"rtol": 1e-9, "atol": 1e-12},

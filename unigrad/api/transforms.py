@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from . import pytree, switch
-from .errors import UnigradError
-from .wrap import framework_error
+from unigrad import pytree
+from unigrad.api import switch
+from unigrad.api.translate import framework_error
+from unigrad.errors import UnigradError
 
 _CONTAINERS = frozenset({tuple, list, dict})
 _PLAIN_LEAVES = frozenset({float, int, bool, np.ndarray, np.float64, np.float32})

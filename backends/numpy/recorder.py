@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from .tracer import RevTrace, RevTracer, primal
+from unigrad.backends.numpy.tracer import RevTrace, RevTracer, primal
 
 
 @dataclass

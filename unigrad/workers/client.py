@@ -19,9 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import registry, wire
-from .errors import BackendUnavailableError, UnsupportedError, WorkerError
-from .interpreters import SOURCE_ROOT, find_python
+from unigrad import registry
+from unigrad.errors import BackendUnavailableError, UnsupportedError, WorkerError
+from unigrad.workers import wire
+from unigrad.workers.interpreters import SOURCE_ROOT, find_python
 
 # Thread settings for worker processes. MXNet's OpenMP pool competes with NumPy's BLAS in
 # the same process, and workers already run side by side, one per core.
@@ -87,7 +88,7 @@ class Worker:
         )
         self._stderr.clear()
         self.proc = subprocess.Popen(
-            [str(self.python), "-m", "unigrad.worker_main"],
+            [str(self.python), "-m", "unigrad.workers.server"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

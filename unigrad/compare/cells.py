@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from . import pytree
-from .case import Case, directions, load_file
-from .errors import UnsupportedError
+from unigrad import pytree
+from unigrad.compare.case import Case, directions, load_file
+from unigrad.errors import UnsupportedError
 
 _loaded: dict[str, dict[str, Case]] = {}
 
@@ -27,7 +27,7 @@ def _split(case: Case, args: list[Any], backend: str | None = None) -> tuple[lis
     nums = [case.argnums] if isinstance(case.argnums, int) else list(case.argnums)
     if backend is not None:  # the closed-over arguments become backend arrays, as in _Call
         import unigrad
-        from unigrad.transforms import backend_constant
+        from unigrad.api.transforms import backend_constant
 
         impl = unigrad.get_backend(backend).impl
         args = [
@@ -132,7 +132,7 @@ def run_case(msg: dict) -> dict:
 
 def run_native(case: Case, backend: str, fn: Any) -> dict:
     """The framework's own op, differentiated with its own idiom, in float64."""
-    from .native import native_grad
+    from unigrad.compare.native import native_grad
 
     t0 = time.perf_counter()
     try:

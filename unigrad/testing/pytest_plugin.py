@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from . import capabilities as C
-from . import registry
+from unigrad import capabilities as C
+from unigrad import registry
 
 DEFAULT_BACKENDS = ("numpy",)
 DEFAULT_DTYPES = ("float64",)
@@ -138,7 +138,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
     if not (config.getoption("--unigrad-backends") or os.environ.get("UNIGRAD_BACKENDS")):
         return None
-    from ._version import __version__
+    from unigrad._version import __version__
 
     parts = []
     for b in chosen_backends(config):
@@ -241,8 +241,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     import time
 
-    from . import reports
-    from .conformance.suite import suite_state
+    from unigrad.compare import reports
+    from unigrad.conformance.suite import suite_state
 
     state = suite_state(session.config)
     run_dir = Path(out) / time.strftime("%Y%m%d-%H%M%S")
@@ -252,7 +252,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     with (run_dir / "results.jsonl").open("w") as fh:
         for r in records:
             fh.write(json.dumps({k: v for k, v in r.items() if k != "value"}, default=str) + "\n")
-    from .runner import RunResult, pairwise
+    from unigrad.compare.runner import RunResult, pairwise
 
     res = RunResult(
         run_dir=run_dir,

@@ -7,7 +7,7 @@ import re
 import sys
 from typing import Any
 
-from .errors import FrameworkError
+from unigrad.errors import FrameworkError
 
 # (pattern in the framework's message, what it usually means for the user)
 _HINTS = (

@@ -14,12 +14,11 @@ import platform
 import re
 import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-from . import oracle
-from ._version import __version__
-from .runner import RunResult
+from unigrad._version import __version__
+from unigrad.compare import oracle
+from unigrad.compare.runner import RunResult
 
 MARK = {
     "pass": "✓",
@@ -52,7 +51,7 @@ def _cell_status(r: dict) -> str:
 
 def native_findings(res: RunResult) -> list[dict]:
     """Per native case: what each framework returns, unigrad's convention, who departs."""
-    from .runner import _show
+    from unigrad.compare.runner import _show
 
     per_case: dict[str, dict[str, str]] = {}
     source: dict[str, str] = {}
@@ -350,15 +349,11 @@ Status in the run: {status}. {detail}
 Run with the python of the backend's environment{mx_note}.
 """
 
-import sys
-
-sys.path.insert(0, {root!r})
-
 import numpy as np
 
 import unigrad
-from unigrad.case import load_file
-from unigrad.runner_worker import compute
+from unigrad.compare.case import load_file
+from unigrad.compare.cells import compute
 
 case = {{c.id: c for c in load_file({file!r})}}[{case!r}]
 value = unigrad.to_numpy(compute(case, {transform!r}, {backend!r}, {dtype!r}))
@@ -375,7 +370,6 @@ def write_repro(res: RunResult) -> dict[int, str]:
     """One script per cell that is not a pass; returns {id(record): path}."""
     out: dict[int, str] = {}
     folder = res.run_dir / "repro"
-    root = str(Path(__file__).resolve().parent.parent)
     for r in res.records:
         if r["status"] in ("pass", "skipped") or "transform" not in r:
             continue
@@ -399,7 +393,6 @@ def write_repro(res: RunResult) -> dict[int, str]:
                 status=r["status"],
                 detail=str(r.get("detail", "")).replace('"""', "'''")[:500],
                 file=case.file,
-                root=root,
                 mx_note=" (.venv-mxnet/bin/python)" if r["backend"] == "mxnet" else "",
             )
         )

@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from . import pytree, registry, switch
-from .detect import framework_of
+from unigrad import pytree, registry
+from unigrad.api import switch
+from unigrad.api.detect import framework_of
 
 
 def _leaf_to_numpy(x: Any) -> np.ndarray:

@@ -1,6 +1,6 @@
-"""The worker process: ``python -m unigrad.worker_main`` answers requests on stdin/stdout.
+"""The worker process: ``python -m unigrad.workers.server`` answers requests on stdin/stdout.
 
-Requests and replies use ``unigrad.wire``. Anything the worker's code prints goes to stderr,
+Requests and replies use ``unigrad.workers.wire``. Anything the worker's code prints goes to stderr,
 so it cannot corrupt the protocol. A request it cannot decode gets an error reply, and the
 worker goes on.
 """
@@ -14,7 +14,7 @@ import sys
 import traceback
 from typing import Any
 
-from unigrad import wire
+from unigrad.workers import wire
 
 
 def _load(target: str) -> Any:
@@ -85,7 +85,7 @@ def handle(msg: Any) -> dict:
         op = msg.get("op") if isinstance(msg, dict) else None
         return {"ok": False, "kind": "protocol", "error": f"unknown request op {op!r}"}
     if msg["op"] == "case":
-        from unigrad.runner_worker import run_case
+        from unigrad.compare.cells import run_case
 
         return {"ok": True, "result": run_case(msg)}
     return {"ok": True, "result": HANDLERS[msg["op"]](msg)}

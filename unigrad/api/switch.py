@@ -15,8 +15,9 @@ import contextvars
 import os
 from collections.abc import Iterator
 
-from . import config, registry
-from .registry import BackendHandle
+from unigrad import registry
+from unigrad.api import config
+from unigrad.registry import BackendHandle
 
 DEFAULT = "numpy"
 ENV_VAR = "UNIGRAD_BACKEND"

@@ -21,11 +21,19 @@ from typing import Any
 
 import numpy as np
 
-from . import oracle, pytree, registry
-from .case import DTYPES, Case, CaseLoadError, case_files, default_case_dir, load_file
-from .errors import BackendUnavailableError, WorkerError
-from .runner_worker import _split, run_cell
-from .testing import _assemble, numerical_jacobian
+from unigrad import pytree, registry
+from unigrad.compare import oracle
+from unigrad.compare.case import (
+    DTYPES,
+    Case,
+    CaseLoadError,
+    case_files,
+    default_case_dir,
+    load_file,
+)
+from unigrad.compare.cells import _split, run_cell
+from unigrad.errors import BackendUnavailableError, WorkerError
+from unigrad.testing.gradcheck import _assemble, numerical_jacobian
 
 # The longest workers start first (measured: jax, then tensorflow), so the others fit beside them.
 START_ORDER = ("jax", "tensorflow", "torch", "mxnet", "numpy")
@@ -142,13 +150,13 @@ def fd_check(case: Case, transform: str, ref: Any) -> str:
         got = _assemble(ref, out_sizes, in_sizes, len(out_sizes), len(in_sizes)).ravel()
         want = jac.ravel()
     elif transform == "vjp":
-        from .case import directions
+        from unigrad.compare.case import directions
 
         out0 = unigrad.to_numpy(partial(*primals))
         cts = directions(case, [np.shape(v) for v in pytree.tree_leaves(out0)], "vjp", "float64")
         want = _flat(cts) @ jac
     else:  # jvp, hvp
-        from .case import directions
+        from unigrad.compare.case import directions
 
         ts = directions(
             case, [np.shape(v) for v in pytree.tree_leaves(primals)], transform, "float64"
@@ -354,7 +362,7 @@ def _run_backend(
     info: dict[str, dict],
     times: dict[str, float],
 ) -> None:
-    from .worker import Worker
+    from unigrad.workers.client import Worker
 
     t0 = time.perf_counter()
     try:

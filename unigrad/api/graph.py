@@ -6,12 +6,12 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from . import switch
+from unigrad.api import switch
 
 
 def trace_graph(f: Callable[..., Any], *args: Any) -> Any:
     """Record ``f(*args)`` on the numpy engine; the result has ``.tree()`` and ``.dot()``."""
-    from .backends.numpy.graph import record
+    from unigrad.backends.numpy.recorder import record
 
     h = switch.get_backend("numpy")
     prims = [h.impl.prepare(a) for a in args]

@@ -1,0 +1,1 @@
+"""``unigrad compare``: cases, cells, the oracle, the runner and the reports."""

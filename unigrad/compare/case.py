@@ -1,0 +1,182 @@
+"""The case format of ``unigrad compare``: a small declarative Python API.
+
+A case file is a Python module that defines ``Case`` objects (collected from a module-level
+``CASES`` list, or from every module-level ``Case``). Example::
+
+    from unigrad.compare.case import Case
+    import unigrad.numpy as unp
+
+    CASES = [
+        Case(
+            id="seed000.partials",
+            source="000_85e16e08a85d67b8.txt In[7]",
+            function=lambda x, y: x**2 + x * y + y**2,
+            inputs=(3.0, 4.0),
+            argnums=(0, 1),
+            transforms=("value", "grad", "hessian"),
+            expected={"value": 37.0, "grad": (10.0, 11.0)},
+            gaps={"mxnet": {"hessian": "MXNet has no second-order gradient for x*y"}},
+        ),
+    ]
+
+Inputs are given (or generated, by a function of a NumPy ``Generator``) in float64 and cast
+to each dtype the case runs in; integer data stays integer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import linecache
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from unigrad import pytree
+
+TRANSFORMS = ("value", "grad", "jacobian", "hessian", "vjp", "jvp", "hvp")
+DTYPES = ("float32", "float64")
+
+
+@dataclass
+class Case:
+    """One function, its inputs, the transforms to run and what they must give."""
+
+    id: str
+    function: Callable[..., Any]
+    inputs: Sequence[Any] | Callable[[np.random.Generator], Sequence[Any]]
+    source: str = ""
+    transforms: Sequence[str] = ("value", "grad")
+    argnums: int | tuple[int, ...] = 0
+    expected: dict[str, Any] = field(default_factory=dict)
+    tolerance: dict[str, dict[str, float]] = field(default_factory=dict)
+    gaps: dict[str, dict[str, str]] = field(default_factory=dict)
+    dtypes: Sequence[str] = DTYPES
+    native: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    notes: str = ""
+    #: why finite differences cannot check this case (stop_gradient changes the derivative
+    #: on purpose); empty means they can
+    no_finite_differences: str = ""
+    file: str = ""
+    line: int = 0
+
+    def __post_init__(self) -> None:
+        bad = [t for t in self.transforms if t not in TRANSFORMS]
+        if bad:
+            raise ValueError(f"case {self.id!r}: unknown transform(s) {bad}; use {TRANSFORMS}")
+        bad = [d for d in self.dtypes if d not in DTYPES]
+        if bad:
+            raise ValueError(f"case {self.id!r}: unknown dtype(s) {bad}; use {DTYPES}")
+        if not self.file:
+            frame = sys._getframe(2)  # where Case(...) was written
+            self.file, self.line = frame.f_code.co_filename, frame.f_lineno
+
+    @property
+    def where(self) -> str:
+        """``file:line`` of the case's definition."""
+        return f"{self.file}:{self.line}"
+
+    def seed(self) -> int:
+        """A stable seed for this case's generated inputs, tangents and cotangents."""
+        return int.from_bytes(hashlib.sha256(self.id.encode()).digest()[:4], "little")
+
+    def make_inputs(self, dtype: str) -> list[Any]:
+        """The inputs, generated in float64 and cast to ``dtype`` (integers stay integers)."""
+        raw = (
+            self.inputs(np.random.default_rng(self.seed()))
+            if callable(self.inputs)
+            else (self.inputs)
+        )
+        return [pytree.tree_map(lambda v: cast(v, dtype), a) for a in raw]
+
+    def gap(self, backend: str, transform: str) -> str | None:
+        """The declared reason ``backend`` cannot run ``transform`` here, if any."""
+        return self.gaps.get(backend, {}).get(transform) or self.gaps.get(backend, {}).get("*")
+
+
+def cast(v: Any, dtype: str) -> Any:
+    """Cast a float (or float array) to ``dtype``; anything else is left alone."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, float | np.floating):
+        return np.asarray(v, dtype=np.float64).astype(dtype)
+    if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+        return v.astype(dtype)
+    return v
+
+
+def directions(case: Case, shapes: Sequence[tuple[int, ...]], salt: str, dtype: str) -> list:
+    """Deterministic random tangents or cotangents of the given shapes (float64, then cast)."""
+    rng = np.random.default_rng(case.seed() + sum(map(ord, salt)))
+    return [rng.standard_normal(s).astype(dtype) for s in shapes]
+
+
+class CaseLoadError(Exception):
+    """A case file could not be imported; ``where`` is file:line of the failure."""
+
+    def __init__(self, path: str, where: str, message: str) -> None:
+        self.path = path
+        self.where = where
+        super().__init__(f"{where}: {message}")
+
+
+def _where(exc: BaseException, path: str) -> str:
+    line = getattr(exc, "lineno", None) if isinstance(exc, SyntaxError) else None
+    if line is None:
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if Path(frame.filename).resolve() == Path(path).resolve():
+                line = frame.lineno
+                break
+    return f"{path}:{line or 1}"
+
+
+def load_file(path: str | Path) -> list[Case]:
+    """Import one case file and return its cases (raises CaseLoadError with file:line)."""
+    path = str(Path(path).resolve())
+    name = "unigrad_cases_" + hashlib.sha256(path.encode()).hexdigest()[:12]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise CaseLoadError(path, f"{path}:1", "not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    linecache.checkcache(path)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # any failure of user code becomes a located error
+        raise CaseLoadError(path, _where(exc, path), f"{type(exc).__name__}: {exc}") from exc
+    found = getattr(module, "CASES", None)
+    if found is None:
+        found = [v for v in vars(module).values() if isinstance(v, Case)]
+    cases = list(found)
+    for c in cases:
+        if not isinstance(c, Case):
+            raise CaseLoadError(path, f"{path}:1", f"CASES holds {type(c).__name__}, not Case")
+    return cases
+
+
+def default_case_dir() -> Path:
+    """The cases that ship with unigrad."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "cases", here.parent / "cases"):
+        if candidate.is_dir():
+            return candidate
+    import unigrad.cases as pkg
+
+    return Path(pkg.__file__).parent
+
+
+def case_files(paths: Sequence[str | Path]) -> list[Path]:
+    """Python case files under the given files or folders."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.extend(sorted(q for q in p.glob("*.py") if not q.name.startswith("_")))
+        else:
+            out.append(p)
+    return out
