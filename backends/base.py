@@ -1,20 +1,33 @@
-"""The protocol every adapter implements, and the transforms derived from it once, here.
+"""The backend protocol: every hook an adapter may implement, declared here with its meaning.
 
-An adapter supplies conversion, ``stop_gradient``, its ops table and the two differentiation
-primitives ``vjp`` (and ``jvp`` where the framework has one). ``value_and_grad``,
-``jacobian``, ``hessian`` and ``hvp`` have generic versions below, built from those
-primitives; an adapter overrides one when its framework has a faster native path.
+An adapter (``backends/<name>/backend.py``) supplies
 
-Functions handed to these methods take positional arrays and return ``(outputs, aux)`` with
-``outputs`` a list of arrays.
+- **conversion**: ``asarray``, ``to_numpy``, ``is_array``, ``dtype_name``, ``native_dtype``,
+  ``stop_gradient`` (and, where cheaper, ``prepare`` / ``prepare_constant``);
+- **ops**: ``namespace``, the framework's NumPy-like module (``jax.numpy``), searched by NumPy
+  name; ``departures``, a module holding only the ops whose name, signature or meaning differs
+  from NumPy's there; ``native_pins``, the kink conventions its own ops already follow (measured),
+  so that the generic versions in ``conventions.py`` are not used for those;
+- **differentiation**: ``vjp`` (and ``jvp`` where the framework has forward mode);
+- optionally, **compilation**: ``compile`` / ``compile_refusal`` / ``compile_after``.
+
+``value_and_grad``, ``jacobian``, ``hessian`` and ``hvp`` have generic versions here, built from
+``vjp`` and ``jvp``; an adapter overrides one where its framework has a faster native path.
+
+Every transform hook takes a flat function ``fun(*primals) -> (outputs, aux)`` (``outputs`` a
+list of arrays) and the primals; it never sees how the user's arguments were structured. The
+facade (``unigrad.api``) flattens pytrees, checks dtypes, caches compiled transforms and
+rebuilds results.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from unigrad.backends.optable import OpTable
 
 from unigrad import capabilities as C
 from unigrad.errors import UnsupportedError
@@ -30,17 +43,28 @@ class Backend:
 
     #: top-level module names whose exceptions count as coming from inside the framework
     framework_modules: tuple[str, ...] = ()
+    #: the framework's NumPy-like module, searched for ops by their NumPy name
+    namespace: str = ""
+    #: the module of ops that depart from NumPy in that namespace ("" for none)
+    departures: str = ""
+    #: names of the conventions (see conventions.py) the framework's own op already follows
+    native_pins: frozenset[str] = frozenset()
+    #: whether the framework's ops promote mixed dtypes as NumPy does (float32 with float64 is
+    #: float64, Python scalars are weak); if not, the op table casts operands first
+    promotes_like_numpy: bool = True
+    #: how many calls of one transform run eagerly before ``compile`` is used (tracing costs)
+    compile_after: int = 0
 
     def __init__(self, spec: Any) -> None:
         self.spec = spec
         self.name: str = spec.name
         self.capabilities: dict[str, str] = dict(spec.capabilities)
-        self._ops: Any = None
+        self._ops: OpTable | None = None
 
     def __repr__(self) -> str:
         return f"<unigrad {self.name} adapter>"
 
-    # ------------------------------------------------------------------ what adapters supply
+    # ----------------------------------------------------------------------- what it is
     @property
     def version(self) -> str:
         """The framework's version string."""
@@ -50,17 +74,7 @@ class Backend:
         """Devices the framework sees, e.g. ['cpu']."""
         return ["cpu"]
 
-    def load_ops(self) -> Any:
-        """Import and return the adapter's ops table (a module)."""
-        raise NotImplementedError
-
-    @property
-    def ops(self) -> Any:
-        """The adapter's table of ops behind ``unigrad.numpy``."""
-        if self._ops is None:
-            self._ops = self.load_ops()
-        return self._ops
-
+    # ------------------------------------------------------------------------ conversion
     def is_array(self, x: Any) -> bool:
         """True if ``x`` is this framework's array (or tracer) type."""
         raise NotImplementedError
@@ -69,19 +83,9 @@ class Backend:
         """Convert ``x`` to this framework's array; Python floats become float64."""
         raise NotImplementedError
 
-    def evaluating(self) -> Any:
-        """A context for running user code on this backend outside a transform."""
-        import contextlib
-
-        return contextlib.nullcontext()
-
-    def prepare_constant(self, x: Any) -> Any:
-        """Convert a NumPy array given to a non-differentiated argument."""
-        return self.asarray(x)
-
-    def prepare(self, x: Any) -> Any:
-        """Convert a differentiated input for the transforms (may stay NumPy when cheaper)."""
-        return self.asarray(x)
+    def native_dtype(self, dtype: Any) -> Any:
+        """The framework's dtype object for a NumPy dtype-like (``'float32'``, ``float``, ...)."""
+        return np.dtype(dtype)
 
     def to_numpy(self, x: Any) -> np.ndarray:
         """Convert one of this framework's arrays to a NumPy array."""
@@ -99,10 +103,40 @@ class Backend:
         """The shape of an array of this framework."""
         return tuple(x.shape)
 
+    def prepare(self, x: Any) -> Any:
+        """Convert a differentiated input for the transforms (may stay NumPy when cheaper)."""
+        return self.asarray(x)
+
+    def prepare_constant(self, x: Any) -> Any:
+        """Convert a NumPy array given to a non-differentiated argument."""
+        return self.asarray(x)
+
     def stop_gradient(self, x: Any) -> Any:
         """A copy of ``x`` that is constant at every order of differentiation."""
         raise NotImplementedError
 
+    def evaluating(self) -> Any:
+        """A context for running user code on this backend outside a transform."""
+        return contextlib.nullcontext()
+
+    # ------------------------------------------------------------------------------- ops
+    @property
+    def ops(self) -> OpTable:
+        """The ops behind ``unigrad.numpy`` on this backend, resolved by name on first use."""
+        if self._ops is None:
+            self._ops = OpTable(self)
+        return self._ops
+
+    def wrap_op(self, fn: Callable[..., Any], name: str, kind: str) -> Callable[..., Any]:
+        """Adapt one resolved op before the table caches it.
+
+        ``kind`` is "departure" (from ``departures``), "convention" (from ``conventions.py``)
+        or "native" (from ``namespace``). Frameworks whose ops take only their own arrays
+        convert arguments here (``optable.convert_arguments``); JAX turns on 64-bit types.
+        """
+        return fn
+
+    # ------------------------------------------------------------ differentiation primitives
     def vjp(self, fun: Fun, primals: Sequence[Any]) -> tuple[list, Callable[[list], list], Any]:
         """Evaluate ``fun``; return (outputs, vjp_fn, aux). vjp_fn(cotangents) -> grads."""
         raise NotImplementedError
@@ -111,132 +145,120 @@ class Backend:
         """Evaluate ``fun`` and push tangents forward: (outputs, output tangents, aux)."""
         raise UnsupportedError(self.name, "forward mode (jvp)")
 
-    # --------------------------------------------------------------- helpers on top of ops
-    def ones_like(self, x: Any) -> Any:
-        return self.ops.ones_like(x)
+    # ------------------------------------------------------------------------ compilation
+    def compile(self, fn: Callable[..., Any], static: tuple[int, ...]) -> Callable[..., Any] | None:
+        """A compiled version of ``fn`` (a function of array leaves returning arrays), or None.
 
-    def zeros_like(self, x: Any) -> Any:
-        return self.ops.zeros_like(x)
-
-    def reshape(self, x: Any, shape: tuple[int, ...]) -> Any:
-        return self.ops.reshape(x, shape)
-
-    def stack(self, xs: list[Any]) -> Any:
-        return self.ops.stack(xs)
-
-    def compiled(self, kind: tuple, call: Any, cache: dict | None, *extra: Any) -> Any:
-        """A compiled version of a transform for ``call``, or None to take the generic path.
-
-        ``kind`` names the transform ("jacobian", mode), ("hessian",), ("jvp",), ("hvp",);
-        ``extra`` holds the tangents for jvp and hvp. Returns (result, aux).
+        ``static`` lists the argument positions that are not arrays (Python values): they must
+        be compile-time constants. The facade compiles a whole transform this way, keeps it per
+        transform object and argument structure, and calls it directly with plain arrays.
         """
         return None
 
-    # ------------------------------------------------------------- derived transforms
-    def value_and_grad(self, call: Any, cache: dict | None = None) -> tuple[Any, list, Any]:
-        """Value and gradient for a facade call (``call.fun`` of ``call.leaves``).
+    def compile_refusal(self, exc: BaseException) -> bool:
+        """True when ``exc``, raised by a compiled function, means it cannot be compiled (it
+        branches on array values); the facade then runs that transform eagerly from now on."""
+        return False
 
-        ``call.fun_all`` / ``call.all_leaves`` / ``call.diff_pos`` give the same function of
-        every argument leaf, and ``cache`` (owned by the caller's transform object) may hold
-        compiled versions keyed by ``call.cache_key()``.
-        """
-        return self.grad_of(call.fun, call.leaves)
-
-    def grad_of(self, fun: Fun, primals: Sequence[Any]) -> tuple[Any, list[Any], Any]:
-        """Value and gradient of scalar ``fun`` with respect to every primal."""
+    # ----------------------------------------------------------------- derived transforms
+    def value_and_grad(self, fun: Fun, primals: Sequence[Any]) -> tuple[Any, list[Any], Any]:
+        """Value and gradient of scalar ``fun`` with respect to every primal: (value, grads,
+        aux)."""
         outs, vjp_fn, aux = self.vjp(fun, primals)
         (out,) = outs
-        return out, vjp_fn([self.ones_like(out)]), aux
+        return out, vjp_fn([self.ops.ones_like(out)]), aux
 
     def jacobian(self, fun: Fun, primals: Sequence[Any], mode: str) -> tuple[list, list, Any]:
-        """J[i][j] = d out_i / d in_j, shape out_i.shape + in_j.shape. Loops over rows here."""
-        if mode == "fwd" and self.capabilities.get(C.FORWARD) == C.NATIVE:
-            return self._jacobian_fwd_loop(fun, primals)
-        return self._jacobian_rev_loop(fun, primals)
+        """(outputs, J, aux) with J[i][j] = d out_i / d in_j, shape out_i.shape + in_j.shape.
 
-    def _jacobian_rev_loop(self, fun: Fun, primals: Sequence[Any]) -> tuple[list, list, Any]:
+        Here one vjp per output element (or one jvp per input element for ``mode="fwd"``).
+        """
+        if mode == "fwd" and self.capabilities.get(C.FORWARD) == C.NATIVE:
+            return self._jacobian_by_columns(fun, primals)
+        return self._jacobian_by_rows(fun, primals)
+
+    def _basis(self, shape: tuple[int, ...], k: int, like: Any) -> Any:
+        e = np.zeros(int(np.prod(shape, dtype=int)), dtype=self.dtype_name(like))
+        e[k] = 1
+        return self.asarray(e.reshape(shape))
+
+    def _jacobian_by_rows(self, fun: Fun, primals: Sequence[Any]) -> tuple[list, list, Any]:
         outs, vjp_fn, aux = self.vjp(fun, primals)
+        o = self.ops
         jac = []
-        for i, o in enumerate(outs):
-            shape = self.shape(o)
-            n = int(np.prod(shape, dtype=int))
+        for i, out in enumerate(outs):
+            shape = self.shape(out)
             rows: list[list[Any]] = [[] for _ in primals]
-            for k in range(n):
-                cts = [self.zeros_like(q) for q in outs]
-                e = np.zeros(n, dtype=self.dtype_name(o))
-                e[k] = 1
-                cts[i] = self.asarray(e.reshape(shape))
+            for k in range(int(np.prod(shape, dtype=int))):
+                cts = [o.zeros_like(q) for q in outs]
+                cts[i] = self._basis(shape, k, out)
                 for j, g in enumerate(vjp_fn(cts)):
                     rows[j].append(g)
             jac.append(
-                [self._assemble(rows[j], shape, self.shape(p), p) for j, p in enumerate(primals)]
+                [self._stacked(rows[j], shape, self.shape(p), p) for j, p in enumerate(primals)]
             )
         return outs, jac, aux
 
-    def _assemble(self, rows: list, out_shape: tuple, in_shape: tuple, like: Any) -> Any:
+    def _stacked(self, rows: list, out_shape: tuple, in_shape: tuple, like: Any) -> Any:
         if not rows:
             return self.asarray(np.zeros((*out_shape, *in_shape), dtype=self.dtype_name(like)))
-        return self.reshape(self.stack(rows), (*out_shape, *in_shape))
+        return self.ops.reshape(self.ops.stack(rows), (*out_shape, *in_shape))
 
-    def _jacobian_fwd_loop(self, fun: Fun, primals: Sequence[Any]) -> tuple[list, list, Any]:
+    def _jacobian_by_columns(self, fun: Fun, primals: Sequence[Any]) -> tuple[list, list, Any]:
+        o = self.ops
         cols: list[list[list[Any]]] = []
         outs: list = []
         aux = None
         for j, p in enumerate(primals):
             in_shape = self.shape(p)
-            n = int(np.prod(in_shape, dtype=int))
-            per_out: list[list[Any]] = []
-            for k in range(n):
-                tangents = [self.zeros_like(q) for q in primals]
-                e = np.zeros(n, dtype=self.dtype_name(p))
-                e[k] = 1
-                tangents[j] = self.asarray(e.reshape(in_shape))
+            per_input: list[list[Any]] = []
+            for k in range(int(np.prod(in_shape, dtype=int))):
+                tangents = [o.zeros_like(q) for q in primals]
+                tangents[j] = self._basis(in_shape, k, p)
                 outs, touts, aux = self.jvp(fun, primals, tangents)
-                per_out.append(touts)
-            cols.append(per_out)
+                per_input.append(touts)
+            cols.append(per_input)
         if not primals:
             outs, _, aux = self.vjp(fun, primals)
         jac = []
-        for i, o in enumerate(outs):
+        for i, out in enumerate(outs):
             row = []
             for j, p in enumerate(primals):
-                cols_ij = [c[i] for c in cols[j]]  # n_in tangents of shape out
-                m = self.stack(cols_ij)  # (n_in, *out)
-                m = self.reshape(m, (len(cols_ij), -1))
-                m = self.ops.transpose(m)
-                row.append(self.reshape(m, (*self.shape(o), *self.shape(p))))
+                m = o.reshape(o.stack([c[i] for c in cols[j]]), (len(cols[j]), -1))
+                row.append(o.reshape(o.transpose(m), (*self.shape(out), *self.shape(p))))
             jac.append(row)
         return outs, jac, aux
 
-    def hessian(self, fun: Fun, primals: Sequence[Any]) -> list[list[Any]]:
-        """H[i][j] = d^2 f / d in_i d in_j, as the jacobian of the gradient."""
+    def _gradient(self, fun: Fun) -> Fun:
+        """The gradient of scalar ``fun`` as a function of the same primals."""
 
         def grads(*xs: Any) -> tuple[list, Any]:
-            _, g, _ = self.grad_of(fun, xs)
+            _, g, _ = self.value_and_grad(fun, xs)
             return list(g), None
 
+        return grads
+
+    def hessian(self, fun: Fun, primals: Sequence[Any]) -> list[list[Any]]:
+        """H[i][j] = d^2 f / d in_i d in_j, as the jacobian of the gradient."""
         mode = "fwd" if self.capabilities.get(C.FORWARD) == C.NATIVE else "rev"
-        _, jac, _ = self.jacobian(grads, primals, mode)
+        _, jac, _ = self.jacobian(self._gradient(fun), primals, mode)
         return jac
 
     def hvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> list[Any]:
         """Hessian-vector product: forward over reverse, or reverse over reverse."""
-
-        def grads(*xs: Any) -> tuple[list, Any]:
-            _, g, _ = self.grad_of(fun, xs)
-            return list(g), None
-
+        grads = self._gradient(fun)
         if self.capabilities.get(C.FORWARD) == C.NATIVE:
             _, touts, _ = self.jvp(grads, primals, tangents)
             return touts
+        o = self.ops
 
-        def gv(*xs: Any) -> tuple[list, Any]:
+        def directional(*xs: Any) -> tuple[list, Any]:
             g, _ = grads(*xs)
             total = None
             for gi, ti in zip(g, tangents):
-                term = self.ops.sum(gi * ti)
-                total = term if total is None else total + term
+                term = o.sum(o.multiply(gi, ti))
+                total = term if total is None else o.add(total, term)
             return [total], None
 
-        _, h, _ = self.grad_of(gv, primals)
+        _, h, _ = self.value_and_grad(directional, primals)
         return h

@@ -8,9 +8,6 @@ from unigrad.api.arrays import detach, stop_gradient, to_numpy
 from unigrad.api.graph import trace_graph
 from unigrad.api.switch import get_backend, set_backend, use_backend
 from unigrad.api.transforms import (
-    DifferentiationTypeError,
-    EscapedNumpyError,
-    ScalarOutputError,
     grad,
     hessian,
     hvp,
@@ -19,7 +16,15 @@ from unigrad.api.transforms import (
     value_and_grad,
     vjp,
 )
-from unigrad.errors import BackendUnavailableError, FrameworkError, UnsupportedError, WorkerError
+from unigrad.errors import (
+    BackendUnavailableError,
+    DifferentiationTypeError,
+    EscapedNumpyError,
+    FrameworkError,
+    ScalarOutputError,
+    UnsupportedError,
+    WorkerError,
+)
 from unigrad.registry import available_backends, backend_names
 
 __all__ = [

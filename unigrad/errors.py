@@ -40,3 +40,15 @@ class WorkerError(UnigradError, RuntimeError):
     def __init__(self, message: str, kind: str = "error") -> None:
         self.kind = kind  # "crash", "timeout", "protocol" or "error"
         super().__init__(message)
+
+
+class ScalarOutputError(UnigradError, ValueError):
+    """grad/value_and_grad/hessian was given a function whose output is not a scalar."""
+
+
+class DifferentiationTypeError(UnigradError, TypeError):
+    """A differentiated argument holds integer, bool or complex data."""
+
+
+class EscapedNumpyError(UnigradError, TypeError):
+    """The function computed its output with NumPy instead of the backend: no derivative."""

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from unigrad.backends import conventions
 from unigrad.backends.base import Backend, Fun
 from unigrad.backends.numpy import engine
 from unigrad.backends.numpy.tracer import Tracer, primal
@@ -15,15 +16,13 @@ class NumpyBackend(Backend):
     """Reference backend: reverse and forward mode on NumPy, any order, batched jacobians."""
 
     framework_modules = ("numpy",)
+    namespace = "unigrad.backends.numpy.ops"
+    # The engine is the reference: its own primitives implement every pinned convention.
+    native_pins = frozenset(conventions.PINS) | {f"linalg.{n}" for n in conventions.LINALG_PINS}
 
     @property
     def version(self) -> str:
         return np.__version__
-
-    def load_ops(self) -> Any:
-        from unigrad.backends.numpy import ops
-
-        return ops
 
     def is_array(self, x: Any) -> bool:
         return isinstance(x, np.ndarray | np.generic | Tracer)
@@ -69,10 +68,7 @@ class NumpyBackend(Backend):
     def jvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
         return engine.jvp(fun, primals, tangents)
 
-    def value_and_grad(self, call: Any, cache: dict | None = None) -> tuple[Any, list, Any]:
-        return self.grad_of(call.fun, call.leaves)
-
-    def grad_of(self, fun: Fun, primals: Sequence[Any]) -> tuple[Any, list[Any], Any]:
+    def value_and_grad(self, fun: Fun, primals: Sequence[Any]) -> tuple[Any, list[Any], Any]:
         outs, vjp_fn, aux = engine.vjp(fun, primals)
         (out,) = outs
         return out, vjp_fn([engine.ones_cotangent(out)]), aux

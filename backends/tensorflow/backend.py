@@ -16,12 +16,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 import tensorflow as tf
-from unigrad.backends.auxsplit import AuxSplit
 from unigrad.backends.base import Backend, Fun
+from unigrad.backends.optable import convert_arguments
 
 ZERO = tf.UnconnectedGradients.ZERO
-_NOT_COMPILABLE = object()
-_COMPILE_AFTER = 1  # calls of one transform before it is compiled (tracing costs ~50 ms)
 
 
 @contextlib.contextmanager
@@ -40,6 +38,11 @@ class TensorflowBackend(Backend):
     """TensorFlow eager tapes, compiled with tf.function on repeated calls."""
 
     framework_modules = ("tensorflow", "keras", "tf_keras")
+    namespace = "tensorflow.experimental.numpy"
+    departures = "unigrad.backends.tensorflow.ops"
+    # measured by the native catalogue: TF's own ops already follow these pins
+    native_pins = frozenset({"abs", "absolute", "relu", "max", "min", "amax", "amin", "prod"})
+    compile_after = 1  # tracing costs ~50 ms: compile a transform from its second call
 
     @property
     def version(self) -> str:
@@ -51,11 +54,6 @@ class TensorflowBackend(Backend):
             for d in tf.config.list_physical_devices()
         ]
 
-    def load_ops(self) -> Any:
-        from unigrad.backends.tensorflow import ops
-
-        return ops
-
     def is_array(self, x: Any) -> bool:
         return _is_tf(x)
 
@@ -63,6 +61,24 @@ class TensorflowBackend(Backend):
         if _is_tf(x):
             return x if dtype is None else tf.cast(x, np.dtype(dtype).name)
         return tf.convert_to_tensor(np.asarray(x, dtype=dtype))
+
+    def native_dtype(self, dtype: Any) -> Any:
+        return tf.as_dtype(np.dtype(dtype).name if not isinstance(dtype, tf.DType) else dtype)
+
+    def wrap_op(self, fn: Callable[..., Any], name: str, kind: str) -> Callable[..., Any]:
+        # tf.experimental.numpy takes NumPy arrays and scalars itself; TF's own ops may not
+        return convert_arguments(self, fn, name) if kind == "departure" else fn
+
+    def compile(self, fn: Callable[..., Any], static: tuple[int, ...]) -> Callable[..., Any]:
+        return tf.function(fn, autograph=False, reduce_retracing=True)
+
+    def compile_refusal(self, exc: BaseException) -> bool:
+        if isinstance(exc, tf.errors.OperatorNotAllowedInGraphError):
+            return True
+        text = str(exc)
+        return isinstance(exc, TypeError | ValueError) and any(
+            s in text for s in ("symbolic", "graph execution", "not allowed", "EagerTensor")
+        )
 
     def to_numpy(self, x: Any) -> np.ndarray:
         return np.asarray(x.numpy() if hasattr(x, "numpy") else x)
@@ -99,56 +115,16 @@ class TensorflowBackend(Backend):
             outs = self._tensors(outs)
         return outs, [acc.jvp(o, unconnected_gradients=ZERO) for o in outs], aux
 
-    def grad_of(self, fun: Fun, primals: Sequence[Any]) -> tuple[Any, list[Any], Any]:
+    def value_and_grad(self, fun: Fun, primals: Sequence[Any]) -> tuple[Any, list[Any], Any]:
         primals = list(primals)
         with _watching(primals) as tape:
             outs, aux = fun(*primals)
             (out,) = self._tensors(outs)
         return out, list(tape.gradient(out, primals, unconnected_gradients=ZERO)), aux
 
-    def value_and_grad(self, call: Any, cache: dict | None = None) -> tuple[Any, list, Any]:
-        if cache is None:
-            return self.grad_of(call.fun, call.leaves)
-        key = call.cache_key()
-        entry = cache.get(key)
-        if entry is _NOT_COMPILABLE:
-            return self.grad_of(call.fun, call.leaves)
-        if entry is None or isinstance(entry, int):
-            count = (entry or 0) + 1
-            if count <= _COMPILE_AFTER:
-                cache[key] = count
-                return self.grad_of(call.fun, call.leaves)
-            entry = self._compile(call)
-        compiled, aux = entry
-        try:
-            value, grads, a = compiled(*call.all_leaves)
-        except (tf.errors.OperatorNotAllowedInGraphError, TypeError, ValueError) as exc:
-            if not _graph_refusal(exc):
-                raise
-            cache[key] = _NOT_COMPILABLE
-            return self.grad_of(call.fun, call.leaves)
-        if aux.mask and not all(aux.mask):
-            cache[key] = _NOT_COMPILABLE
-        else:
-            cache[key] = entry
-        return value, list(grads), aux.join(a)
-
-    def _compile(self, call: Any) -> tuple:
-        aux = AuxSplit(_is_tf)
-        diff = list(call.diff_pos)
-
-        def vg(*leaves: Any) -> tuple:
-            wrt = [leaves[i] for i in diff]
-            with _watching(wrt) as tape:
-                outs, a = call.fun_all(*leaves)
-                (out,) = self._tensors(outs)
-            return out, tape.gradient(out, wrt, unconnected_gradients=ZERO), aux.split(a)
-
-        return tf.function(vg, autograph=False, reduce_retracing=True), aux
-
     def jacobian(self, fun: Fun, primals: Sequence[Any], mode: str) -> tuple[list, list, Any]:
         if mode == "fwd":
-            return self._jacobian_fwd_loop(fun, primals)
+            return self._jacobian_by_columns(fun, primals)
         primals = list(primals)
         with _watching(primals, persistent=True) as tape:
             outs, aux = fun(*primals)
@@ -181,10 +157,3 @@ class TensorflowBackend(Backend):
                 (out,) = self._tensors(outs)
             grads = tape.gradient(out, primals, unconnected_gradients=ZERO)
         return [acc.jvp(g, unconnected_gradients=ZERO) for g in grads]
-
-
-def _graph_refusal(exc: Exception) -> bool:
-    if isinstance(exc, tf.errors.OperatorNotAllowedInGraphError):
-        return True
-    text = str(exc)
-    return any(s in text for s in ("symbolic", "graph execution", "not allowed", "EagerTensor"))

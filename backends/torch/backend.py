@@ -10,12 +10,16 @@ import torch
 from torch import func as tf_
 from unigrad.backends.auxsplit import AuxSplit
 from unigrad.backends.base import Backend, Fun
+from unigrad.backends.optable import convert_arguments
 
-_TO_TORCH = {
+_DTYPES = {
     "float16": torch.float16,
     "bfloat16": torch.bfloat16,
     "float32": torch.float32,
     "float64": torch.float64,
+    "int32": torch.int32,
+    "int64": torch.int64,
+    "bool": torch.bool,
 }
 
 
@@ -27,6 +31,14 @@ class TorchBackend(Backend):
     """torch.autograd.grad when no torch.func transform is active; torch.func otherwise."""
 
     framework_modules = ("torch",)
+    namespace = "torch"
+    departures = "unigrad.backends.torch.ops"
+    # measured by the native catalogue: torch's own ops already follow these pins
+    native_pins = frozenset(
+        {"abs", "absolute", "clip", "relu", "maximum", "minimum", "max", "min", "amax", "amin"}
+        | {"prod"}
+    )
+    promotes_like_numpy = False  # 0-d tensors are weak in torch, and matmul does not promote
 
     @property
     def version(self) -> str:
@@ -38,21 +50,24 @@ class TorchBackend(Backend):
             devs += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
         return devs
 
-    def load_ops(self) -> Any:
-        from unigrad.backends.torch import ops
-
-        return ops
-
     def is_array(self, x: Any) -> bool:
         return isinstance(x, torch.Tensor)
 
     def asarray(self, x: Any, dtype: Any = None) -> Any:
         if isinstance(x, torch.Tensor):
-            return x if dtype is None else x.to(_TO_TORCH.get(np.dtype(dtype).name, dtype))
+            return x if dtype is None else x.to(self.native_dtype(dtype))
         a = np.asarray(x, dtype=dtype)
         if not a.flags.writeable or not a.flags.c_contiguous:
             a = np.ascontiguousarray(a).copy()
         return torch.as_tensor(a)
+
+    def native_dtype(self, dtype: Any) -> Any:
+        if isinstance(dtype, torch.dtype):
+            return dtype
+        return _DTYPES[np.dtype(dtype).name]
+
+    def wrap_op(self, fn: Callable[..., Any], name: str, kind: str) -> Callable[..., Any]:
+        return fn if kind == "convention" else convert_arguments(self, fn, name)
 
     def to_numpy(self, x: Any) -> np.ndarray:
         # force=True also materialises the ZeroTensors torch.func returns for zero blocks
@@ -92,9 +107,9 @@ class TorchBackend(Backend):
         )
         return outs, touts, aux.join(a)
 
-    def grad_of(self, fun: Fun, primals: Sequence[Any]) -> tuple[Any, list[Any], Any]:
+    def value_and_grad(self, fun: Fun, primals: Sequence[Any]) -> tuple[Any, list[Any], Any]:
         if not _no_transform_active():
-            return super().grad_of(fun, primals)
+            return super().value_and_grad(fun, primals)
         xs = list(primals)
         nested = False
         for i, x in enumerate(primals):
@@ -114,51 +129,6 @@ class TorchBackend(Backend):
             out, wrt, allow_unused=True, create_graph=nested, materialize_grads=True
         )
         return (out if nested else out.detach()), list(grads), aux
-
-    def fast_lane(self, transform: Any, call: Any) -> Callable[[tuple], Any] | None:
-        """Plain float tensors in, torch.autograd.grad out, with no facade work in between.
-
-        Anything else (other types, tensors that already require grad, an active torch.func
-        transform, a non-scalar output) answers MISS and takes the full path.
-        """
-        from unigrad.api import switch
-        from unigrad.api.transforms import MISS
-
-        if call.has_aux:
-            return None
-        n = len(call.all_leaves)
-        diff = tuple(call.diff_pos)
-        handle = call.handle
-        floats = set(_TO_TORCH.values())
-        tensor = torch.Tensor
-        rebuild, f = call.rebuild_all, transform.f
-
-        def lane(leaves: list) -> Any:
-            if len(leaves) != n or not _no_transform_active():
-                return MISS
-            xs = list(leaves)
-            for i in diff:
-                a = leaves[i]
-                if type(a) is not tensor or a.dtype not in floats or a.requires_grad:
-                    return MISS
-                xs[i] = a.detach().requires_grad_()
-            for a in leaves:  # NumPy constants need the full path's conversion
-                if type(a) is np.ndarray:
-                    return MISS
-            token = switch._enter(handle)
-            try:
-                with torch.enable_grad():
-                    out = f(*rebuild(xs))
-            finally:
-                switch._exit(token)
-            if type(out) is not tensor or out.dim() != 0 or not out.requires_grad:
-                return MISS
-            grads = torch.autograd.grad(
-                out, [xs[i] for i in diff], allow_unused=True, materialize_grads=True
-            )
-            return out.detach(), grads
-
-        return lane
 
     def jacobian(self, fun: Fun, primals: Sequence[Any], mode: str) -> tuple[list, list, Any]:
         aux = AuxSplit(self.is_array)

@@ -27,7 +27,7 @@ def detach(tree: Any) -> Any:
     """Stop gradients: the result is a constant at every order of differentiation."""
 
     def leaf(x: Any) -> Any:
-        h = switch._context.get()
+        h = switch.in_context()
         if h is None:
             name = framework_of(x)
             plain = name is None or isinstance(x, np.ndarray | np.generic)

@@ -74,10 +74,17 @@ def use_backend(backend: str | BackendHandle) -> Iterator[BackendHandle]:
         _context.reset(token)
 
 
-def _enter(h: BackendHandle) -> contextvars.Token:
-    """Fast internal form of use_backend for the transforms' hot path."""
+def activate(h: BackendHandle) -> contextvars.Token:
+    """Make ``h`` the active backend until ``deactivate(token)``: use_backend without the
+    context manager, for the transforms' hot path."""
     return _context.set(h)
 
 
-def _exit(token: contextvars.Token) -> None:
+def deactivate(token: contextvars.Token) -> None:
+    """Undo ``activate``."""
     _context.reset(token)
+
+
+def in_context() -> BackendHandle | None:
+    """The backend of the innermost ``use_backend`` or running transform, if any."""
+    return _context.get()

@@ -7,6 +7,7 @@ import re
 import sys
 from typing import Any
 
+import unigrad.backends as _BACKENDS
 from unigrad.errors import FrameworkError
 
 # (pattern in the framework's message, what it usually means for the user)
@@ -70,9 +71,12 @@ def is_framework_error(
 def framework_error(exc: BaseException, impl: Any, what: str, fname: str) -> BaseException:
     """A FrameworkError for ``exc`` if it came from inside the framework, else ``exc`` itself."""
     modules = getattr(impl, "framework_modules", ())
+    # the adapters and their op tables call into C code: their frames count as the framework's
     adapter = sys.modules.get(type(impl).__module__)
-    extra = (os.path.dirname(adapter.__file__) + os.sep,) if adapter is not None else ()
-    if not modules or not is_framework_error(exc, modules, extra):
+    extra = [os.path.dirname(_BACKENDS.__file__) + os.sep]
+    if adapter is not None:
+        extra.append(os.path.dirname(adapter.__file__) + os.sep)
+    if not modules or not is_framework_error(exc, modules, tuple(extra)):
         return exc
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if len(text) > 300:

@@ -27,7 +27,7 @@ def _split(case: Case, args: list[Any], backend: str | None = None) -> tuple[lis
     nums = [case.argnums] if isinstance(case.argnums, int) else list(case.argnums)
     if backend is not None:  # the closed-over arguments become backend arrays, as in _Call
         import unigrad
-        from unigrad.api.transforms import backend_constant
+        from unigrad.api.call import backend_constant
 
         impl = unigrad.get_backend(backend).impl
         args = [

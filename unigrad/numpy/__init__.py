@@ -111,7 +111,7 @@ OPS: dict[str, str] = {
 
 def ops_for(args: tuple) -> Any:
     """The ops table of the backend that should run an op on ``args``."""
-    h = switch._context.get()
+    h = switch.in_context()
     if h is None:
         name = owning_backend(args)
         h = registry.handle(name) if name is not None else switch.get_backend()

@@ -1,0 +1,248 @@
+"""One call of a transform, flattened for the backend: leaves, which of them are
+differentiated, and the flat function of them.
+
+The backend sees only ``fun(*primals) -> (output leaves, aux)`` and the primals; how the user's
+arguments and outputs were structured stays here, and results are regrouped here.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from unigrad import pytree
+from unigrad.api import switch
+from unigrad.api.translate import framework_error
+from unigrad.errors import DifferentiationTypeError, EscapedNumpyError, ScalarOutputError
+
+CONTAINERS = frozenset({tuple, list, dict})
+PLAIN_LEAVES = frozenset({float, int, bool, np.ndarray, np.float64, np.float32})
+
+
+def fname(f: Callable) -> str:
+    """A readable name of a function for messages."""
+    return getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or repr(f)
+
+
+@functools.lru_cache(maxsize=512)
+def _param_names(f: Callable) -> tuple[str, ...]:
+    try:
+        return tuple(inspect.signature(f).parameters)
+    except (TypeError, ValueError):
+        return ()
+
+
+def arg_label(f: Callable, i: int, path: str) -> str:
+    """'argument 1 ('w')['b']': a differentiated leaf named for an error message."""
+    try:
+        names = _param_names(f)
+    except TypeError:  # unhashable callable
+        names = ()
+    name = f" ({names[i]!r})" if i < len(names) else ""
+    return f"argument {i}{name}{path}"
+
+
+def backend_constant(impl: Any, v: Any) -> Any:
+    """A NumPy array held by a non-differentiated argument, as the backend wants it (so that
+    operators between it and backend arrays work); anything else unchanged."""
+    if isinstance(v, np.ndarray | np.generic) and v.dtype.kind in "fiub":
+        return impl.prepare_constant(v)
+    return v
+
+
+class FlatCall:
+    """One call of a transform: converted inputs and the flat function the backend sees.
+
+    ``leaves`` are the leaves of every positional argument, in order; ``diff`` lists the
+    positions of the differentiated ones (already converted and dtype-checked).
+    """
+
+    __slots__ = (
+        "arg_counts",
+        "arg_defs",
+        "diff",
+        "f",
+        "handle",
+        "has_aux",
+        "impl",
+        "kwargs",
+        "leaves",
+        "nums",
+        "out_def",
+        "scalar",
+        "what",
+    )
+
+    def __init__(
+        self,
+        what: str,
+        f: Callable,
+        args: tuple,
+        kwargs: dict,
+        nums: tuple[int, ...],
+        has_aux: bool,
+        scalar: bool,
+        handle: Any,
+    ) -> None:
+        self.what = what
+        self.f = f
+        self.kwargs = kwargs
+        self.nums = nums
+        self.has_aux = has_aux
+        self.scalar = scalar
+        self.handle = handle
+        self.impl = impl = handle.impl
+        if nums and max(nums) >= len(args):
+            raise TypeError(
+                f"{what}({fname(f)}, argnums={nums if len(nums) > 1 else nums[0]}) was "
+                f"called with {len(args)} positional argument(s); argnums must index them"
+            )
+        leaves: list[Any] = []
+        defs: list[Any] = []
+        counts: list[int] = []
+        for a in args:
+            if type(a) in PLAIN_LEAVES:
+                defs.append(pytree.LEAF)
+                counts.append(1)
+                leaves.append(a)
+                continue
+            sub, d = pytree.tree_flatten(a)
+            defs.append(d)
+            counts.append(len(sub))
+            leaves.extend(sub)
+        self.arg_defs = defs
+        self.arg_counts = counts
+        if nums != tuple(range(len(args))):
+            leaves = [backend_constant(impl, leaf) for leaf in leaves]
+        diff: list[int] = []
+        start = 0
+        starts = []
+        for n in counts:
+            starts.append(start)
+            start += n
+        for i in nums:
+            for k in range(starts[i], starts[i] + counts[i]):
+                leaves[k] = self._convert(leaves[k], i, args[i], k - starts[i])
+                diff.append(k)
+        self.leaves = leaves
+        self.diff = tuple(diff)
+        self.out_def: Any = None
+
+    def _convert(self, leaf: Any, i: int, arg: Any, k: int) -> Any:
+        impl = self.impl
+        x = impl.prepare(leaf)
+        if not impl.is_float(x):
+            paths = pytree.tree_paths(arg) if self.arg_defs[i] is not pytree.LEAF else [""]
+            raise DifferentiationTypeError(
+                f"{self.what}: {arg_label(self.f, i, paths[k])} of {fname(self.f)} has dtype "
+                f"{impl.dtype_name(x)}; a differentiated argument must hold floating-point data. "
+                "Pass floats (e.g. 3.0 or x.astype('float32')), or leave this argument out of "
+                "argnums."
+            )
+        return x
+
+    @property
+    def primals(self) -> list[Any]:
+        """The differentiated leaves."""
+        return [self.leaves[i] for i in self.diff]
+
+    @property
+    def key(self) -> Any:
+        """What a compiled version of this call depends on besides array shapes and dtypes."""
+        return (tuple(self.arg_defs), self.diff, self.has_aux)
+
+    def rebuild(self, leaves: Sequence[Any]) -> list[Any]:
+        """The positional arguments from their leaves."""
+        args = []
+        pos = 0
+        leaf = pytree.LEAF
+        for d, n in zip(self.arg_defs, self.arg_counts):
+            args.append(
+                leaves[pos] if d is leaf else pytree.tree_unflatten(d, leaves[pos : pos + n])
+            )
+            pos += n
+        return args
+
+    def fun_all(self, *leaves: Any) -> tuple[list[Any], Any]:
+        """The flat function of every argument leaf: (output leaves, aux)."""
+        token = switch.activate(self.handle)
+        try:
+            out = self.f(*self.rebuild(leaves), **self.kwargs)
+        finally:
+            switch.deactivate(token)
+        aux = None
+        if self.has_aux:
+            if not (isinstance(out, tuple | list) and len(out) == 2):
+                raise TypeError(
+                    f"{self.what}(..., has_aux=True): {fname(self.f)} must return a pair "
+                    f"(output, aux), got {type(out).__name__}"
+                )
+            out, aux = out
+        if type(out) in CONTAINERS or out is None:
+            outs, self.out_def = pytree.tree_flatten(out)
+        else:
+            outs, self.out_def = [out], pytree.LEAF
+        if self.impl.name != "numpy" and self.diff:
+            for leaf in outs:
+                if isinstance(leaf, np.ndarray | np.generic):
+                    raise EscapedNumpyError(
+                        f"{self.what}: {fname(self.f)} returned a NumPy "
+                        f"{type(leaf).__name__}, not a {self.impl.name} array, so no derivative "
+                        "can reach it: it computed with NumPy (np.*) on its input. Use "
+                        "unigrad.numpy ops; for a constant output return a Python float."
+                    )
+        if self.scalar:
+            self.check_scalar(outs)
+        return outs, aux
+
+    def function(self, base: Sequence[Any] | None = None) -> Callable[..., tuple[list, Any]]:
+        """The flat function of the differentiated leaves, the others taken from ``base``
+        (default: this call's leaves)."""
+        if base is None and len(self.diff) == len(self.leaves):
+            return self.fun_all
+        fixed = list(self.leaves if base is None else base)
+        diff = self.diff
+
+        def fun(*xs: Any) -> tuple[list[Any], Any]:
+            leaves = list(fixed)
+            for p, x in zip(diff, xs):
+                leaves[p] = x
+            return self.fun_all(*leaves)
+
+        return fun
+
+    def check_scalar(self, leaves: list[Any]) -> None:
+        """Raise ScalarOutputError unless ``leaves`` is one scalar."""
+        if len(leaves) == 1:
+            x = leaves[0]
+            shape = tuple(self.impl.shape(x)) if hasattr(x, "shape") else np.shape(x)
+        else:
+            shape = None
+        if shape is not None and (shape == () or leaves[0] is None):
+            return
+        got = f"an output of shape {shape}" if shape is not None else f"{len(leaves)} outputs"
+        raise ScalarOutputError(
+            f"{self.what} needs {fname(self.f)} to return a scalar, but it returned {got}. "
+            "Reduce it to a scalar (e.g. unigrad.numpy.sum(...)), use unigrad.vjp for a "
+            "weighted sum of the outputs, or unigrad.jacobian for every partial derivative."
+        )
+
+    def split(self, flat: Sequence[Any], single: bool) -> Any:
+        """Group flat per-leaf results back into one pytree per argnum."""
+        out = []
+        pos = 0
+        for i in self.nums:
+            d, n = self.arg_defs[i], self.arg_counts[i]
+            out.append(
+                flat[pos] if d is pytree.LEAF else pytree.tree_unflatten(d, flat[pos : pos + n])
+            )
+            pos += n
+        return out[0] if single else tuple(out)
+
+    def guard(self, exc: BaseException) -> BaseException:
+        """Translate an exception from inside a framework into a FrameworkError."""
+        return framework_error(exc, self.impl, self.what, fname(self.f))
