@@ -19,6 +19,8 @@ from typing import Any
 from unigrad.errors import BackendUnavailableError
 
 ENTRY_POINT_GROUP = "unigrad.backends"
+#: how the built-in backends' install hints mention the project's own environments
+IN_CHECKOUT = "  (or `make env` in a unigrad checkout)"
 
 # Common misspellings people type; difflib covers the rest.
 _ALIASES = {
@@ -46,17 +48,26 @@ class BackendSpec:
     """What unigrad knows about a backend before importing anything.
 
     ``adapter`` is an import path ``module:Class`` of the adapter class; ``module`` is the
-    framework's import name and ``distribution`` its package name for the version.
+    framework's import name (default: ``name``) and ``distribution`` its package name for the
+    version (default: ``module``); ``install_hint`` is the command that installs it.
     """
 
     name: str
     adapter: str
-    module: str
-    distribution: str
-    install_hint: str
+    module: str = ""
+    distribution: str = ""
+    install_hint: str = ""
     capabilities: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
     probe: Callable[[BackendSpec], Availability] | None = None
+
+    def __post_init__(self) -> None:
+        module = self.module or self.name
+        dist = self.distribution or module
+        object.__setattr__(self, "module", module)
+        object.__setattr__(self, "distribution", dist)
+        if not self.install_hint:
+            object.__setattr__(self, "install_hint", f"pip install {dist}")
 
     def availability(self) -> Availability:
         """Probe whether this backend can run here, without importing its framework."""

@@ -1,16 +1,12 @@
-"""JAX adapter: jax.vjp/jvp/jacrev/jacfwd/hessian; gradients jit-compiled per function."""
+"""JAX adapter: jax.vjp/jvp/jacrev/jacfwd/hessian; whole transforms jit-compiled."""
 
 from unigrad import capabilities as C
-from unigrad.registry import BackendSpec
-
-CAPABILITIES = {**C.FULL, C.JIT: C.NATIVE}
+from unigrad.registry import IN_CHECKOUT, BackendSpec
 
 SPEC = BackendSpec(
     name="jax",
     adapter="unigrad.backends.jax.backend:JaxBackend",
-    module="jax",
-    distribution="jax",
-    install_hint="pip install 'unigrad[jax]'  (or `make env` in a unigrad checkout)",
-    capabilities=CAPABILITIES,
+    install_hint=f"pip install 'unigrad[jax]'{IN_CHECKOUT}",
+    capabilities={**C.FULL, C.JIT: C.NATIVE},
     description="JAX (jax.vjp, jax.jvp, jit)",
 )

@@ -1,16 +1,13 @@
 """TensorFlow adapter: GradientTape and ForwardAccumulator, tf.function where safe."""
 
 from unigrad import capabilities as C
-from unigrad.registry import BackendSpec
-
-CAPABILITIES = {**C.FULL, C.JIT: C.NATIVE}
+from unigrad.registry import IN_CHECKOUT, BackendSpec
 
 SPEC = BackendSpec(
     name="tensorflow",
     adapter="unigrad.backends.tensorflow.backend:TensorflowBackend",
-    module="tensorflow",
     distribution="tensorflow-cpu",
-    install_hint="pip install 'unigrad[tensorflow]'  (or `make env` in a unigrad checkout)",
-    capabilities=CAPABILITIES,
+    install_hint=f"pip install 'unigrad[tensorflow]'{IN_CHECKOUT}",
+    capabilities={**C.FULL, C.JIT: C.NATIVE},
     description="TensorFlow (GradientTape, ForwardAccumulator)",
 )
