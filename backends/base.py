@@ -145,6 +145,12 @@ class Backend:
         """Evaluate ``fun`` and push tangents forward: (outputs, output tangents, aux)."""
         raise UnsupportedError(self.name, "forward mode (jvp)")
 
+    def native_gradient(self, fn: Callable[..., Any], xs: list[np.ndarray]) -> list[Any]:
+        """d sum(fn(*xs)) / d xs in float64 with the framework's own idiom (what its users
+        write), nothing normalised: None where the framework answers None. ``fn`` is written in
+        the framework's own API. The native catalogue of ``unigrad compare`` uses this."""
+        raise UnsupportedError(self.name, "a native differentiation idiom")
+
     # ------------------------------------------------------------------------ compilation
     def compile(self, fn: Callable[..., Any], static: tuple[int, ...]) -> Callable[..., Any] | None:
         """A compiled version of ``fn`` (a function of array leaves returning arrays), or None.

@@ -17,14 +17,16 @@ pytest_plugins = ["pytester"]
 IN_PROCESS = ["numpy", "torch", "jax", "tensorflow"]
 if importlib.util.find_spec("mxnet") is not None:  # inside .venv-mxnet
     IN_PROCESS.append("mxnet")
+# more backends to run the API tests on (tests/test_toy_backend.py adds an installed one)
+IN_PROCESS += [b for b in os.environ.get("UNIGRAD_TEST_BACKENDS", "").split(",") if b]
 DTYPES = ["float32", "float64"]
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def have(name: str) -> bool:
-    module = {"numpy": "numpy"}.get(name, name)
-    return importlib.util.find_spec(module) is not None
+    spec = unigrad.registry.specs()[name]
+    return importlib.util.find_spec(spec.module) is not None
 
 
 @pytest.fixture(params=IN_PROCESS)

@@ -60,12 +60,16 @@ class BackendSpec:
     capabilities: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
     probe: Callable[[BackendSpec], Availability] | None = None
+    #: top-level modules whose types are this backend's arrays (default: ``module``)
+    array_modules: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         module = self.module or self.name
         dist = self.distribution or module
         object.__setattr__(self, "module", module)
         object.__setattr__(self, "distribution", dist)
+        if not self.array_modules:
+            object.__setattr__(self, "array_modules", (module,))
         if not self.install_hint:
             object.__setattr__(self, "install_hint", f"pip install {dist}")
 
@@ -74,7 +78,7 @@ class BackendSpec:
         if self.probe is not None:
             return self.probe(self)
         if self.module in sys.modules or importlib.util.find_spec(self.module) is not None:
-            return Availability(True, _dist_version(self.distribution), "process")
+            return Availability(True, dist_version(self.distribution), "process")
         return Availability(False, None, "process", f"{self.module} is not installed")
 
     def load_adapter(self) -> Any:
@@ -84,7 +88,8 @@ class BackendSpec:
         return cls(self)
 
 
-def _dist_version(dist: str) -> str | None:
+def dist_version(dist: str) -> str | None:
+    """The installed version of distribution ``dist`` in this environment, or None."""
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
@@ -189,7 +194,8 @@ def specs() -> dict[str, BackendSpec]:
 
 def register(spec: BackendSpec) -> None:
     """Register a backend at run time (the entry-point group is the usual way)."""
-    specs()[spec.name] = spec
+    global _specs
+    _specs = {**specs(), spec.name: spec}
     _handles.pop(spec.name, None)
 
 

@@ -9,4 +9,5 @@ SPEC = BackendSpec(
     install_hint=f"pip install 'unigrad[jax]'{IN_CHECKOUT}",
     capabilities={**C.FULL, C.JIT: C.NATIVE},
     description="JAX (jax.vjp, jax.jvp, jit)",
+    array_modules=("jax", "jaxlib"),
 )

@@ -4,7 +4,7 @@ import importlib.util
 import sys
 
 from unigrad import capabilities as C
-from unigrad.registry import Availability, BackendSpec, _dist_version
+from unigrad.registry import Availability, BackendSpec, dist_version
 
 CAPABILITIES = {
     C.REVERSE: C.NATIVE,
@@ -22,7 +22,7 @@ INSTALL_HINT = (
 
 def _probe(spec: BackendSpec) -> Availability:
     if "mxnet" in sys.modules or importlib.util.find_spec("mxnet") is not None:
-        return Availability(True, _dist_version("mxnet"), "process")
+        return Availability(True, dist_version("mxnet"), "process")
     from unigrad.workers.interpreters import dist_version_in, find_python
 
     python, origin = find_python("mxnet")

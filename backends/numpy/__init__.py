@@ -8,4 +8,5 @@ SPEC = BackendSpec(
     adapter="unigrad.backends.numpy.backend:NumpyBackend",
     capabilities=C.FULL,
     description="unigrad's reference engine (reverse and forward mode on NumPy)",
+    array_modules=("numpy", "unigrad"),  # the engine's tracers live in unigrad,
 )

@@ -10,4 +10,5 @@ SPEC = BackendSpec(
     install_hint=f"pip install 'unigrad[tensorflow]'{IN_CHECKOUT}",
     capabilities={**C.FULL, C.JIT: C.NATIVE},
     description="TensorFlow (GradientTape, ForwardAccumulator)",
+    array_modules=("tensorflow", "keras"),
 )

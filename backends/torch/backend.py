@@ -82,6 +82,11 @@ class TorchBackend(Backend):
     def stop_gradient(self, x: Any) -> Any:
         return x.detach()
 
+    def native_gradient(self, fn: Callable[..., Any], xs: list[np.ndarray]) -> list[Any]:
+        ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
+        grads = torch.autograd.grad(fn(*ts).sum(), ts, allow_unused=True)
+        return [None if g is None else g.detach().numpy() for g in grads]
+
     # Outputs must be tensors for torch.func; a constant function may return a Python float.
     def _tensors(self, fun: Fun, aux: AuxSplit) -> Callable:
         def f(*xs: Any) -> tuple[list, list]:

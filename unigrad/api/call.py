@@ -186,9 +186,9 @@ class FlatCall:
             outs, self.out_def = pytree.tree_flatten(out)
         else:
             outs, self.out_def = [out], pytree.LEAF
-        if self.impl.name != "numpy" and self.diff:
+        if self.diff:
             for leaf in outs:
-                if isinstance(leaf, np.ndarray | np.generic):
+                if isinstance(leaf, np.ndarray | np.generic) and not self.impl.is_array(leaf):
                     raise EscapedNumpyError(
                         f"{self.what}: {fname(self.f)} returned a NumPy "
                         f"{type(leaf).__name__}, not a {self.impl.name} array, so no derivative "
