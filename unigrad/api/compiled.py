@@ -34,7 +34,7 @@ class Compiled:
     calls: int = 0  #: calls so far (a backend may compile only from its Nth call)
     refused: bool = False  #: cannot be compiled: run eagerly from now on
     n_args: int = 0  #: positional arguments, for the plain-array fast path
-    plain: bool = False  #: every argument a single array and no aux: the fast path may call fn
+    plain: bool = False  #: every argument a single array, no aux: the fast path may call fn
 
 
 @dataclass
@@ -64,18 +64,21 @@ class CompiledCache:
                 entry.refused = True
                 return eager(call.function(), call.primals, list(extra))
         try:
-            result, aux_arrays = entry.fn(*leaves)
+            out = entry.fn(*leaves)
         except Exception as exc:
             if not impl.compile_refusal(exc):
                 raise
             entry.refused = True
             return eager(call.function(), call.primals, list(extra))
+        call.out_def = entry.out_def
+        if not call.has_aux:
+            entry.plain = not static and all(d is None for d in call.arg_defs)
+            return out, None
         assert entry.aux is not None
-        if entry.aux.mask and not all(entry.aux.mask):
+        if not all(entry.aux.mask):
             entry.refused = True  # aux holds Python values: they must not be frozen
             return eager(call.function(), call.primals, list(extra))
-        call.out_def = entry.out_def
-        entry.plain = not call.has_aux and all(d is None for d in call.arg_defs)
+        result, aux_arrays = out
         return result, entry.aux.join(aux_arrays)
 
 
@@ -84,11 +87,12 @@ def _traceable(entry: Compiled, call: FlatCall, eager: Eager) -> Callable[..., A
     n = len(call.leaves)
     entry.aux = aux = AuxSplit(call.impl.is_array)
 
-    def traced(*leaves: Any) -> tuple[Any, list[Any]]:
+    def traced(*leaves: Any) -> Any:
         base = list(leaves[:n])
         result, a = eager(call.function(base), [base[i] for i in call.diff], list(leaves[n:]))
         entry.out_def = call.out_def
-        return result, aux.split(a)
+        # without has_aux the result alone: fewer outputs make every compiled call cheaper
+        return (result, aux.split(a)) if call.has_aux else result
 
     return traced
 

@@ -16,10 +16,12 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from unigrad import pytree
 from unigrad.api import switch
-from unigrad.api.call import CONTAINERS, FlatCall, backend_constant, fname
-from unigrad.api.compiled import CompiledCache, static_positions
+from unigrad.api.call import FlatCall, backend_constant, fname
+from unigrad.api.compiled import CompiledCache
 from unigrad.errors import UnigradError
 
 
@@ -74,7 +76,7 @@ class _Transform:
 class _ValueAndGrad(_Transform):
     what = "value_and_grad"
     only_grad = False
-    _fast: Any = None  # (compiled entry, backend handle) once a plain-array call compiled
+    _fast: Any = None  # (compiled entry, backend, argnums) once a plain-array call compiled
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._fast is not None and not kwargs:
@@ -93,7 +95,7 @@ class _ValueAndGrad(_Transform):
         if not kwargs and self._fast is None:
             entry = self.compiled.entries.get((self.only_grad, call.key))
             if entry is not None and entry.plain and entry.fn is not None:
-                self._fast = (entry, call.handle)
+                self._fast = (entry, call.handle, frozenset(self.nums))
         g = call.split(grads, self.single)
         if self.only_grad:
             return (g, aux) if self.has_aux else g
@@ -104,26 +106,23 @@ class _ValueAndGrad(_Transform):
         """Call the compiled gradient directly when every argument is a single array (or
         scalar) and the compiled structure fits; None (take the full path) otherwise or on any
         error, so that the full path gives errors their messages."""
-        entry, handle = self._fast
+        entry, handle, nums = self._fast
         h = self._handle if self._handle is not None else switch.get_backend()
         if len(args) != entry.n_args or h is not handle:
             return None
         impl = h.impl
         leaves = list(args)
         for i, a in enumerate(args):
-            if type(a) in CONTAINERS:
-                return None
-            if i in self.nums:
-                x = impl.prepare(a)
-                if not impl.is_float(x):
+            if i in nums:
+                x = leaves[i] = impl.prepare(a)
+                if not impl.is_array(x) or not impl.is_float(x):
                     return None
-                leaves[i] = x
-            else:
+            elif type(a) is np.ndarray:
                 leaves[i] = backend_constant(impl, a)
-        if static_positions(impl, leaves) != entry.static:
-            return None
+            elif not impl.is_array(a):
+                return None
         try:
-            result, _ = entry.fn(*leaves)
+            result = entry.fn(*leaves)
         except Exception:
             return None
         grads = result if self.only_grad else result[1]
