@@ -54,6 +54,9 @@ class Backend:
     promotes_like_numpy: bool = True
     #: how many calls of one transform run eagerly before ``compile`` is used (tracing costs)
     compile_after: int = 0
+    #: whether functions receive this backend's arrays as ``unigrad.Array`` (NumPy's operators
+    #: and methods); the reference engine's tracers have NumPy's semantics already
+    wraps_arrays: bool = True
 
     def __init__(self, spec: Any) -> None:
         self.spec = spec

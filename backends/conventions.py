@@ -435,3 +435,121 @@ def _norm2(o: Any, x: Any, axis: Any, keepdims: bool) -> Any:
     w = o.own("where")
     zero = ss == 0
     return w(zero, o.zeros_like(ss), o.sqrt(w(zero, o.ones_like(ss), s)))
+
+
+# ------------------------------------------------------------------------------- indexing
+
+
+@_op("getitem")
+def getitem(o: Any, x: Any, index: Any) -> Any:
+    """``x[index]`` with NumPy's meaning on every backend: negative steps, integer lists and
+    arrays, boolean masks, ``None`` and ``...``, mixed advanced indices with NumPy's result
+    shape, and an IndexError for an index out of range (never a clamped or wrapped value).
+
+    Basic indices (integers, positive-step slices, None, ...) use the framework's own indexing;
+    anything else is one gather at the flat positions NumPy computes for the index.
+    """
+    b = o.backend
+    x = _arr(o, x)
+    shape = tuple(b.shape(x))
+    items = index if isinstance(index, tuple) else (index,)
+    items = tuple(_constant_index(b, i) for i in items)
+    if _basic(items):
+        _check_bounds(items, shape)
+        return x[items if isinstance(index, tuple) else items[0]]
+    grid = np.arange(int(np.prod(shape, dtype=int))).reshape(shape)
+    positions = grid[items if isinstance(index, tuple) else items[0]]
+    taken = o.take(o.reshape(x, (-1,)), positions.reshape(-1))
+    return o.reshape(taken, positions.shape)
+
+
+def _constant_index(b: Any, i: Any) -> Any:
+    """An index that is a backend array (integers or a mask) as NumPy: indices carry no
+    derivative."""
+    if b.is_array(i) and not isinstance(i, np.ndarray | np.generic):
+        return np.asarray(b.to_numpy(b.stop_gradient(i)))
+    if isinstance(i, list):
+        return np.asarray(i)
+    return i
+
+
+def _basic(items: tuple) -> bool:
+    for i in items:
+        if isinstance(i, slice):
+            if i.step is not None and i.step <= 0:
+                return False
+        elif i is None or i is Ellipsis:
+            continue
+        elif isinstance(i, bool | np.bool_) or not isinstance(i, int | np.integer):
+            return False
+    return True
+
+
+def _check_bounds(items: tuple, shape: tuple[int, ...]) -> None:
+    """IndexError for an integer out of range (JAX would clamp it, MXNet read past the end)."""
+    n_real = sum(1 for i in items if i is not None and i is not Ellipsis)
+    axis = 0
+    for i in items:
+        if i is Ellipsis:
+            axis += len(shape) - n_real
+            continue
+        if i is None:
+            continue
+        if axis >= len(shape):
+            raise IndexError(
+                f"too many indices for an array with {len(shape)} dimension(s): {items}"
+            )
+        if isinstance(i, int | np.integer) and not -shape[axis] <= i < shape[axis]:
+            raise IndexError(
+                f"index {int(i)} is out of bounds for axis {axis} with size {shape[axis]}"
+            )
+        axis += 1
+
+
+@_op("take", FALLBACKS)
+def take(o: Any, x: Any, indices: Any, axis: int | None = None) -> Any:
+    """Elements of ``x`` at ``indices`` (of the flattened array when ``axis`` is None)."""
+    x = _arr(o, x)
+    if axis is None:
+        return getitem(o, o.reshape(x, (-1,)), np.asarray(indices))
+    nd = len(o.backend.shape(x))
+    return getitem(o, x, (slice(None),) * (int(axis) % nd) + (np.asarray(indices),))
+
+
+# ------------------------------------------------------------------ division and logic
+
+
+@_op("remainder")
+def remainder(o: Any, x: Any, y: Any) -> Any:
+    """NumPy's mod (the sign of the divisor); derivative 1 in x and -floor(x / y) in y."""
+    x, y = _pair(o, x, y)
+    sg = o.backend.stop_gradient
+    sx, sy = sg(x), sg(y)
+    value = o.own("remainder")(sx, sy)
+    return value + (x - sx) - sg(o.own("floor")(sx / sy)) * (y - sy)
+
+
+PINS["mod"] = remainder
+
+
+@_op("floor_divide")
+def floor_divide(o: Any, x: Any, y: Any) -> Any:
+    """NumPy's ``//``: a constant at every order (derivative 0)."""
+    x, y = _pair(o, x, y)
+    sg = o.backend.stop_gradient
+    return sg(o.own("floor_divide")(sg(x), sg(y)))
+
+
+def _logical(name: str) -> Callable[..., Any]:
+    def op(o: Any, *xs: Any) -> Any:
+        b = o.backend
+        bools = [b.asarray(x, bool) if not b.is_array(x) else o.not_equal(x, 0) for x in xs]
+        return b.stop_gradient(o.own(name)(*bools))
+
+    op.__name__ = name
+    op.__doc__ = f"NumPy's {name}, a constant boolean array."
+    return op
+
+
+for _name in ("logical_and", "logical_or", "logical_xor", "logical_not"):
+    PINS[_name] = _logical(_name)

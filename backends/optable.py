@@ -48,6 +48,7 @@ ARRAY_ARGS = {
     "equal": 2,
     "not_equal": 2,
     "solve": 2,
+    "take": 2,
     "stack": 1,
     "concatenate": 1,
     "zeros": 0,

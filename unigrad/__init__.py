@@ -4,7 +4,8 @@ Importing unigrad imports no framework; each is imported the first time its back
 """
 
 from unigrad._version import __version__
-from unigrad.api.arrays import detach, stop_gradient, to_numpy
+from unigrad.api.array import Array
+from unigrad.api.arrays import detach, native, stop_gradient, to_numpy
 from unigrad.api.graph import trace_graph
 from unigrad.api.switch import get_backend, set_backend, use_backend
 from unigrad.api.transforms import (
@@ -28,6 +29,7 @@ from unigrad.errors import (
 from unigrad.registry import available_backends, backend_names
 
 __all__ = [
+    "Array",
     "BackendUnavailableError",
     "DifferentiationTypeError",
     "EscapedNumpyError",
@@ -45,6 +47,7 @@ __all__ = [
     "hvp",
     "jacobian",
     "jvp",
+    "native",
     "set_backend",
     "stop_gradient",
     "to_numpy",

@@ -19,6 +19,7 @@ class NumpyBackend(Backend):
     namespace = "unigrad.backends.numpy.ops"
     # The engine is the reference: its own primitives implement every pinned convention.
     native_pins = frozenset(conventions.PINS) | {f"linalg.{n}" for n in conventions.LINALG_PINS}
+    wraps_arrays = False  # its tracers have NumPy's operators and methods already
 
     @property
     def version(self) -> str:

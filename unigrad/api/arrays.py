@@ -8,10 +8,13 @@ import numpy as np
 
 from unigrad import pytree, registry
 from unigrad.api import switch
+from unigrad.api.array import Array, unwrap
 from unigrad.api.detect import framework_of
 
 
 def _leaf_to_numpy(x: Any) -> np.ndarray:
+    if type(x) is Array:
+        return x._numpy()
     name = framework_of(x)
     if name is None or (name == "numpy" and isinstance(x, np.ndarray | np.generic)):
         return np.asarray(x)
@@ -23,10 +26,17 @@ def to_numpy(tree: Any) -> Any:
     return pytree.tree_map(_leaf_to_numpy, tree)
 
 
+def native(tree: Any) -> Any:
+    """Every ``unigrad.Array`` in ``tree`` as the framework's own array (``x.native``)."""
+    return unwrap(tree)
+
+
 def detach(tree: Any) -> Any:
     """Stop gradients: the result is a constant at every order of differentiation."""
 
     def leaf(x: Any) -> Any:
+        if type(x) is Array:
+            return Array(x._b.stop_gradient(x.native), x._b)
         h = switch.in_context()
         if h is None:
             name = framework_of(x)

@@ -16,6 +16,7 @@ import numpy as np
 
 from unigrad import pytree
 from unigrad.api import switch
+from unigrad.api.array import Array, unwrap, wrap
 from unigrad.api.translate import framework_error
 from unigrad.errors import DifferentiationTypeError, EscapedNumpyError, ScalarOutputError
 
@@ -64,6 +65,7 @@ class FlatCall:
     __slots__ = (
         "arg_counts",
         "arg_defs",
+        "arrays_in",
         "diff",
         "f",
         "handle",
@@ -104,16 +106,28 @@ class FlatCall:
         leaves: list[Any] = []
         defs: list[Any] = []
         counts: list[int] = []
+        arrays_in = False
         for a in args:
-            if type(a) in PLAIN_LEAVES:
+            t = type(a)
+            if t in PLAIN_LEAVES or t is Array:
                 defs.append(pytree.LEAF)
                 counts.append(1)
+                if t is Array:
+                    arrays_in = True
+                    a = a.native
                 leaves.append(a)
                 continue
             sub, d = pytree.tree_flatten(a)
             defs.append(d)
             counts.append(len(sub))
-            leaves.extend(sub)
+            for leaf in sub:
+                if type(leaf) is Array:
+                    arrays_in = True
+                    leaf = leaf.native
+                leaves.append(leaf)
+        #: inputs were unigrad Arrays (a transform inside a differentiated function): results
+        #: are Arrays too
+        self.arrays_in = arrays_in
         self.arg_defs = defs
         self.arg_counts = counts
         if nums != tuple(range(len(args))):
@@ -169,11 +183,17 @@ class FlatCall:
 
     def fun_all(self, *leaves: Any) -> tuple[list[Any], Any]:
         """The flat function of every argument leaf: (output leaves, aux)."""
+        impl = self.impl
+        args = self.rebuild(leaves)
+        if impl.wraps_arrays:
+            args = [wrap(a, impl) for a in args]
         token = switch.activate(self.handle)
         try:
-            out = self.f(*self.rebuild(leaves), **self.kwargs)
+            out = self.f(*args, **self.kwargs)
         finally:
             switch.deactivate(token)
+        if impl.wraps_arrays:
+            out = unwrap(out)
         aux = None
         if self.has_aux:
             if not (isinstance(out, tuple | list) and len(out) == 2):
@@ -182,6 +202,7 @@ class FlatCall:
                     f"(output, aux), got {type(out).__name__}"
                 )
             out, aux = out
+            aux = unwrap(aux)
         if type(out) in CONTAINERS or out is None:
             outs, self.out_def = pytree.tree_flatten(out)
         else:
@@ -242,6 +263,10 @@ class FlatCall:
             )
             pos += n
         return out[0] if single else tuple(out)
+
+    def present(self, result: Any) -> Any:
+        """A result as the caller gave its inputs: ``Array``s in, ``Array``s out."""
+        return wrap(result, self.impl) if self.arrays_in else result
 
     def guard(self, exc: BaseException) -> BaseException:
         """Translate an exception from inside a framework into a FrameworkError."""

@@ -20,6 +20,7 @@ import numpy as np
 
 from unigrad import pytree
 from unigrad.api import switch
+from unigrad.api.array import Array, unwrap
 from unigrad.api.call import FlatCall, backend_constant, fname
 from unigrad.api.compiled import CompiledCache
 from unigrad.errors import UnigradError
@@ -96,10 +97,10 @@ class _ValueAndGrad(_Transform):
             entry = self.compiled.entries.get((self.only_grad, call.key))
             if entry is not None and entry.plain and entry.fn is not None:
                 self._fast = (entry, call.handle, frozenset(self.nums))
-        g = call.split(grads, self.single)
+        g = call.present(call.split(grads, self.single))
         if self.only_grad:
             return (g, aux) if self.has_aux else g
-        value = result[0]
+        value = call.present(result[0])
         return ((value, aux), g) if self.has_aux else (value, g)
 
     def _fast_call(self, args: tuple) -> Any:
@@ -113,6 +114,8 @@ class _ValueAndGrad(_Transform):
         impl = h.impl
         leaves = list(args)
         for i, a in enumerate(args):
+            if type(a) is Array:
+                return None
             if i in nums:
                 x = leaves[i] = impl.prepare(a)
                 if not impl.is_array(x) or not impl.is_float(x):
@@ -168,7 +171,7 @@ class _Jacobian(_Transform):
 
         jac, aux = self._run(call, ("jacobian", mode), eager)
         rows = [call.split(row, self.single) for row in jac]
-        result = pytree.tree_unflatten(call.out_def, rows)
+        result = call.present(pytree.tree_unflatten(call.out_def, rows))
         return (result, aux) if self.has_aux else result
 
 
@@ -201,7 +204,7 @@ class _Hessian(_Transform):
         blocks, _ = self._run(call, "hessian", eager)
         # H[i][j] for leaves; regroup rows then columns by argnum.
         rows = [call.split(row, self.single) for row in blocks]
-        return call.split(rows, self.single)
+        return call.present(call.split(rows, self.single))
 
 
 def hessian(f: Callable, argnums: int | Sequence[int] = 0, *, backend: Any = None) -> Callable:
@@ -255,7 +258,7 @@ class _Hvp(_Directional):
 
 def _like(impl: Any, c: Any, ref: Any) -> Any:
     """A tangent or cotangent as the backend's array with the shape and dtype of ``ref``."""
-    x = impl.asarray(c)
+    x = impl.asarray(unwrap(c))
     if tuple(impl.shape(x)) != tuple(impl.shape(ref)):
         raise ValueError(
             f"cotangent/tangent shape {tuple(impl.shape(x))} does not match the value's shape "
@@ -276,7 +279,10 @@ def jvp(
     """Evaluate ``f(*primals)`` and its directional derivative: ``(out, tangent_out)``."""
     primals, tangents = tuple(primals), tuple(tangents)
     call, (outs, touts) = _Jvp(f, _all(len(primals)), False, backend)(primals, tangents)
-    return pytree.tree_unflatten(call.out_def, outs), pytree.tree_unflatten(call.out_def, touts)
+    out_def = call.out_def
+    return call.present(pytree.tree_unflatten(out_def, outs)), call.present(
+        pytree.tree_unflatten(out_def, touts)
+    )
 
 
 def hvp(
@@ -285,7 +291,7 @@ def hvp(
     """Hessian-vector product of scalar ``f``: one entry per primal."""
     primals, tangents = tuple(primals), tuple(tangents)
     call, out = _Hvp(f, _all(len(primals)), False, backend)(primals, tangents)
-    return call.split(out, False)
+    return call.present(call.split(out, False))
 
 
 def vjp(
@@ -305,7 +311,7 @@ def vjp(
         raise
     except Exception as exc:
         raise call.guard(exc) from exc
-    out = pytree.tree_unflatten(call.out_def, outs)
+    out = call.present(pytree.tree_unflatten(call.out_def, outs))
 
     def vjp_fn(cotangent: Any) -> tuple:
         cts, ct_def = pytree.tree_flatten(cotangent)
@@ -321,6 +327,6 @@ def vjp(
             raise
         except Exception as exc:
             raise call.guard(exc) from exc
-        return call.split(grads, False)
+        return call.present(call.split(grads, False))
 
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)

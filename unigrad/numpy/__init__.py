@@ -14,6 +14,7 @@ from typing import Any
 
 from unigrad import registry
 from unigrad.api import switch
+from unigrad.api.array import Array, unwrap, wrap
 from unigrad.api.detect import owning_backend
 from unigrad.numpy import linalg
 
@@ -109,18 +110,51 @@ OPS: dict[str, str] = {
 }
 
 
+def target(args: tuple) -> tuple[Any, bool]:
+    """(the backend adapter that runs an op on ``args``, whether results are ``Array``s).
+
+    An ``Array`` argument decides, then a running transform (or ``use_backend``), then the
+    framework of a native array argument (native arrays in give native arrays out), then the
+    active backend. On backends that wrap arrays, results are ``unigrad.Array``s unless the
+    inputs were the framework's own arrays.
+    """
+    found = _array_backend(args)
+    if found is not None:
+        return found, True
+    h = switch.in_context()
+    if h is not None:
+        return h.impl, h.impl.wraps_arrays
+    name = owning_backend(args)
+    if name is not None:
+        return registry.handle(name).impl, False
+    impl = switch.get_backend().impl
+    return impl, impl.wraps_arrays
+
+
+def _array_backend(args: Any) -> Any:
+    for a in args:
+        t = type(a)
+        if t is Array:
+            return a._b
+        if t is list or t is tuple:
+            found = _array_backend(a)
+            if found is not None:
+                return found
+    return None
+
+
 def ops_for(args: tuple) -> Any:
     """The ops table of the backend that should run an op on ``args``."""
-    h = switch.in_context()
-    if h is None:
-        name = owning_backend(args)
-        h = registry.handle(name) if name is not None else switch.get_backend()
-    return h.impl.ops
+    return target(args)[0].ops
 
 
 def _make(name: str, doc: str) -> Callable[..., Any]:
     def op(*args: Any, **kwargs: Any) -> Any:
-        return getattr(ops_for(args), name)(*args, **kwargs)
+        impl, wrapping = target(args)
+        fn = getattr(impl.ops, name)
+        if not wrapping:
+            return fn(*args, **kwargs)
+        return wrap(fn(*unwrap(args), **unwrap(kwargs)), impl)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
@@ -139,7 +173,10 @@ true_divide = globals()["divide"]
 
 def einsum(subscripts: str, *operands: Any) -> Any:
     """Einstein summation: einsum(subscripts, *operands)."""
-    return ops_for(operands).einsum(subscripts, *operands)
+    impl, wrapping = target(operands)
+    if not wrapping:
+        return impl.ops.einsum(subscripts, *operands)
+    return wrap(impl.ops.einsum(subscripts, *unwrap(operands)), impl)
 
 
 def __getattr__(name: str) -> Any:

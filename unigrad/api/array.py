@@ -1,0 +1,353 @@
+"""``unigrad.Array``: a framework's array with NumPy's operators, methods, indexing and dtypes.
+
+Functions differentiated on torch, jax, tensorflow and mxnet receive their array arguments as
+``Array``s, so that the code a user writes once (``X @ w``, ``x[::-1]``, ``x.sum()``, ``x ** 0.0``,
+``np_data * x``) means the same on every backend. Every operator and method goes through the
+backend's op table (``unigrad.numpy``'s meaning, pins included); nothing is written per
+framework here. ``x.native`` is the framework's own array, for calling its own ops; results of
+such calls can be mixed with ``Array``s again.
+
+The reference engine (the numpy backend) hands its own tracers instead: they already have NumPy's
+semantics.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from unigrad import pytree
+from unigrad.errors import UnigradError
+
+
+class ArrayConversionError(UnigradError, TypeError):
+    """A value being differentiated was handed to plain NumPy, which would drop its derivative."""
+
+
+class Array:
+    """An array of one backend with NumPy's semantics; ``.native`` is the framework's array."""
+
+    __slots__ = ("_b", "native")
+    __array_priority__ = 10_000.0  # NumPy defers to our reflected operators
+
+    def __init__(self, native: Any, backend: Any) -> None:
+        self.native = native
+        self._b = backend
+
+    # ------------------------------------------------------------------------- metadata
+    @property
+    def backend(self) -> str:
+        """The name of the backend this array belongs to."""
+        return self._b.name
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self._b.shape(self.native))
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=int))
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self._b.dtype_name(self.native))
+
+    @property
+    def T(self) -> Array:
+        return self.transpose()
+
+    @property
+    def mT(self) -> Array:
+        return self.swapaxes(-1, -2)
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d array")
+        return self.shape[0]
+
+    def __iter__(self) -> Any:
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self) -> str:
+        try:
+            body = np.array2string(self._b.to_numpy(self.native), separator=", ")
+        except Exception:  # a traced value has no number yet
+            body = f"<traced, shape {self.shape}>"
+        return f"unigrad.Array({body}, dtype={self.dtype.name}, backend={self.backend!r})"
+
+    # ----------------------------------------------------------------------- conversion
+    def _numpy(self) -> np.ndarray:
+        return np.asarray(self._b.to_numpy(self.native))
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        from unigrad.api import switch
+
+        if switch.in_context() is not None:
+            raise ArrayConversionError(
+                "a value being differentiated cannot become a NumPy array: np.asarray/np.* "
+                "would drop its derivative. Use unigrad.numpy ops (np.* ufuncs on it work), "
+                "or unigrad.detach(x) if you mean a constant."
+            )
+        a = self._numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    # Python control flow on values: the framework's own conversion, so that a compiler
+    # tracing the function raises its own error and unigrad runs it eagerly instead.
+    def __bool__(self) -> bool:
+        return bool(self.native)
+
+    def __float__(self) -> float:
+        return float(self.native)
+
+    def __int__(self) -> int:
+        return int(self.native)
+
+    def __index__(self) -> int:
+        return operator.index(self._numpy()[()])
+
+    def item(self) -> Any:
+        """The value of a one-element array as a Python number."""
+        return self._numpy().item()
+
+    def tolist(self) -> Any:
+        """The values as nested Python lists."""
+        return self._numpy().tolist()
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    # ------------------------------------------------------------------------- indexing
+    def __getitem__(self, index: Any) -> Array:
+        return Array(self._b.ops.getitem(self.native, unwrap(index)), self._b)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError(
+            "unigrad arrays cannot be changed in place (as in JAX): build the new array with "
+            "unigrad.numpy.where, concatenate or stack instead"
+        )
+
+    # ------------------------------------------------------------------------- protocols
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        from unigrad import numpy as unp
+
+        name = _UFUNC_NAMES.get(ufunc.__name__, ufunc.__name__)
+        fn = getattr(unp, name, None) if method == "__call__" and not kwargs else None
+        if fn is None:
+            raise ArrayConversionError(
+                f"np.{ufunc.__name__}{'.' + method if method != '__call__' else ''} cannot carry "
+                "derivatives of a unigrad array; use unigrad.numpy ops inside differentiated "
+                "functions"
+            )
+        return fn(*inputs)
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        from unigrad import numpy as unp
+
+        fn = getattr(unp, func.__name__, None)
+        if fn is None:
+            raise ArrayConversionError(
+                f"np.{func.__name__} cannot carry derivatives of a unigrad array; use a "
+                "unigrad.numpy op, or unigrad.detach(x) if you mean a constant"
+            )
+        return fn(*args, **kwargs)
+
+    @classmethod
+    def __torch_function__(cls, func: Any, types: Any, args: tuple = (), kwargs: Any = None) -> Any:
+        """torch's own ops on unigrad arrays: they run on the native tensors."""
+        owner = next(a._b for a in pytree.tree_leaves(list(args)) if isinstance(a, Array))
+        out = func(*unwrap(list(args)), **unwrap(kwargs or {}))
+        return wrap(out, owner)
+
+    # --------------------------------------------------------------------------- methods
+    def _op(self, name: str, *args: Any, **kwargs: Any) -> Array:
+        from unigrad import numpy as unp
+
+        return getattr(unp, name)(self, *args, **kwargs)
+
+    def reshape(self, *shape: Any, order: str = "C") -> Array:
+        _c_order(order)
+        return self._op("reshape", shape[0] if len(shape) == 1 else shape)
+
+    def transpose(self, *axes: Any) -> Array:
+        return self._op("transpose", (axes[0] if len(axes) == 1 else axes) or None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Array:
+        return self._op("swapaxes", axis1, axis2)
+
+    def astype(self, dtype: Any, copy: bool = True) -> Array:
+        return self._op("astype", dtype)
+
+    def ravel(self, order: str = "C") -> Array:
+        _c_order(order)
+        return self._op("ravel")
+
+    def flatten(self, order: str = "C") -> Array:
+        _c_order(order)
+        return self._op("ravel")
+
+    def squeeze(self, axis: Any = None) -> Array:
+        return self._op("squeeze", axis)
+
+    def copy(self) -> Array:
+        return self
+
+    def sum(self, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False):
+        return self._reduce("sum", axis, dtype, out, keepdims)
+
+    def mean(self, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False):
+        return self._reduce("mean", axis, dtype, out, keepdims)
+
+    def prod(self, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False):
+        return self._reduce("prod", axis, dtype, out, keepdims)
+
+    def max(self, axis: Any = None, out: None = None, keepdims: bool = False) -> Array:
+        return self._reduce("max", axis, None, out, keepdims)
+
+    def min(self, axis: Any = None, out: None = None, keepdims: bool = False) -> Array:
+        return self._reduce("min", axis, None, out, keepdims)
+
+    def var(self, axis: Any = None, dtype: Any = None, out: None = None, ddof: int = 0,
+            keepdims: bool = False) -> Array:  # fmt: skip
+        return self._reduce("var", axis, dtype, out, keepdims, ddof=ddof)
+
+    def std(self, axis: Any = None, dtype: Any = None, out: None = None, ddof: int = 0,
+            keepdims: bool = False) -> Array:  # fmt: skip
+        return self._reduce("std", axis, dtype, out, keepdims, ddof=ddof)
+
+    def _reduce(self, name: str, axis: Any, dtype: Any, out: Any, keepdims: bool, **kw: Any):
+        if out is not None:
+            raise TypeError(f"{name}(out=...) cannot hold a unigrad array; use the result")
+        r = self._op(name, axis=axis, keepdims=keepdims, **kw)
+        return r if dtype is None else r.astype(dtype)
+
+    def dot(self, b: Any) -> Array:
+        return self._op("dot", b)
+
+    def clip(self, min: Any = None, max: Any = None) -> Array:
+        return self._op("clip", min, max)
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        from unigrad import numpy as unp
+
+        if name.startswith("_") or name not in unp.OPS:
+            raise AttributeError(
+                f"unigrad.Array has no attribute {name!r}. Use unigrad.numpy ops, or x.native "
+                f"for the {self._b.name} array itself"
+            )
+        fn = getattr(unp, name)
+        return lambda *args, **kwargs: fn(self, *args, **kwargs)
+
+    # ------------------------------------------------------------------------ operators
+    def __neg__(self) -> Array:
+        return self._op("negative")
+
+    def __pos__(self) -> Array:
+        return self
+
+    def __abs__(self) -> Array:
+        return self._op("abs")
+
+    def __invert__(self) -> Array:
+        return self._op("logical_not")
+
+
+def _c_order(order: str) -> None:
+    if order != "C":
+        raise NotImplementedError(f"order={order!r}: unigrad arrays support order='C' only")
+
+
+# NumPy ufunc names that unigrad.numpy spells another way
+_UFUNC_NAMES = {"absolute": "abs", "true_divide": "divide"}
+_OPERATORS = {
+    "add": "add",
+    "sub": "subtract",
+    "mul": "multiply",
+    "truediv": "divide",
+    "floordiv": "floor_divide",
+    "mod": "remainder",
+    "pow": "power",
+    "matmul": "matmul",
+    "lt": "less",
+    "le": "less_equal",
+    "gt": "greater",
+    "ge": "greater_equal",
+    "eq": "equal",
+    "ne": "not_equal",
+    "and": "logical_and",
+    "or": "logical_or",
+    "xor": "logical_xor",
+}
+_OPERANDS = (int, float, bool, np.ndarray, np.generic, list, tuple)
+
+
+def _operator(op: str, reflected: bool) -> Callable[[Array, Any], Any]:
+    def method(self: Array, other: Any) -> Any:
+        b = self._b
+        if isinstance(other, Array):
+            if other._b is not b:
+                raise TypeError(
+                    f"cannot combine a {b.name} array with a {other._b.name} array; "
+                    "convert one of them (unigrad.to_numpy) first"
+                )
+            other = other.native
+        elif not (isinstance(other, _OPERANDS) or b.is_array(other)):
+            return NotImplemented
+        fn = getattr(b.ops, op)
+        return Array(fn(other, self.native) if reflected else fn(self.native, other), b)
+
+    return method
+
+
+for _py, _name in _OPERATORS.items():
+    setattr(Array, f"__{_py}__", _operator(_name, False))
+    if _py not in ("lt", "le", "gt", "ge", "eq", "ne"):
+        setattr(Array, f"__r{_py}__", _operator(_name, True))
+
+
+# --------------------------------------------------------------------- wrapping pytrees
+
+
+def wrap(tree: Any, backend: Any) -> Any:
+    """Every ``backend`` array leaf of ``tree`` as an ``Array`` (other leaves unchanged)."""
+    if backend.is_array(tree) and not isinstance(tree, np.ndarray | np.generic):
+        return Array(tree, backend)
+    t = type(tree)
+    if t in (list, tuple, dict) or (isinstance(tree, tuple) and hasattr(tree, "_fields")):
+        return pytree.tree_map(lambda v: wrap(v, backend), tree)
+    return tree
+
+
+def unwrap(tree: Any) -> Any:
+    """Every ``Array`` leaf of ``tree`` (also inside lists, tuples, dicts and slices) as its
+    native array."""
+    t = type(tree)
+    if t is Array:
+        return tree.native
+    if t is list or t is tuple:
+        return t(unwrap(v) for v in tree)
+    if t is dict:
+        return {k: unwrap(v) for k, v in tree.items()}
+    if t is slice:
+        return slice(unwrap(tree.start), unwrap(tree.stop), unwrap(tree.step))
+    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
+        return t(*(unwrap(v) for v in tree))
+    return tree
+
+
+def holds_array(tree: Any) -> bool:
+    """Whether ``tree`` has an ``Array`` leaf (looking into lists, tuples and dicts)."""
+    t = type(tree)
+    if t is Array:
+        return True
+    if t is list or t is tuple:
+        return any(holds_array(v) for v in tree)
+    if t is dict:
+        return any(holds_array(v) for v in tree.values())
+    return False
