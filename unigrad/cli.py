@@ -8,9 +8,8 @@ from typing import Any
 
 import click
 
+from unigrad import __version__, registry
 from unigrad import capabilities as C
-from unigrad import registry
-from unigrad import __version__
 
 
 def _console():

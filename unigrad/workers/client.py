@@ -16,8 +16,8 @@ import atexit
 import collections
 import os
 import selectors
-import subprocess
 import struct
+import subprocess
 import sys
 import threading
 import time
