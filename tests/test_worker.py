@@ -160,3 +160,16 @@ def test_mxnet_gap_comes_back_as_unsupported():
 
     with pytest.raises(UnsupportedError, match="_backward"):
         call("mxnet", f"{T}:seed000", [3.0, 4.0], "hessian", {"argnums": [0, 1]})
+
+
+def test_a_bare_folder_in_the_working_directory_does_not_hide_a_module(tmp_path, monkeypatch):
+    from unigrad.workers.targets import resolve
+
+    (tmp_path / "colorsys").mkdir()  # a data folder named like a module
+    (tmp_path / "mine.py").write_text("VALUE = 7\n")
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    monkeypatch.delitem(sys.modules, "mine", raising=False)
+    assert resolve("colorsys:rgb_to_hsv", tmp_path)(1.0, 0.0, 0.0) == (0.0, 1.0, 1.0)
+    assert resolve("mine:VALUE", tmp_path) == 7
+    with pytest.raises(ValueError, match="module:attr"):
+        resolve("mine.VALUE", tmp_path)

@@ -21,7 +21,7 @@ def _import_top(name: str, folder: Path) -> None:
         return
     spec = importlib.machinery.PathFinder.find_spec(name, [str(folder)])
     if spec is None or spec.loader is None:
-        return
+        return  # not there, or a bare folder (a namespace portion), which must not hide a module
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
