@@ -49,8 +49,8 @@ def closed_over(
 ) -> Callable:
     """``f`` as a function of the arguments at positions ``nums`` only; the others are held
     fixed, as backend arrays (as the transforms convert non-differentiated arguments)."""
-    from unigrad.api.switch import get_backend
     from unigrad.api.call import backend_constant
+    from unigrad.api.switch import get_backend
 
     impl = get_backend(backend).impl
     fixed = [
