@@ -266,3 +266,70 @@ def test_native_catalogue_reports_departures_without_failing(tmp_path):
     assert found["kink.pow0_at_0"]["values"]["jax"] == "nan"
     md = (res.run_dir / "agreement.md").read_text()
     assert "## Native catalogue" in md and "depart" in md
+
+
+def test_one_rule_decides_what_counts_against_the_run(tmp_path):
+    from unigrad.compare.records import Problem, Record, RunResult, counts_against
+
+    def rec(status, gap=None):
+        return Record(
+            case="c",
+            transform="grad",
+            backend="b",
+            dtype="float64",
+            status=status,
+            declared_gap=gap,
+        )
+
+    fine = [
+        rec(Status.PASS),
+        rec(Status.SKIPPED),
+        rec(Status.FINDING),
+        rec(Status.UNSUPPORTED, "no second order here"),
+    ]
+    bad = [
+        rec(s)
+        for s in (
+            Status.FAIL,
+            Status.NAN_MISMATCH,
+            Status.UNSUPPORTED,
+            Status.ERROR,
+            Status.TIMEOUT,
+            Status.CRASH,
+        )
+    ]
+    assert not any(counts_against(r) for r in fine)
+    assert all(counts_against(r) for r in bad)
+
+    def result(records, problems=()):
+        return RunResult(tmp_path, records, [], ["b"], ["float64"], list(problems), [], {}, {}, 0.0)
+
+    assert result(fine).exit_code == 0
+    assert [result([*fine, r]).exit_code for r in bad] == [1] * len(bad)
+    assert result(fine, [Problem("case_file", "x.py:1", "x.py:1: boom")]).exit_code == 1
+    # the report's "Not passing" list is the same rule
+    res = result([*fine, bad[0]])
+    res.run_dir = tmp_path / "run"
+    res.run_dir.mkdir()
+    summ = reports.write(res, ("md",))
+    md = (res.run_dir / "agreement.md").read_text()
+    assert md.count("\n- `c` grad on b float64: **") == 1 and "**fail**" in md
+    assert summ["exit_code"] == 1 and summ["counts"]["unsupported"] == 1
+
+
+def test_record_rows_keep_the_report_field_names():
+    from unigrad.compare.records import Record
+
+    r = Record(
+        case="c",
+        transform="grad",
+        backend="b",
+        dtype="float32",
+        status=Status.FAIL,
+        exact=Status.PASS,
+        value=np.ones(2),
+    )
+    row = r.row()
+    assert "value" not in row and row["status"] == "fail" and row["exact"] == "pass"
+    assert json.loads(json.dumps(row))["status"] == "fail"
+    assert f"{r.status}" == "fail" and str(Status.NAN_MISMATCH) == "nan_mismatch"

@@ -127,10 +127,12 @@ def test_worker_and_repro_scripts_run_from_the_wheel(installed, work):
     probe = (
         "import json\nimport numpy as np\n"
         "from unigrad.workers.client import call, get_worker\n"
+        "from unigrad.workers.interpreters import SOURCE_ROOT\n"
         "x = np.array([1.0, 2.0])\n"
         "print(json.dumps({'grad': call('numpy', 'userfn:f', [x], 'grad').tolist(),"
         " 'where': get_worker('numpy').invoke('userfn:where'),"
-        " 'python': get_worker('numpy').ping()['python']}))\n"
+        " 'python': get_worker('numpy').ping()['python'],"
+        " 'checkout': str(SOURCE_ROOT)}))\n"
     )
     out = run(installed, str(installed / "bin" / "python"), "-c", probe, cwd=work)
     assert out.returncode == 0, out.stderr
@@ -139,6 +141,7 @@ def test_worker_and_repro_scripts_run_from_the_wheel(installed, work):
     assert got["where"]["unigrad"].startswith(str(installed))  # the worker's unigrad: the wheel
     assert got["where"]["cwd_module"] == str(work / "userfn.py")
     assert got["python"].startswith(str(installed))
+    assert got["checkout"] == "None"  # no .venv-mxnet lookup in a checkout that is not there
 
     (work / "mycases.py").write_text(USER_CASES)
     out = run(
