@@ -13,6 +13,7 @@ import pytest
 import unigrad
 from unigrad.case import Case, load_file
 from unigrad.compare import oracle, reports, runner
+from unigrad.compare.records import Status
 
 HERE = Path(__file__).parent
 PLANTED = str(HERE / "compare_cases" / "planted.py")
@@ -23,10 +24,10 @@ def by(records, case, backend=None, dtype="float64", transform=None):
     out = [
         r
         for r in records
-        if r.get("case") == case
-        and (backend is None or r["backend"] == backend)
-        and r["dtype"] == dtype
-        and (transform is None or r["transform"] == transform)
+        if r.case == case
+        and (backend is None or r.backend == backend)
+        and r.dtype == dtype
+        and (transform is None or r.transform == transform)
     ]
     assert out, (case, backend)
     return out
@@ -47,37 +48,29 @@ def test_oracle_tolerance_scales_atol_with_the_reference():
     tol = oracle.tolerance("float32")
     big = np.array([1e4, 1e-3])
     # an absolute error of 0.05 on the small element is cancellation noise next to 1e4
-    assert oracle.compare(big + np.array([0.0, 0.05]), big, "float32", tol)["status"] == "pass"
-    assert oracle.compare(big + np.array([1.0, 0.0]), big, "float32", tol)["status"] == "fail"
+    assert oracle.compare(big + np.array([0.0, 0.05]), big, "float32", tol).status == "pass"
+    assert oracle.compare(big + np.array([1.0, 0.0]), big, "float32", tol).status == "fail"
 
 
 def test_oracle_compares_nan_and_inf_by_position():
     tol = oracle.tolerance("float64")
-    assert (
-        oracle.compare(np.array([np.nan, 1.0]), np.array([np.nan, 1.0]), "float64", tol)["status"]
-        == "pass"
-    )
+    assert oracle.compare(np.array([np.nan, 1.0]), np.array([np.nan, 1.0]), "float64", tol).passed
     v = oracle.compare(np.array([np.nan, 1.0]), np.array([0.0, 1.0]), "float64", tol)
-    assert v["status"] == "nan_mismatch" and "index (0,)" in v["detail"]
-    assert (
-        oracle.compare(np.array([np.inf]), np.array([-np.inf]), "float64", tol)["status"]
-        == "nan_mismatch"
-    )
+    assert v.status == Status.NAN_MISMATCH and "index (0,)" in v.detail
+    v = oracle.compare(np.array([np.inf]), np.array([-np.inf]), "float64", tol)
+    assert v.status == Status.NAN_MISMATCH
 
 
 def test_oracle_reads_nested_lists_under_an_array_as_rows():
     got = (np.array([4.0, 1.0]), np.array([2.0, -1.0]))
-    assert (
-        oracle.compare(got, ([4.0, 1.0], [2.0, -1.0]), "float64", {"rtol": 0, "atol": 0})["status"]
-        == "pass"
-    )
+    assert oracle.compare(got, ([4.0, 1.0], [2.0, -1.0]), "float64", {"rtol": 0, "atol": 0}).passed
 
 
 def test_oracle_reports_ulp_and_errors():
     v = oracle.compare(
         np.array([1.0 + 2**-52]), np.array([1.0]), "float64", oracle.tolerance("float64")
     )
-    assert v["status"] == "pass" and v["ulp"] == pytest.approx(1.0)
+    assert v.passed and v.ulp == pytest.approx(1.0)
 
 
 # ---------------------------------------------------------------------- runner verdicts
@@ -85,47 +78,47 @@ def test_oracle_reports_ulp_and_errors():
 
 def test_good_case_passes(planted_run):
     res, _ = planted_run
-    assert {r["status"] for r in by(res.records, "planted.good")} == {"pass"}
+    assert {r.status for r in by(res.records, "planted.good")} == {Status.PASS}
 
 
 def test_wrong_exact_value_fails(planted_run):
     res, _ = planted_run
     r = by(res.records, "planted.wrong_exact", "numpy")[0]
-    assert r["status"] == "fail" and "exact" in r["detail"]
+    assert r.status == Status.FAIL and r.exact == Status.FAIL and "exact" in r.detail
 
 
 def test_injected_disagreement_is_caught(planted_run):
     res, summ = planted_run
-    assert by(res.records, "planted.disagree", "numpy", transform="grad")[0]["status"] == "pass"
+    assert by(res.records, "planted.disagree", "numpy", transform="grad")[0].status == "pass"
     t = by(res.records, "planted.disagree", "torch", transform="grad")[0]
-    assert t["status"] == "fail" and t["max_abs"] > 1e-4
+    assert t.status == Status.FAIL and t.max_abs > 1e-4
     pairs = [d for d in summ["disagreements"] if d["case"] == "planted.disagree"]
     assert pairs and pairs[0]["backends"] == ["numpy", "torch"]
 
 
 def test_nan_position_mismatch(planted_run):
     res, _ = planted_run
-    assert by(res.records, "planted.nan", "torch")[0]["status"] == "nan_mismatch"
+    assert by(res.records, "planted.nan", "torch")[0].status == Status.NAN_MISMATCH
 
 
 def test_crashing_worker_marks_its_cells_and_the_run_goes_on(planted_run):
     res, _ = planted_run
-    assert by(res.records, "planted.crash", "torch")[0]["status"] == "crash"
-    assert by(res.records, "planted.after", "torch")[0]["status"] == "pass"
+    assert by(res.records, "planted.crash", "torch")[0].status == Status.CRASH
+    assert by(res.records, "planted.after", "torch")[0].status == Status.PASS
 
 
 def test_hanging_case_times_out_and_the_run_goes_on(planted_run):
     res, _ = planted_run
     r = by(res.records, "planted.hang", "torch")[0]
-    assert r["status"] == "timeout"
-    assert by(res.records, "planted.hang", "numpy")[0]["status"] == "pass"
+    assert r.status == Status.TIMEOUT
+    assert by(res.records, "planted.hang", "numpy")[0].status == Status.PASS
 
 
 def test_case_that_raises_is_reported_with_file_and_line(planted_run):
     res, _ = planted_run
     r = by(res.records, "planted.raises", "numpy")[0]
-    assert r["status"] == "error" and "broken on purpose" in r["detail"]
-    assert r["where"].startswith(PLANTED) and r["where"].rsplit(":", 1)[1].isdigit()
+    assert r.status == Status.ERROR and "broken on purpose" in r.detail
+    assert r.where.startswith(PLANTED) and r.where.rsplit(":", 1)[1].isdigit()
 
 
 # ------------------------------------------------------------------------ report files
@@ -167,7 +160,7 @@ def test_repro_script_recomputes_a_failing_cell(planted_run):
     res, _ = planted_run
     r = by(res.records, "planted.disagree", "torch", transform="grad")[0]
     out = subprocess.run(
-        [sys.executable, r["repro"]], capture_output=True, text=True, check=True
+        [sys.executable, r.repro], capture_output=True, text=True, check=True
     ).stdout
     assert "torch float64:" in out and "reference (numpy engine, float64):" in out
 
@@ -192,8 +185,8 @@ def test_broken_case_file_is_reported_with_line_and_run_continues(tmp_path):
         "inputs=(np.ones(2),), transforms=('grad',))]\n"
     )
     res = runner.run([str(tmp_path)], ["numpy"], "float64", tmp_path / "out")
-    assert res.problems and res.problems[0]["where"] == f"{bad}:4"
-    assert [r["status"] for r in res.records] == ["pass"]
+    assert res.problems and res.problems[0].where == f"{bad}:4"
+    assert [r.status for r in res.records] == [Status.PASS]
     assert res.exit_code == 1
 
 
@@ -230,12 +223,10 @@ def test_exit_codes(tmp_path):
 
 def test_seed_cases_pass_on_numpy_and_torch(tmp_path):
     res = runner.run(["seed*"], ["numpy", "torch"], "both", tmp_path)
-    bad = [r for r in res.records if r["status"] != "pass"]
+    bad = [r for r in res.records if r.status != Status.PASS]
     assert not bad, bad[:3]
-    assert all(r["exact"] == "pass" for r in res.records if r["exact"] is not None)
-    assert all(
-        r["reference_fd"] == "ok" or r["reference_fd"].startswith("n/a") for r in res.records
-    )
+    assert all(r.exact == Status.PASS for r in res.records if r.exact is not None)
+    assert all(r.reference_fd == "ok" or r.reference_fd.startswith("n/a") for r in res.records)
 
 
 def test_every_seed_file_has_cases_naming_it():
@@ -266,7 +257,7 @@ def test_native_catalogue_reports_departures_without_failing(tmp_path):
         [str(ROOT / "cases" / "kinks.py")], ["numpy", "torch", "jax"], "float64", tmp_path
     )
     summ = reports.write(res, ("json", "md"))
-    assert res.exit_code == 0, [r for r in res.records if r["status"] not in ("pass", "finding")]
+    assert res.exit_code == 0, [r for r in res.records if r.counts_against]
     found = {f["case"]: f for f in summ["native_findings"]}
     abs_row = found["kink.abs_at_0"]
     assert abs_row["values"] == {"torch": "0", "jax": "1"}
@@ -275,3 +266,70 @@ def test_native_catalogue_reports_departures_without_failing(tmp_path):
     assert found["kink.pow0_at_0"]["values"]["jax"] == "nan"
     md = (res.run_dir / "agreement.md").read_text()
     assert "## Native catalogue" in md and "depart" in md
+
+
+def test_one_rule_decides_what_counts_against_the_run(tmp_path):
+    from unigrad.compare.records import Problem, Record, RunResult, counts_against
+
+    def rec(status, gap=None):
+        return Record(
+            case="c",
+            transform="grad",
+            backend="b",
+            dtype="float64",
+            status=status,
+            declared_gap=gap,
+        )
+
+    fine = [
+        rec(Status.PASS),
+        rec(Status.SKIPPED),
+        rec(Status.FINDING),
+        rec(Status.UNSUPPORTED, "no second order here"),
+    ]
+    bad = [
+        rec(s)
+        for s in (
+            Status.FAIL,
+            Status.NAN_MISMATCH,
+            Status.UNSUPPORTED,
+            Status.ERROR,
+            Status.TIMEOUT,
+            Status.CRASH,
+        )
+    ]
+    assert not any(counts_against(r) for r in fine)
+    assert all(counts_against(r) for r in bad)
+
+    def result(records, problems=()):
+        return RunResult(tmp_path, records, [], ["b"], ["float64"], list(problems), [], {}, {}, 0.0)
+
+    assert result(fine).exit_code == 0
+    assert [result([*fine, r]).exit_code for r in bad] == [1] * len(bad)
+    assert result(fine, [Problem("case_file", "x.py:1", "x.py:1: boom")]).exit_code == 1
+    # the report's "Not passing" list is the same rule
+    res = result([*fine, bad[0]])
+    res.run_dir = tmp_path / "run"
+    res.run_dir.mkdir()
+    summ = reports.write(res, ("md",))
+    md = (res.run_dir / "agreement.md").read_text()
+    assert md.count("\n- `c` grad on b float64: **") == 1 and "**fail**" in md
+    assert summ["exit_code"] == 1 and summ["counts"]["unsupported"] == 1
+
+
+def test_record_rows_keep_the_report_field_names():
+    from unigrad.compare.records import Record
+
+    r = Record(
+        case="c",
+        transform="grad",
+        backend="b",
+        dtype="float32",
+        status=Status.FAIL,
+        exact=Status.PASS,
+        value=np.ones(2),
+    )
+    row = r.row()
+    assert "value" not in row and row["status"] == "fail" and row["exact"] == "pass"
+    assert json.loads(json.dumps(row))["status"] == "fail"
+    assert f"{r.status}" == "fail" and str(Status.NAN_MISMATCH) == "nan_mismatch"

@@ -150,6 +150,9 @@ def test_conformance_suite_report(pytester, tmp_path):
 
     summary = json.loads(next(out.glob("*/summary.json")).read_text())
     assert summary["counts"] == {"pass": 10} and summary["exit_code"] == 0
+    rows = [json.loads(line) for line in next(out.glob("*/results.jsonl")).read_text().splitlines()]
+    assert len(rows) == 10 and {r["status"] for r in rows} == {"pass"}
+    assert {"case", "transform", "backend", "dtype", "max_abs", "reference_fd"} <= set(rows[0])
     assert (out / "latest" / "agreement.md").exists()
 
 
@@ -164,7 +167,9 @@ def test_assert_agree_passes_across_backends():
 
 
 def test_assert_agree_reaches_mxnet_through_its_worker():
-    assert_agree(smooth, np.array([0.3, 1.2]), backends=["numpy", "mxnet"])
+    assert_agree(
+        smooth, np.array([0.3, 1.2]), transforms=("value", "grad"), backends=["numpy", "mxnet"]
+    )
 
 
 def test_assert_agree_fails_with_backends_values_and_tolerance():

@@ -44,3 +44,18 @@ def noisy(x):
     """Print to stdout: the protocol must not be corrupted."""
     print("hello from inside the worker")
     return x * 2.0
+
+
+def describe_payload(payload):
+    """What the worker received: each entry's dtype and shape, or its type."""
+    return {
+        k: f"{v.dtype} {v.shape}" if hasattr(v, "dtype") else type(v).__name__
+        for k, v in payload.items()
+    }
+
+
+def loaded_modules(prefix):
+    """The modules of the worker process whose name starts with ``prefix``."""
+    import sys
+
+    return sorted(m for m in sys.modules if m.startswith(prefix))

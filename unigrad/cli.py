@@ -8,9 +8,8 @@ from typing import Any
 
 import click
 
+from unigrad import __version__, registry
 from unigrad import capabilities as C
-from unigrad import registry
-from unigrad._version import __version__
 
 
 def _console():
@@ -89,22 +88,21 @@ def backends(as_json: bool, no_probe: bool) -> None:
 
 
 def _load_function(path: str):
-    import importlib
+    from unigrad.workers.targets import resolve
 
-    mod_name, _, attr = path.partition(":")
-    if not attr:
-        raise click.BadParameter("give the function as module:function", param_hint="FUNCTION")
     try:
-        obj = importlib.import_module(mod_name)
+        return resolve(path)
+    except ValueError:
+        raise click.BadParameter(
+            "give the function as module:function", param_hint="FUNCTION"
+        ) from None
     except ImportError as exc:
+        mod_name = path.partition(":")[0]
         raise click.BadParameter(
             f"cannot import {mod_name!r}: {exc}", param_hint="FUNCTION"
         ) from exc
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise click.BadParameter(f"{mod_name!r} has no {attr!r}", param_hint="FUNCTION")
-        obj = getattr(obj, part)
-    return obj
+    except AttributeError as exc:
+        raise click.BadParameter(str(exc), param_hint="FUNCTION") from exc
 
 
 def _parse_input(text: str):
@@ -128,11 +126,9 @@ def _parse_input(text: str):
 def graph(function: str, inputs: tuple[str, ...], dot_path: str | None) -> None:
     """Show the graph the reference engine records for FUNCTION (module:function) at INPUTS.
 
-    Inputs are Python literals, e.g.: unigrad graph mymod:f 3.0 4.0 or '[1.0, 2.0]'.
+    Inputs are Python literals, e.g.: unigrad graph mymod:f 3.0 4.0 or '[1.0, 2.0]'. The
+    module is looked up as `python -m` would: in the working directory first.
     """
-    import sys as _sys
-
-    _sys.path.insert(0, ".")
     from unigrad.api.graph import trace_graph
 
     f = _load_function(function)
@@ -174,10 +170,9 @@ def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs) -> None
     Exit code 0 when every cell passes or is a declared gap, 1 on any disagreement, error or
     crash, 2 on a usage error.
     """
-    import sys as _sys
-
     from unigrad.compare import reports
-    from unigrad.compare.runner import UsageError, run
+    from unigrad.compare.runner import run
+    from unigrad.compare.selection import UsageError
 
     backends_list = [b.strip() for b in backends_opt.split(",")] if backends_opt else None
     fmts = reports.FORMATS if formats == "all" else tuple(f.strip() for f in formats.split(","))
@@ -193,7 +188,7 @@ def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs) -> None
         show.close()
     summ = reports.write(res, fmts)
     for p in res.problems:
-        click.echo(f"problem: {p['error']}", err=True)
+        click.echo(f"problem: {p.error}", err=True)
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summ["counts"].items()))
     click.echo(f"{summ['cells']} cells in {summ['wall_s']:.1f} s: {counts}")
     for b, t in summ["time_per_backend_s"].items():
@@ -201,7 +196,7 @@ def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs) -> None
     if summ["disagreements"]:
         click.echo(f"{len(summ['disagreements'])} backend pair(s) disagree: see agreement.md")
     click.echo(f"reports: {res.run_dir}")
-    _sys.exit(res.exit_code)
+    sys.exit(res.exit_code)
 
 
 class _Plain:

@@ -1,1 +1,14 @@
-"""``unigrad compare``: cases, cells, the oracle, the runner and the reports."""
+"""``unigrad compare``: run a case library on every backend and report where they agree.
+
+The data path of one cell, module by module:
+
+- ``case``: the case format and case files; ``selection``: which cases a run uses;
+- ``reference``: every cell on the numpy engine in float64, checked by finite differences;
+- ``runner``: one worker per backend, one ``invoke unigrad.compare.cells:run_case`` per case;
+- ``cells``: inside the worker, each cell through ``unigrad.api.dispatch.apply`` (``native``:
+  the framework's own op, with its own idiom);
+- ``records``: ``CellResult`` (an ``Outcome``), ``Record`` (a ``Status``), ``counts_against``
+  (the exit-code rule); ``oracle``: tolerances and comparisons; ``verdicts``: cell results
+  judged into records;
+- ``reports`` (``matrix``, ``agreement_md``, ``agreement_html``, ``repro``): the report files.
+"""

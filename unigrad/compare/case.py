@@ -3,7 +3,7 @@
 A case file is a Python module that defines ``Case`` objects (collected from a module-level
 ``CASES`` list, or from every module-level ``Case``). Example::
 
-    from unigrad.compare.case import Case
+    from unigrad.case import Case
     import unigrad.numpy as unp
 
     CASES = [
@@ -26,6 +26,7 @@ to each dtype the case runs in; integer data stays integer.
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 import importlib.util
 import linecache
 import sys
@@ -160,14 +161,14 @@ def load_file(path: str | Path) -> list[Case]:
 
 
 def default_case_dir() -> Path:
-    """The cases that ship with unigrad."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "cases", here.parent / "cases"):
-        if candidate.is_dir():
-            return candidate
-    import unigrad.cases as pkg
-
-    return Path(pkg.__file__).parent
+    """The folder of the case library that ships with unigrad (the package ``unigrad.cases``)."""
+    folder = importlib.resources.files("unigrad.cases")
+    if not isinstance(folder, Path):  # case files are imported from their paths
+        raise RuntimeError(
+            f"unigrad's case library is not a folder on disk ({folder}); install unigrad from a "
+            "wheel or a checkout, not from a zip archive"
+        )
+    return folder
 
 
 def case_files(paths: Sequence[str | Path]) -> list[Path]:

@@ -9,11 +9,13 @@ cancellation from failing a pure relative test. NaN and infinities are compared 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from unigrad import pytree
+from unigrad.compare.records import Status
 
 TOLERANCE = {
     "float64": {"rtol": 1e-9, "atol": 1e-12},
@@ -42,18 +44,33 @@ def like(expected: Any, got: Any) -> Any:
     return np.asarray(expected, dtype=np.float64)
 
 
-def compare(got: Any, ref: Any, dtype: str, tol: dict[str, float]) -> dict[str, Any]:
+@dataclass
+class Verdict:
+    """The comparison of a result with a reference: a status, where it failed, error sizes.
+
+    The error sizes are None when the structures or shapes differ."""
+
+    status: Status
+    detail: str = ""
+    max_abs: float | None = None
+    max_rel: float | None = None
+    ulp: float | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether the result agrees with the reference."""
+        return self.status == Status.PASS
+
+
+def compare(got: Any, ref: Any, dtype: str, tol: dict[str, float]) -> Verdict:
     """Compare two results (pytrees of arrays); return status and error measures."""
     ref = like(ref, got)
     g_leaves = pytree.tree_leaves(got)
     r_leaves = pytree.tree_leaves(ref)
     if len(g_leaves) != len(r_leaves):
-        return {
-            "status": "fail",
-            "detail": f"structure differs: {len(g_leaves)} arrays vs {len(r_leaves)}",
-        }
+        return Verdict(Status.FAIL, f"structure differs: {len(g_leaves)} arrays vs {len(r_leaves)}")
     worst = {"max_abs": 0.0, "max_rel": 0.0, "ulp": 0.0}
-    status, detail = "pass", ""
+    status, detail = Status.PASS, ""
     for k, (g, r) in enumerate(zip(g_leaves, r_leaves)):
         g = np.asarray(g, dtype=np.float64)
         r = np.asarray(r, dtype=np.float64)
@@ -61,13 +78,13 @@ def compare(got: Any, ref: Any, dtype: str, tol: dict[str, float]) -> dict[str, 
             if g.size == r.size == 1:
                 g, r = g.reshape(()), r.reshape(())
             else:
-                return {"status": "fail", "detail": f"array {k}: shape {g.shape} vs {r.shape}"}
+                return Verdict(Status.FAIL, f"array {k}: shape {g.shape} vs {r.shape}")
         g_nan, r_nan = np.isnan(g), np.isnan(r)
         g_inf, r_inf = np.isinf(g), np.isinf(r)
         bad_pos = (g_nan != r_nan) | (g_inf != r_inf) | (g_inf & r_inf & (np.sign(g) != np.sign(r)))
         if bad_pos.any():
             idx = tuple(int(i) for i in np.argwhere(bad_pos)[0])
-            status = "nan_mismatch"
+            status = Status.NAN_MISMATCH
             detail = f"array {k} index {idx}: got {g[idx]!r}, reference {r[idx]!r}"
             continue
         finite = np.isfinite(r)
@@ -83,12 +100,12 @@ def compare(got: Any, ref: Any, dtype: str, tol: dict[str, float]) -> dict[str, 
         worst["max_rel"] = max(worst["max_rel"], float(np.where(r != 0, rel, 0).max(initial=0)))
         worst["ulp"] = max(worst["ulp"], float(ulp.max(initial=0)))
         over = err > allowed
-        if over.any() and status == "pass":
+        if over.any() and status == Status.PASS:
             i = np.unravel_index(int(np.argmax(np.where(over, err - allowed, -np.inf))), err.shape)
             idx = tuple(int(v) for v in i)
-            status = "fail"
+            status = Status.FAIL
             detail = (
                 f"array {k} index {idx}: got {g[idx]!r}, reference {r[idx]!r}, "
                 f"|diff| {err[idx]:.3g} > allowed {allowed[idx]:.3g}"
             )
-    return {"status": status, "detail": detail, **worst}
+    return Verdict(status, detail, **worst)

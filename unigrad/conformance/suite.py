@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 
-from unigrad.compare import runner
 from unigrad.compare.case import Case
+from unigrad.compare.records import CaseResults, Problem
+from unigrad.compare.reference import Reference, reference
+from unigrad.compare.runner import request_case
+from unigrad.compare.selection import select_cases
 
 _STATE = pytest.StashKey["SuiteState"]()
 
@@ -20,18 +23,19 @@ class SuiteState:
     cases: list[Case]
     backends: list[str]
     dtypes: list[str]
-    problems: list[dict]
-    reference: runner.Reference | None = None
-    results: dict[tuple[str, str], dict] = field(default_factory=dict)
+    problems: list[Problem]
+    reference: Reference | None = None
+    results: dict[tuple[str, str], CaseResults] = field(default_factory=dict)
     workers: dict[str, Any] = field(default_factory=dict)
     info: dict[str, dict] = field(default_factory=dict)
 
-    def ref(self) -> runner.Reference:
+    def ref(self) -> Reference:
+        """The reference results (computed on first use)."""
         if self.reference is None:
-            self.reference = runner.reference(self.cases)
+            self.reference = reference(self.cases)
         return self.reference
 
-    def raw(self, backend: str, case: Case, timeout: float = 120.0) -> dict:
+    def results_of(self, backend: str, case: Case, timeout: float = 120.0) -> CaseResults:
         """The worker's results for every dtype and transform of ``case`` (one request)."""
         from unigrad.workers.client import Worker
 
@@ -40,12 +44,13 @@ class SuiteState:
             w = self.workers.get(backend)
             if w is None:
                 w = self.workers[backend] = Worker(backend)
-                self.info[backend] = w.request({"op": "ping", "backend": backend}, timeout=180)
+                self.info[backend] = w.ping(timeout=180)
             ds = [d for d in self.dtypes if d in case.dtypes]
-            self.results[key] = runner.request_case(w, case, backend, ds, timeout)
+            self.results[key] = request_case(w, case, backend, ds, timeout)
         return self.results[key]
 
     def close(self) -> None:
+        """Stop the workers."""
         for w in self.workers.values():
             w.kill()
 
@@ -56,7 +61,7 @@ def suite_state(config: pytest.Config) -> SuiteState:
 
     st = config.stash.get(_STATE, None)
     if st is None:
-        sel = runner.select_cases(None)
+        sel = select_cases(None)
         st = SuiteState(sel.cases, chosen_backends(config), chosen_dtypes(config), sel.problems)
         config.stash[_STATE] = st
     return st

@@ -1,13 +1,15 @@
 """Every case x transform x backend x dtype of the case library, as a test.
 
-Verdicts come from ``unigrad.compare.runner.judge``: the same oracle as ``unigrad compare``.
+Verdicts come from ``unigrad.compare.verdicts.judge``: the same oracle as ``unigrad compare``.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from unigrad.compare import runner
+from unigrad.compare.records import Status
+from unigrad.compare.selection import select_cases
+from unigrad.compare.verdicts import judge
 from unigrad.conformance.suite import suite_state
 from unigrad.testing.pytest_plugin import (
     chosen_backends,
@@ -20,7 +22,7 @@ from unigrad.testing.pytest_plugin import (
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "cell" not in metafunc.fixturenames:
         return
-    cases = runner.select_cases(None).cases
+    cases = select_cases(None).cases
     cells, ids = [], []
     for case in cases:
         for t in case.transforms:
@@ -43,12 +45,12 @@ def test_cell(cell, state, request):
     case_id, transform, backend, dtype = cell
     skip_or_fail_unavailable(backend, in_process=False)
     case = next(c for c in state.cases if c.id == case_id)
-    raw = state.raw(backend, case)[f"{dtype}/{transform}"]
-    rec = runner.judge(case, transform, backend, dtype, raw, state.ref())
+    result = state.results_of(backend, case).cells[(dtype, transform)]
+    rec = judge(case, transform, backend, dtype, result, state.ref())
     record(request.config, rec)
-    if rec["status"] == "unsupported" and rec["declared_gap"]:
-        pytest.skip(f"declared gap: {rec['declared_gap']}")
-    assert rec["status"] == "pass", (
-        f"{case_id} {transform} on {backend} {dtype}: {rec['status']}: {rec['detail']} "
+    if rec.status == Status.UNSUPPORTED and rec.declared_gap:
+        pytest.skip(f"declared gap: {rec.declared_gap}")
+    assert rec.status == Status.PASS, (
+        f"{case_id} {transform} on {backend} {dtype}: {rec.status}: {rec.detail} "
         f"(case defined at {case.where})"
     )

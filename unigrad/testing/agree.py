@@ -31,13 +31,9 @@ def _on_backend(
             backend, f"{f.__module__}:{name}", list(inputs), transform, {"argnums": nums}
         )
     import unigrad
+    from unigrad.api.dispatch import apply
 
-    if transform == "value":
-        from unigrad.compare.cells import evaluate
-
-        return unigrad.to_numpy(evaluate(f, inputs, backend))
-    t = getattr(unigrad, transform)
-    return unigrad.to_numpy(t(f, argnums, backend=backend)(*inputs))
+    return unigrad.to_numpy(apply(transform, f, inputs, argnums, backend))
 
 
 def assert_agree(
@@ -73,10 +69,10 @@ def assert_agree(
             tol = oracle.tolerance(dtype, tolerance)
             for b in names[1:]:
                 v = oracle.compare(results[b], results[first], dtype, tol)
-                if v["status"] != "pass":
+                if not v.passed:
                     raise AssertionError(
                         f"{transform} of {getattr(f, '__qualname__', f)} disagrees between "
-                        f"{b} and {first} ({dtype}): {v['status']}: {v.get('detail', '')}\n"
+                        f"{b} and {first} ({dtype}): {v.status}: {v.detail}\n"
                         f"  tolerance: |{b} - {first}| <= {tol['atol']:g} * max(1, max|{first}|)"
                         f" + {tol['rtol']:g} * |{first}|\n"
                         f"  {b}: {results[b]!r}\n  {first}: {results[first]!r}"

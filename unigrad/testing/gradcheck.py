@@ -62,9 +62,13 @@ def numerical_jacobian(
     return jac
 
 
-def _assemble(
-    jac: Any, out_sizes: list[int], in_sizes: list[int], n_leaves_out: int, n_leaves_in: int
-) -> np.ndarray:
+def assemble_jacobian(jac: Any, out_sizes: Sequence[int], in_sizes: Sequence[int]) -> np.ndarray:
+    """A jacobian's blocks as one ``(sum(out_sizes), sum(in_sizes))`` float64 matrix.
+
+    ``jac`` is a pytree with one block per (output leaf, input leaf), outputs outermost, as
+    ``unigrad.jacobian`` (and ``unigrad.hessian``) return it; the sizes are the leaves' sizes.
+    """
+    n_leaves_out, n_leaves_in = len(out_sizes), len(in_sizes)
     blocks = [np.asarray(to_numpy(b), np.float64) for b in pytree.tree_leaves(jac)]
     if len(blocks) != n_leaves_out * n_leaves_in:
         raise GradientCheckError(
@@ -159,7 +163,7 @@ def check_grads(
         want = numerical_jacobian(f, *args64, backend=backend)
         for mode in modes:
             jac = jacobian(f, argnums=nums, mode=mode, backend=backend)(*args64)
-            got = _assemble(jac, out_sizes, in_sizes, len(out_sizes), len(in_sizes))
+            got = assemble_jacobian(jac, out_sizes, in_sizes)
             _compare(got, want, f"{mode}-mode jacobian of {getattr(f, '__name__', f)}", rtol, atol)
     if order >= 2:
         u = rng.standard_normal(f0.size)

@@ -138,7 +138,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
     if not (config.getoption("--unigrad-backends") or os.environ.get("UNIGRAD_BACKENDS")):
         return None
-    from unigrad._version import __version__
+    from unigrad import __version__
 
     parts = []
     for b in chosen_backends(config):
@@ -229,8 +229,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             )
 
 
-def record(config: pytest.Config, rec: dict) -> None:
-    """Keep a conformance cell's record for --unigrad-report."""
+def record(config: pytest.Config, rec: Any) -> None:
+    """Keep a conformance cell's record (a ``unigrad.compare.records.Record``) for the report."""
     config.stash[_RECORDS].append(rec)
 
 
@@ -242,18 +242,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     import time
 
     from unigrad.compare import reports
+    from unigrad.compare.records import ResultsStream, RunResult
+    from unigrad.compare.verdicts import pairwise
     from unigrad.conformance.suite import suite_state
 
     state = suite_state(session.config)
     run_dir = Path(out) / time.strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=True)
-    import json
-
-    with (run_dir / "results.jsonl").open("w") as fh:
-        for r in records:
-            fh.write(json.dumps({k: v for k, v in r.items() if k != "value"}, default=str) + "\n")
-    from unigrad.compare.runner import RunResult, pairwise
-
+    stream = ResultsStream(run_dir / "results.jsonl")
+    stream.write_all([*state.problems, *records])
+    stream.close()
     res = RunResult(
         run_dir=run_dir,
         records=records,

@@ -1,6 +1,10 @@
 """Backend workers: a backend in its own process (MXNet in its own environment), by request.
 
-``Worker(backend).request({...})`` sends one request and waits for its reply. A crash (the
+``Worker(backend).invoke("module:function", payload)`` calls a function in the worker and
+waits for its result (``ping`` loads the backend and describes the worker). The worker runs
+``python -m unigrad.workers.server`` with the interpreter of the backend's environment, in this
+process's working directory and environment variables (plus thread settings), so it imports
+what that interpreter has installed, and targets from the working directory. A crash (the
 process dies, as MXNet can), a hang (no reply within the timeout) or an undecodable exchange
 raises ``WorkerError`` with ``kind`` set to "crash", "timeout" or "protocol"; the process is
 then discarded and the next request starts a fresh one.
@@ -12,6 +16,7 @@ import atexit
 import collections
 import os
 import selectors
+import struct
 import subprocess
 import sys
 import threading
@@ -22,7 +27,7 @@ from typing import Any
 from unigrad import registry
 from unigrad.errors import BackendUnavailableError, UnsupportedError, WorkerError
 from unigrad.workers import wire
-from unigrad.workers.interpreters import SOURCE_ROOT, find_python
+from unigrad.workers.interpreters import find_python
 
 # Thread settings for worker processes. MXNet's OpenMP pool competes with NumPy's BLAS in
 # the same process, and workers already run side by side, one per core.
@@ -82,10 +87,6 @@ class Worker:
         """Start the process (a no-op while it is running)."""
         if self.proc is not None and self.proc.poll() is None:
             return
-        env = dict(self.env)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(SOURCE_ROOT), env.get("PYTHONPATH", "")) if p
-        )
         self._stderr.clear()
         self.proc = subprocess.Popen(
             [str(self.python), "-m", "unigrad.workers.server"],
@@ -93,7 +94,7 @@ class Worker:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=self.cwd,
-            env=env,
+            env=self.env,
         )
         threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
 
@@ -146,7 +147,7 @@ class Worker:
                 self.proc.stdin.write(wire.dumps(msg))
                 self.proc.stdin.flush()
                 deadline = time.monotonic() + timeout
-                (size,) = wire.struct.unpack("<I", self._read_exact(4, deadline))
+                (size,) = struct.unpack("<I", self._read_exact(4, deadline))
                 reply = wire.loads(self._read_exact(size, deadline))
             except TimeoutError:
                 self.kill()
@@ -172,6 +173,14 @@ class Worker:
                     f"bad reply from the {self.backend} worker: {exc}", "protocol"
                 ) from exc
         return _unpack(reply, self.backend)
+
+    def ping(self, timeout: float = 120.0) -> dict:
+        """Load the backend in the worker; return what the worker reports about itself."""
+        return self.request({"op": "ping", "backend": self.backend}, timeout=timeout)
+
+    def invoke(self, target: str, payload: Any = None, timeout: float = 60.0) -> Any:
+        """Call the function at import path ``target`` in the worker with ``payload``."""
+        return self.request({"op": "invoke", "target": target, "payload": payload}, timeout)
 
 
 def _unpack(reply: Any, backend: str) -> Any:
@@ -199,6 +208,7 @@ def _unpack(reply: Any, backend: str) -> Any:
 
 
 _pool: dict[str, Worker] = {}
+CALL = "unigrad.workers.targets:call"
 
 
 def get_worker(backend: str) -> Worker:
@@ -211,27 +221,32 @@ def get_worker(backend: str) -> Worker:
 
 def probe_worker(backend: str, timeout: float = 120.0) -> dict:
     """Start (or reuse) the backend's worker and return what it reports about itself."""
-    return get_worker(backend).request({"op": "ping", "backend": backend}, timeout=timeout)
+    return get_worker(backend).ping(timeout=timeout)
 
 
 def call(
     backend: str,
     target: str,
     args: list,
-    transform: str = "eval",
+    transform: str = "value",
     options: dict | None = None,
     timeout: float = 60.0,
 ) -> Any:
-    """Run ``transform`` of the function at import path ``target`` in the backend's worker."""
-    msg = {
-        "op": "call",
+    """Run ``transform`` of the function at import path ``target`` in the backend's worker.
+
+    ``transform`` is a name of ``unigrad.api.dispatch.TRANSFORMS``; ``options`` may hold
+    ``argnums``, ``has_aux``, ``mode``, ``tangents`` and ``cotangent``. Results come back as
+    NumPy arrays. The worker imports ``target`` as ``python -m`` would, from this process's
+    working directory first.
+    """
+    payload = {
         "backend": backend,
         "target": target,
         "args": args,
         "transform": transform,
         "options": options or {},
     }
-    return get_worker(backend).request(msg, timeout=timeout)
+    return get_worker(backend).invoke(CALL, payload, timeout=timeout)
 
 
 @atexit.register

@@ -1,8 +1,11 @@
 """Where a backend that lives in another environment (MXNet) finds its Python interpreter.
 
-Order: ``UNIGRAD_<NAME>_PYTHON`` or ``[tool.unigrad] <name>_python``, then ``.venv-<name>/`` at
-the project root (the folder holding the nearest unigrad configuration, the working directory,
-or unigrad's own source checkout).
+Order: ``[tool.unigrad] <name>_python`` (relative to its file), ``UNIGRAD_<NAME>_PYTHON``, then
+a ``.venv-<name>/`` folder in, in turn: the folder holding the nearest unigrad configuration,
+the working directory, and the source checkout unigrad runs from (``make env`` builds
+``.venv-mxnet`` there; an editable install runs from it). An installed wheel has no checkout, so
+the last place is skipped. These are only places to look for an interpreter; nothing here
+changes ``sys.path``.
 """
 
 from __future__ import annotations
@@ -12,7 +15,15 @@ from pathlib import Path
 
 from unigrad.api import config
 
-SOURCE_ROOT = Path(__file__).resolve().parents[2]
+
+def _checkout_root() -> Path | None:
+    """The unigrad source checkout this package runs from, or None when installed (a wheel)."""
+    root = Path(__file__).resolve().parents[2]
+    markers = ("pyproject.toml", "backends", "cases")  # site-packages holds none of them
+    return root if all((root / m).exists() for m in markers) else None
+
+
+SOURCE_ROOT = _checkout_root()
 
 
 def _candidates(name: str) -> list[tuple[Path, str]]:
@@ -26,9 +37,11 @@ def _candidates(name: str) -> list[tuple[Path, str]]:
         found.append((p, f"[tool.unigrad] {name}_python in {path}"))
     if env:
         found.append((Path(env), f"UNIGRAD_{name.upper()}_PYTHON"))
-    roots = [Path.cwd(), SOURCE_ROOT]
+    roots = [Path.cwd()]
     if path is not None:
         roots.insert(0, path.parent)
+    if SOURCE_ROOT is not None:
+        roots.append(SOURCE_ROOT)
     for root in roots:
         found.append((root / f".venv-{name}" / "bin" / "python", f"{root}/.venv-{name}"))
     return found

@@ -1,13 +1,19 @@
 """The worker process: ``python -m unigrad.workers.server`` answers requests on stdin/stdout.
 
-Requests and replies use ``unigrad.workers.wire``. Anything the worker's code prints goes to stderr,
-so it cannot corrupt the protocol. A request it cannot decode gets an error reply, and the
-worker goes on.
+Two requests: ``{"op": "ping", "backend": name}`` loads the backend and describes the process;
+``{"op": "invoke", "target": "module:attr", "payload": data}`` calls that function with the
+payload and replies with its result. The transport knows nothing else: what a request does is
+the invoked function's business. Targets are found as ``python -m`` finds modules, the worker's
+working directory first (``unigrad.workers.targets.resolve``).
+
+Requests and replies use ``unigrad.workers.wire``. Anything the worker's code prints goes to
+stderr, so it cannot corrupt the protocol. A request it cannot decode gets an error reply, and
+the worker goes on; an exception in the invoked function comes back as an error reply (typed
+``unsupported`` for ``UnsupportedError``).
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import platform
 import sys
@@ -15,22 +21,16 @@ import traceback
 from typing import Any
 
 from unigrad.workers import wire
+from unigrad.workers.targets import resolve
 
 
-def _load(target: str) -> Any:
-    mod_name, _, attr = target.partition(":")
-    obj: Any = importlib.import_module(mod_name)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
-def ping(msg: dict) -> dict:
+def ping(backend: str | None) -> dict:
+    """This worker's process, and the backend it runs (loaded now, so that it is ready)."""
     import numpy as np
 
     import unigrad
 
-    name = msg.get("backend") or "numpy"
+    name = backend or "numpy"
     impl = unigrad.get_backend(name).impl
     return {
         "backend": name,
@@ -44,51 +44,20 @@ def ping(msg: dict) -> dict:
     }
 
 
-def call(msg: dict) -> Any:
-    """Run a transform of a function given by import path; return NumPy results."""
-    import unigrad
-
-    backend = msg["backend"]
-    fn = _load(msg["target"])
-    args = list(msg.get("args", []))
-    opts = dict(msg.get("options", {}))
-    transform = msg.get("transform", "eval")
-    argnums = opts.get("argnums", 0)
-    argnums = tuple(argnums) if isinstance(argnums, list) else argnums
-    if transform == "eval":
-        with unigrad.use_backend(backend):
-            out = fn(*[unigrad.get_backend(backend).impl.prepare(a) for a in args])
-    elif transform in ("grad", "value_and_grad"):
-        t = getattr(unigrad, transform)(fn, argnums, opts.get("has_aux", False), backend=backend)
-        out = t(*args)
-    elif transform == "jacobian":
-        out = unigrad.jacobian(fn, argnums, mode=opts.get("mode", "auto"), backend=backend)(*args)
-    elif transform == "hessian":
-        out = unigrad.hessian(fn, argnums, backend=backend)(*args)
-    elif transform == "vjp":
-        value, vjp_fn = unigrad.vjp(fn, *args, backend=backend)
-        out = (value, vjp_fn(opts["cotangent"]))
-    elif transform == "jvp":
-        out = unigrad.jvp(fn, args, opts["tangents"], backend=backend)
-    elif transform == "hvp":
-        out = unigrad.hvp(fn, args, opts["tangents"], backend=backend)
-    else:
-        raise ValueError(f"unknown transform {transform!r}")
-    return unigrad.to_numpy(out)
-
-
-HANDLERS = {"ping": ping, "call": call}
+def invoke(target: str, payload: Any) -> Any:
+    """Call the function at import path ``target`` with ``payload``; return its result."""
+    return resolve(target)(payload)
 
 
 def handle(msg: Any) -> dict:
-    if not isinstance(msg, dict) or (msg.get("op") not in HANDLERS and msg.get("op") != "case"):
-        op = msg.get("op") if isinstance(msg, dict) else None
-        return {"ok": False, "kind": "protocol", "error": f"unknown request op {op!r}"}
-    if msg["op"] == "case":
-        from unigrad.compare.cells import run_case
-
-        return {"ok": True, "result": run_case(msg)}
-    return {"ok": True, "result": HANDLERS[msg["op"]](msg)}
+    """The reply to one decoded request: ``ping`` or ``invoke``."""
+    op = msg.get("op") if isinstance(msg, dict) else None
+    if op == "ping":
+        return {"ok": True, "result": ping(msg.get("backend"))}
+    if op == "invoke" and isinstance(msg.get("target"), str):
+        return {"ok": True, "result": invoke(msg["target"], msg.get("payload"))}
+    why = "an invoke request needs a target" if op == "invoke" else f"unknown request op {op!r}"
+    return {"ok": False, "kind": "protocol", "error": why}
 
 
 def _error_reply(exc: BaseException) -> dict:
@@ -111,7 +80,6 @@ def main() -> None:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # user code's prints go to stderr, not into the protocol
     sys.stdout = sys.stderr
-    sys.path.insert(0, os.getcwd())
     inp = sys.stdin.buffer
     while True:
         try:
