@@ -84,6 +84,11 @@ PROMOTING = frozenset(
         "einsum",
     }
 )
+#: ops that take Python scalars beside arrays in every framework (kept weak, and MXNet keeps
+#: its scalar operators, which have second derivatives where its array operators have none)
+TAKES_SCALARS = frozenset(
+    {"add", "subtract", "multiply", "divide", "true_divide", "power", "where", "remainder"}
+)
 _SCALARS = (bool, int, float)
 
 
@@ -171,8 +176,10 @@ def convert_arguments(backend: Any, fn: Callable[..., Any], name: str) -> Callab
     dtype, and promoting ops first cast their operands to NumPy's result dtype (Python scalars
     are weak: they take the dtype of the arrays they meet).
     """
-    n_arrays = ARRAY_ARGS.get(name.rpartition(".")[2], 1)
-    promote = name.rpartition(".")[2] in PROMOTING
+    short = name.rpartition(".")[2]
+    n_arrays = ARRAY_ARGS.get(short, 1)
+    promote = short in PROMOTING
+    scalars = short in TAKES_SCALARS
     sequence = name in ("stack", "concatenate")
     is_array = backend.is_array
 
@@ -192,7 +199,7 @@ def convert_arguments(backend: Any, fn: Callable[..., Any], name: str) -> Callab
             return fn(x, *args[1:], **kwargs)
         if k == 0:
             return fn(*args, **kwargs)
-        head = operands(backend, list(args[:k]), promote=promote)
+        head = operands(backend, list(args[:k]), promote=promote, keep_scalars=scalars)
         return fn(*head, *args[k:], **kwargs)
 
     op.__name__ = name
@@ -219,12 +226,19 @@ def result_dtype(backend: Any, values: Sequence[Any]) -> np.dtype | None:
     return common
 
 
-def operands(backend: Any, values: list[Any], promote: bool = True) -> list[Any]:
-    """``values`` as the backend's arrays; with ``promote``, all of NumPy's result dtype."""
+def operands(
+    backend: Any, values: list[Any], promote: bool = True, keep_scalars: bool = False
+) -> list[Any]:
+    """``values`` as the backend's arrays; with ``promote``, all of NumPy's result dtype.
+
+    With ``keep_scalars``, Python scalars beside a backend array stay Python scalars (weak).
+    """
     target = result_dtype(backend, values) if promote else None
+    if keep_scalars:
+        keep_scalars = any(backend.is_array(v) for v in values)
     out = []
     for v in values:
-        if v is None:
+        if v is None or (keep_scalars and isinstance(v, _SCALARS)):
             out.append(v)
             continue
         if backend.is_array(v):

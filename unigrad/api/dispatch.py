@@ -18,7 +18,10 @@ TRANSFORMS = ("value", "grad", "value_and_grad", "jacobian", "hessian", "vjp", "
 
 
 def evaluate(f: Callable, args: Sequence[Any], backend: Any = None) -> Any:
-    """``f(*args)`` on ``backend`` outside any transform, numeric inputs as backend arrays."""
+    """``f(*args)`` on ``backend`` outside any transform, numeric inputs as the backend's arrays
+    (``unigrad.Array``s where the backend wraps them, as inside a transform); the result comes
+    back as the framework's arrays."""
+    from unigrad.api.array import unwrap, wrap
     from unigrad.api.switch import get_backend, use_backend
 
     handle = get_backend(backend)
@@ -26,11 +29,12 @@ def evaluate(f: Callable, args: Sequence[Any], backend: Any = None) -> Any:
 
     def conv(v: Any) -> Any:
         if isinstance(v, float | np.ndarray | np.generic) and np.asarray(v).dtype.kind in "fiub":
-            return impl.asarray(np.asarray(v))
+            v = impl.asarray(np.asarray(v))
+            return wrap(v, impl) if impl.wraps_arrays else v
         return v
 
     with use_backend(handle), impl.evaluating():
-        return f(*[pytree.tree_map(conv, a) for a in args])
+        return unwrap(f(*[pytree.tree_map(conv, a) for a in args]))
 
 
 def _positions(argnums: int | Sequence[int] | None, n_args: int) -> tuple[int, ...]:
@@ -49,14 +53,17 @@ def closed_over(
 ) -> Callable:
     """``f`` as a function of the arguments at positions ``nums`` only; the others are held
     fixed, as backend arrays (as the transforms convert non-differentiated arguments)."""
+    from unigrad.api.array import wrap
     from unigrad.api.call import backend_constant
     from unigrad.api.switch import get_backend
 
     impl = get_backend(backend).impl
-    fixed = [
-        a if i in nums else pytree.tree_map(lambda v: backend_constant(impl, v), a)
-        for i, a in enumerate(args)
-    ]
+
+    def constant(v: Any) -> Any:
+        v = backend_constant(impl, v)
+        return wrap(v, impl) if impl.wraps_arrays else v
+
+    fixed = [a if i in nums else pytree.tree_map(constant, a) for i, a in enumerate(args)]
 
     def partial(*d: Any) -> Any:
         full = list(fixed)
