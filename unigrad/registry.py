@@ -118,6 +118,13 @@ class BackendHandle:
         """The framework's version, read from package metadata."""
         return self.spec.availability().version
 
+    @property
+    def remote(self) -> bool:
+        """Whether this backend runs in its own environment, reached through a worker."""
+        if "_remote" not in self.__dict__:
+            self.__dict__["_remote"] = self.spec.availability().runs_in == "worker"
+        return self.__dict__["_remote"]
+
     def __getattr__(self, attr: str) -> Any:
         if attr == "impl":
             with self._lock:
@@ -138,11 +145,12 @@ def _load(spec: BackendSpec) -> Any:
     if avail.runs_in == "worker":
         raise BackendUnavailableError(
             spec.name,
-            f"backend {spec.name!r} runs in its own environment, not in this process "
-            f"({sys.executable}). Use it through the worker (unigrad compare, "
-            "unigrad.testing.assert_agree, unigrad.workers.client) or run your code with that "
-            "environment's python.",
-            spec.install_hint,
+            f"backend {spec.name!r} runs in its own environment ({avail.reason}), not in this "
+            f"process ({sys.executable}). From here, the transforms (unigrad.grad(f, "
+            f"backend={spec.name!r}), ...) run module-level functions in its worker, and "
+            "unigrad compare and unigrad.testing.assert_agree use it too; unigrad.numpy ops "
+            "and arrays of it exist only inside that environment.",
+            "run code that needs its arrays with that environment's python",
         )
     try:
         return spec.load_adapter()

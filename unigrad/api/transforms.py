@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from unigrad import pytree
-from unigrad.api import switch
+from unigrad.api import remote, switch
 from unigrad.api.array import Array, unwrap
 from unigrad.api.call import FlatCall, backend_constant, fname
 from unigrad.api.compiled import CompiledCache
@@ -36,6 +36,9 @@ def _norm_argnums(argnums: int | Sequence[int]) -> tuple[tuple[int, ...], bool]:
     if not nums or not all(isinstance(a, int) and not isinstance(a, bool) for a in nums):
         raise TypeError(f"argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
     return nums, False
+
+
+_LOCAL = object()  # the answer of _Transform._remote for a backend in this process
 
 
 class _Transform:
@@ -61,6 +64,20 @@ class _Transform:
         h = self._handle if self._handle is not None else switch.get_backend()
         return FlatCall(self.what, self.f, args, kwargs, self.nums, has_aux, scalar, h)
 
+    def _remote(self, args: tuple, kwargs: dict, **options: Any) -> Any:
+        """The result from the backend's worker when the backend runs in its own environment
+        (MXNet from the main environment); ``_LOCAL`` otherwise."""
+        h = self._handle if self._handle is not None else switch.get_backend()
+        if not h.remote:
+            return _LOCAL
+        if kwargs:
+            raise TypeError(
+                f"{self.what} on {h.name} runs in its worker, which takes positional arguments "
+                "only: pass keyword arguments positionally"
+            )
+        nums = self.nums[0] if self.single else self.nums
+        return remote.run(h.name, self.what, self.f, args, {"argnums": nums, **options})
+
     def _run(self, call: FlatCall, kind: Any, eager: Any, extra: Sequence[Any] = ()) -> Any:
         """Run the transform (compiled where possible); errors from inside the framework come
         back as FrameworkError."""
@@ -84,6 +101,9 @@ class _ValueAndGrad(_Transform):
             r = self._fast_call(args)
             if r is not None:
                 return r
+        r = self._remote(args, kwargs, has_aux=self.has_aux)
+        if r is not _LOCAL:
+            return r
         call = self._call(args, kwargs, True, self.has_aux)
         impl = call.impl
 
@@ -162,6 +182,9 @@ class _Jacobian(_Transform):
         self.mode = mode
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        r = self._remote(args, kwargs, has_aux=self.has_aux, mode=self.mode)
+        if r is not _LOCAL:
+            return r
         call = self._call(args, kwargs, False, self.has_aux)
         impl, mode = call.impl, self.mode
 
@@ -195,6 +218,9 @@ class _Hessian(_Transform):
     what = "hessian"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        r = self._remote(args, kwargs)
+        if r is not _LOCAL:
+            return r
         call = self._call(args, kwargs, True, False)
         impl = call.impl
 
@@ -278,7 +304,11 @@ def jvp(
 ) -> tuple[Any, Any]:
     """Evaluate ``f(*primals)`` and its directional derivative: ``(out, tangent_out)``."""
     primals, tangents = tuple(primals), tuple(tangents)
-    call, (outs, touts) = _Jvp(f, _all(len(primals)), False, backend)(primals, tangents)
+    t = _Jvp(f, _all(len(primals)), False, backend)
+    r = t._remote(primals, {}, tangents=list(tangents))
+    if r is not _LOCAL:
+        return tuple(r)
+    call, (outs, touts) = t(primals, tangents)
     out_def = call.out_def
     return call.present(pytree.tree_unflatten(out_def, outs)), call.present(
         pytree.tree_unflatten(out_def, touts)
@@ -290,7 +320,11 @@ def hvp(
 ) -> tuple:
     """Hessian-vector product of scalar ``f``: one entry per primal."""
     primals, tangents = tuple(primals), tuple(tangents)
-    call, out = _Hvp(f, _all(len(primals)), False, backend)(primals, tangents)
+    t = _Hvp(f, _all(len(primals)), False, backend)
+    r = t._remote(primals, {}, tangents=list(tangents))
+    if r is not _LOCAL:
+        return tuple(r)
+    call, out = t(primals, tangents)
     return call.present(call.split(out, False))
 
 
@@ -303,6 +337,8 @@ def vjp(
     ``(out, vjp_fn, aux)``.
     """
     h = switch.get_backend(backend)
+    if h.remote:
+        return _remote_vjp(h.name, f, primals, has_aux)
     call = FlatCall("vjp", f, primals, {}, tuple(range(len(primals))), has_aux, False, h)
     impl = call.impl
     try:
@@ -330,3 +366,19 @@ def vjp(
         return call.present(call.split(grads, False))
 
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def _remote_vjp(backend: str, f: Callable, primals: tuple, has_aux: bool) -> Any:
+    """vjp through the backend's worker: the output now, each cotangent in another call."""
+    if has_aux:
+        raise TypeError(
+            f"vjp(..., has_aux=True) on {backend} from this environment is not supported: its "
+            "worker runs one transform per call; return the aux value from a separate function"
+        )
+    out = remote.run(backend, "value", f, primals, {})
+
+    def vjp_fn(cotangent: Any) -> tuple:
+        _, grads = remote.run(backend, "vjp", f, primals, {"cotangent": unwrap(cotangent)})
+        return tuple(grads)
+
+    return out, vjp_fn

@@ -148,13 +148,24 @@ def ops_for(args: tuple) -> Any:
     return target(args)[0].ops
 
 
+# ops whose first argument is a sequence of arrays by design
+_SEQUENCE_OPS = frozenset({"asarray", "stack", "concatenate"})
+
+
 def _make(name: str, doc: str) -> Callable[..., Any]:
+    takes_sequence = name in _SEQUENCE_OPS
+
     def op(*args: Any, **kwargs: Any) -> Any:
         impl, wrapping = target(args)
         fn = getattr(impl.ops, name)
-        if not wrapping:
-            return fn(*args, **kwargs)
-        return wrap(fn(*unwrap(args), **unwrap(kwargs)), impl)
+        if wrapping:
+            args, kwargs = unwrap(args), unwrap(kwargs)
+        if args and not takes_sequence and type(args[0]) in (list, tuple):
+            # a list holding traced values (unp.mean([x, y])) is stacked first, as NumPy would
+            # make it an array, so that the derivative reaches them
+            args = (impl.ops.asarray(args[0]), *args[1:])
+        out = fn(*args, **kwargs)
+        return wrap(out, impl) if wrapping else out
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
@@ -166,6 +177,7 @@ for _name, _doc in OPS.items():
     globals()[_name] = _make(_name, _doc)
 
 absolute = globals()["abs"]
+array = globals()["asarray"]
 amax = globals()["max"]
 amin = globals()["min"]
 true_divide = globals()["divide"]
@@ -186,4 +198,4 @@ def __getattr__(name: str) -> Any:
     )
 
 
-__all__ = [*OPS, "absolute", "amax", "amin", "linalg", "true_divide"]
+__all__ = [*OPS, "absolute", "amax", "amin", "array", "linalg", "true_divide"]
