@@ -16,6 +16,7 @@ from unigrad import registry
 from unigrad.api import switch
 from unigrad.api.array import Array, unwrap, wrap
 from unigrad.api.detect import owning_backend
+from unigrad.backends.optable import ARRAY_ARGS
 from unigrad.numpy import linalg
 
 # name -> one-line description. Every backend's ops table provides all of these.
@@ -153,7 +154,8 @@ _SEQUENCE_OPS = frozenset({"asarray", "stack", "concatenate"})
 
 
 def _make(name: str, doc: str) -> Callable[..., Any]:
-    takes_sequence = name in _SEQUENCE_OPS
+    # a list as the first argument is an array, except for sequence ops and shape arguments
+    takes_sequence = name in _SEQUENCE_OPS or ARRAY_ARGS.get(name, 1) == 0
 
     def op(*args: Any, **kwargs: Any) -> Any:
         impl, wrapping = target(args)
