@@ -6,11 +6,21 @@ op to the batched tangent with its axes shifted past the batch axis.
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
-from unigrad.backends.numpy.elementwise import divide, multiply
-from unigrad.backends.numpy.tracer import Primitive, primal
+from unigrad.backends.numpy.elementwise import (
+    add,
+    divide,
+    exp,
+    log,
+    multiply,
+    sqrt,
+    subtract,
+    where,
+)
+from unigrad.backends.numpy.tracer import OpError, Primitive, Tracer, primal
 
 _AxisError = getattr(getattr(np, "exceptions", np), "AxisError", None) or np.AxisError
 
@@ -94,12 +104,61 @@ broadcast_to.defjvp(
 # -------------------------------------------------------------------------------- indexing
 
 
-def _has_advanced(idx: tuple) -> bool:
-    return any(isinstance(i, np.ndarray | list) for i in idx)
-
-
 def _as_tuple(idx: Any) -> tuple:
     return idx if isinstance(idx, tuple) else (idx,)
+
+
+def _constant_index(idx: Any) -> Any:
+    """``idx`` with lists as arrays and traced values as constants (an index is not smooth)."""
+    if isinstance(idx, tuple):
+        return tuple(_constant_index(i) for i in idx)
+    if isinstance(idx, list):
+        return np.asarray([_constant_index(i) for i in idx])
+    return primal(idx)
+
+
+def _is_bool(i: Any) -> bool:
+    return isinstance(i, bool | np.bool_) or (isinstance(i, np.ndarray) and i.dtype == bool)
+
+
+def _is_array(i: Any) -> bool:
+    """An index that makes indexing advanced: an array (not 0-d integer) or a boolean."""
+    return (isinstance(i, np.ndarray) and i.ndim > 0) or _is_bool(i)
+
+
+_ADVANCED = (int, np.integer, np.ndarray, np.bool_)  # advanced indices next to an array
+
+
+def _front_dims(idx: Any, x_ndim: int, ans_ndim: int) -> int | None:
+    """How many axes NumPy puts first when advanced indices are separated (x[a, :, b]).
+
+    Integers count as advanced indices next to an array. Separated advanced indices put
+    their broadcast axes first, so a tangent's batch axis, indexed as ``t[:, *idx]``, lands
+    after them. None when the layout keeps the batch axis first.
+    """
+    items = _as_tuple(idx)
+    if not any(_is_array(i) for i in items):
+        return None
+    adv = [k for k, i in enumerate(items) if isinstance(i, _ADVANCED)]
+    if adv[-1] - adv[0] + 1 == len(adv):
+        return None
+    consumed = builtins.sum(
+        (np.ndim(i) if _is_bool(i) else 1) for i in items if i is not None and i is not Ellipsis
+    )
+    basic = builtins.sum(1 for i in items if i is None or isinstance(i, slice))
+    return ans_ndim - basic - (x_ndim - consumed)
+
+
+def _batch_to(t: Any, k: int | None, front: bool) -> Any:
+    """Move a batched value's batch axis from ``k`` to 0 (``front``) or from 0 to ``k``."""
+    if not k:
+        return t
+    nd = np.ndim(t)
+    if front:
+        perm = (k, *range(k), *range(k + 1, nd))
+    else:
+        perm = (*range(1, k + 1), 0, *range(k + 1, nd))
+    return transpose(t, perm)
 
 
 def _getitem_impl(x: Any, idx: Any) -> Any:
@@ -111,7 +170,7 @@ getitem = Primitive("getitem", _getitem_impl)
 
 def _scatter_impl(g: Any, idx: Any, shape: tuple[int, ...]) -> Any:
     out = np.zeros(shape, dtype=np.result_type(g))
-    if _has_advanced(_as_tuple(idx)):
+    if any(isinstance(i, np.ndarray) for i in _as_tuple(idx)):
         np.add.at(out, idx, g)  # repeated integer indices accumulate
     else:
         out[idx] = g
@@ -121,23 +180,29 @@ def _scatter_impl(g: Any, idx: Any, shape: tuple[int, ...]) -> Any:
 scatter_add = Primitive("scatter_add", _scatter_impl)
 
 
-def _batched_index(idx: Any) -> tuple:
-    idx = _as_tuple(idx)
-    adv = [i for i, k in enumerate(idx) if isinstance(k, np.ndarray | list)]
-    if adv and adv[-1] - adv[0] + 1 != len(adv):
-        raise NotImplementedError(
-            "forward-mode derivatives of indexing with separated advanced indices "
-            "(x[a, :, b]) are not supported by the numpy engine; index in two steps"
-        )
-    return (slice(None), *idx)
+def _getitem_jvp(t: Any, ans: Any, x: Any, idx: Any) -> Any:
+    out = getitem(t, (slice(None), *_as_tuple(idx)))
+    return _batch_to(out, _front_dims(idx, np.ndim(x), np.ndim(ans)), front=True)
+
+
+def _scatter_jvp(t: Any, ans: Any, g: Any, idx: Any, shape: tuple[int, ...]) -> Any:
+    t = _batch_to(t, _front_dims(idx, len(shape), np.ndim(g)), front=False)
+    return scatter_add(t, (slice(None), *_as_tuple(idx)), (np.shape(t)[0], *shape))
 
 
 getitem.defvjp(lambda g, ans, x, idx: scatter_add(g, idx, np.shape(x)))
-getitem.defjvp(lambda t, ans, x, idx: getitem(t, _batched_index(idx)))
+getitem.defjvp(_getitem_jvp)
 scatter_add.defvjp(lambda g, ans, x, idx, shape: getitem(g, idx))
-scatter_add.defjvp(
-    lambda t, ans, x, idx, shape: scatter_add(t, _batched_index(idx), (np.shape(t)[0], *shape))
-)
+scatter_add.defjvp(_scatter_jvp)
+
+
+def index(x: Any, idx: Any) -> Any:
+    """``x[idx]`` with NumPy's rules: basic, advanced and boolean indices, None and ``...``.
+
+    Lists become integer or boolean arrays; a traced index counts as a constant. An index out
+    of range raises an IndexError.
+    """
+    return getitem(x, _constant_index(idx))
 
 
 def _concat_impl(*xs: Any, axis: int = 0) -> Any:
@@ -147,15 +212,12 @@ def _concat_impl(*xs: Any, axis: int = 0) -> Any:
 concatenate_p = Primitive("concatenate", _concat_impl)
 
 
-def _concat_vjp(i: int) -> Any:
-    def rule(g: Any, ans: Any, *xs: Any, axis: int = 0) -> Any:
-        ax = axis % np.ndim(ans)
-        start = int(np.sum([np.shape(x)[ax] for x in xs[:i]], dtype=int))
-        sl = [slice(None)] * np.ndim(ans)
-        sl[ax] = slice(start, start + np.shape(xs[i])[ax])
-        return getitem(g, tuple(sl))
-
-    return rule
+def _concat_vjp(i: int, g: Any, ans: Any, *xs: Any, axis: int = 0) -> Any:
+    ax = axis % np.ndim(ans)
+    start = int(np.sum([np.shape(x)[ax] for x in xs[:i]], dtype=int))
+    sl = [slice(None)] * np.ndim(ans)
+    sl[ax] = slice(start, start + np.shape(xs[i])[ax])
+    return getitem(g, tuple(sl))
 
 
 def _concat_jvp_all(tans: list, ans: Any, *xs: Any, axis: int = 0) -> Any:
@@ -167,14 +229,7 @@ def _concat_jvp_all(tans: list, ans: Any, *xs: Any, axis: int = 0) -> Any:
     return concatenate_p(*parts, axis=axis % np.ndim(ans) + 1)
 
 
-class _ConcatRules(dict):
-    """Rules for every argument position of a variadic primitive."""
-
-    def get(self, i: int, default: Any = None) -> Any:
-        return _concat_vjp(i)
-
-
-concatenate_p.vjps = _ConcatRules()
+concatenate_p.vjp_any = _concat_vjp
 concatenate_p.jvp_all = _concat_jvp_all
 
 
@@ -195,8 +250,65 @@ def stack(xs: Any, axis: int = 0) -> Any:
     """Join arrays along a new axis."""
     xs = list(xs)
     if not xs:
-        raise ValueError("stack needs at least one array")
+        raise OpError("unigrad.numpy.stack needs at least one array")
     return concatenate([expand_dims(x, axis) for x in xs], axis=axis)
+
+
+def holds_tracer(x: Any) -> bool:
+    """True when the (nested) list or tuple ``x`` holds a traced value."""
+    return any(isinstance(e, Tracer) or (type(e) in (list, tuple) and holds_tracer(e)) for e in x)
+
+
+def pack(x: Any) -> Any:
+    """An array from (nested) lists and tuples holding traced values: a stack of stacks."""
+    if type(x) in (list, tuple):
+        if not holds_tracer(x):
+            return np.asarray(x)
+        if not x:
+            return np.zeros((0,))
+        return stack([pack(e) for e in x])
+    return x
+
+
+def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
+    """Exchange two axes."""
+    axes = list(range(np.ndim(x)))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return transpose(x, tuple(axes))
+
+
+def moveaxis(x: Any, source: int, destination: int) -> Any:
+    """Move axis ``source`` to position ``destination``."""
+    nd = np.ndim(x)
+    order = [i for i in range(nd) if i != source % nd]
+    order.insert(destination % nd, source % nd)
+    return transpose(x, tuple(order))
+
+
+def squeeze(x: Any, axis: Any = None) -> Any:
+    """Remove unit axes (all of them, or those in ``axis``)."""
+    shape = np.shape(x)
+    if axis is None:
+        return reshape(x, tuple(n for n in shape if n != 1))
+    axes = _norm_axes(axis, len(shape))
+    for a in axes:
+        if shape[a] != 1:
+            raise OpError(
+                f"unigrad.numpy.squeeze: axis {a} has size {shape[a]}; only unit axes can go"
+            )
+    return reshape(x, tuple(n for i, n in enumerate(shape) if i not in axes))
+
+
+def ravel(x: Any) -> Any:
+    """Flatten to 1-D."""
+    return reshape(x, (-1,))
+
+
+def diagonal(x: Any) -> Any:
+    """The diagonal of the last two axes."""
+    n = builtins.min(np.shape(x)[-1], np.shape(x)[-2])
+    i = np.arange(n)
+    return getitem(x, (Ellipsis, i, i))
 
 
 # ------------------------------------------------------------------------------ reductions
@@ -283,8 +395,6 @@ def _prod_others_jac(x: Any) -> Any:
     With M[..., i, j] = x[..., j] off the diagonal and 1 on it, prod_others(x)[i] is the
     product of row i of M, so its derivative is prod_others of that row, and 0 for j == i.
     """
-    from unigrad.backends.numpy.elementwise import where
-
     n = np.shape(x)[-1]
     eye = np.eye(n, dtype=bool)
     dt = np.result_type(primal(x))
@@ -328,8 +438,6 @@ prod.defjvp(
 
 def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     """Variance over ``axis`` with ``ddof`` delta degrees of freedom."""
-    from unigrad.backends.numpy.elementwise import subtract
-
     shape = np.shape(x)
     n = int(np.prod([shape[a] for a in _norm_axes(axis, len(shape))], dtype=int))
     d = subtract(x, mean(x, axis, keepdims=True))
@@ -337,16 +445,22 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
 
 
 def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-    """Standard deviation over ``axis``."""
-    from unigrad.backends.numpy.elementwise import sqrt
+    """Standard deviation over ``axis``, with derivative 0 where the variance is 0.
 
-    return sqrt(var(x, axis, ddof=ddof, keepdims=keepdims))
+    sqrt has no derivative at 0, and a group of equal values (one element, or a length-1
+    axis) has variance 0 wherever it is moved together. The pinned convention is that std's
+    derivative is 0 there, at every order: the zero-variance groups take a constant branch.
+    """
+    v = var(x, axis, ddof=ddof, keepdims=keepdims)
+    zero = primal(v) == 0
+    if not np.any(zero):
+        return sqrt(v)
+    one = np.ones((), dtype=np.result_type(primal(v)))
+    return where(zero, np.zeros((), dtype=one.dtype), sqrt(where(zero, one, v)))
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """log(sum(exp(x))) over ``axis``, computed stably; its derivative is the softmax."""
-    from unigrad.backends.numpy.elementwise import add, exp, log, subtract
-
     m = np.max(primal(x), axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0).astype(np.result_type(primal(x)))
     s = log(sum(exp(subtract(x, m)), axis, keepdims=True))
