@@ -96,28 +96,26 @@ def _dpow_exp(x: Any, y: Any, ans: Any) -> Any:
     return multiply(log(safe_x), ans)
 
 
-def _times_partial(t: Any, d: Any) -> Any:
-    """``t * d``, with 0 where ``t`` is 0 even if the partial ``d`` is infinite or NaN there.
+def _base_term(t: Any, ans: Any, x: Any, y: Any) -> Any:
+    """``t * d(x**y)/dx``, and 0 where ``t`` is 0 even if that partial is infinite there.
 
     A batched forward pass (or a batch of cotangents) holds exact zeros for the directions that
-    do not move an argument; they must not turn an infinite partial (d/dx x**y at x = 0) into
-    NaN in the directions that are well defined (d/dy 0**y = 0).
+    do not move ``x``; they must not turn d/dx x**y = inf at x = 0 (y < 1) into NaN in the
+    directions that are well defined (d/dy 0**y = 0).
     """
+    d = _dpow_base(x, y, ans)
     out = multiply(t, d)
+    ty = type(y)
+    if (ty is int or ty is float or isinstance(y, np.generic)) and (y >= 1 or y == 0):
+        return out  # finite wherever x is
     if np.isfinite(primal(d)).all():
         return out
     zero = np.zeros((), dtype=np.result_type(primal(out)))
     return where(primal(t) == 0, zero, out)
 
 
-power.defvjp(
-    lambda g, ans, x, y: _times_partial(g, _dpow_base(x, y, ans)),
-    lambda g, ans, x, y: multiply(g, _dpow_exp(x, y, ans)),
-)
-power.defjvp(
-    lambda t, ans, x, y: _times_partial(t, _dpow_base(x, y, ans)),
-    lambda t, ans, x, y: multiply(t, _dpow_exp(x, y, ans)),
-)
+power.defvjp(_base_term, lambda g, ans, x, y: multiply(g, _dpow_exp(x, y, ans)))
+power.defjvp(_base_term, lambda t, ans, x, y: multiply(t, _dpow_exp(x, y, ans)))
 
 
 def zeros_like_value(x: Any, like: Any = None) -> np.ndarray:
