@@ -153,7 +153,8 @@ def _explicit(subscripts: str, operands: tuple) -> tuple[str, list]:
     else:
         named = "".join(ins).replace("...", "")
         out = ell + "".join(sorted(c for c in set(named) if named.count(c) == 1))
-    return ",".join(_squeeze_broadcast(subs, list(operands))) + "->" + out, list(operands)
+    ops = list(operands)
+    return ",".join(_squeeze_broadcast(subs, ops)) + "->" + out, ops
 
 
 def _squeeze_broadcast(subs: list[str], operands: list) -> list[str]:
