@@ -186,8 +186,9 @@ def _getitem_jvp(t: Any, ans: Any, x: Any, idx: Any) -> Any:
 
 
 def _scatter_jvp(t: Any, ans: Any, g: Any, idx: Any, shape: tuple[int, ...]) -> Any:
+    batch = np.shape(t)[0]
     t = _batch_to(t, _front_dims(idx, len(shape), np.ndim(g)), front=False)
-    return scatter_add(t, (slice(None), *_as_tuple(idx)), (np.shape(t)[0], *shape))
+    return scatter_add(t, (slice(None), *_as_tuple(idx)), (batch, *shape))
 
 
 getitem.defvjp(lambda g, ans, x, idx: scatter_add(g, idx, np.shape(x)))
