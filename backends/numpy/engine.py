@@ -167,8 +167,14 @@ def jacobian_fwd(fun: Fun, primals: Sequence[Any]) -> tuple[list, list[list], An
 
 
 def jacobian_rev(fun: Fun, primals: Sequence[Any]) -> tuple[list, list[list], Any]:
-    """J[i][j] in one backward pass carrying a batch of cotangents (rows of J)."""
+    """J[i][j] in one backward pass carrying a batch of cotangents (rows of J).
+
+    A complex output takes the forward pass instead: a cotangent gives only the real part of
+    its rows (see ``elementwise``), while forward tangents give the complex derivative.
+    """
     outs, vjp_fn, aux = vjp(fun, primals)
+    if any(_dtype(o).kind == "c" for o in outs):
+        return jacobian_fwd(fun, primals)
     total, seeds, offsets = _identity_blocks(outs)
     batch = FwdTrace(total)
     cts = [batch.new_input(_zeros(o), s) for o, s in zip(outs, seeds)]

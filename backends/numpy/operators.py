@@ -65,10 +65,12 @@ def _reduction(fn: Callable[..., Any], ddof: bool = False) -> Callable[..., Any]
         **kwargs: Any,
     ) -> Any:
         if out is not None:
-            raise TypeError(f"{fn.__name__}(out=...) cannot hold a traced value; drop out=")
+            raise TracerConversionError(
+                f"{fn.__name__}(out=...) cannot hold a traced value; drop out="
+            )
         extra = {"ddof": kwargs.pop("ddof", 0)} if ddof else {}
         if kwargs:
-            raise TypeError(
+            raise TracerConversionError(
                 f"unigrad.numpy.{fn.__name__} on a traced value does not take "
                 f"{', '.join(sorted(kwargs))}; select with unigrad.numpy.where first"
             )
