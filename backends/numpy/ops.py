@@ -35,14 +35,19 @@ from unigrad.backends.numpy.tracer import Tracer, primal
 
 
 def _array_like(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` taking (nested) lists and tuples of traced values as the arrays they spell."""
+    """``fn`` taking (nested) lists and tuples as the arrays they spell, as NumPy does.
+
+    The first argument (the array an op works on) is converted whenever it is a list or
+    tuple; a later one only when it holds traced values (a tuple of axes stays a tuple).
+    """
 
     @functools.wraps(fn)
     def op(*args: Any, **kwargs: Any) -> Any:
-        for a in args:
-            if type(a) in (list, tuple):
+        for k, a in enumerate(args):
+            if type(a) in (list, tuple) and (k == 0 or holds_tracer(a)):
                 args = tuple(
-                    pack(b) if type(b) in (list, tuple) and holds_tracer(b) else b for b in args
+                    pack(b) if type(b) in (list, tuple) and (j == 0 or holds_tracer(b)) else b
+                    for j, b in enumerate(args)
                 )
                 break
         return fn(*args, **kwargs)
