@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import unigrad
 import unigrad.numpy as unp
@@ -62,6 +65,49 @@ def test_index_matches_numpy_in_both_modes(idx):
     rev = unigrad.jacobian(lambda v: v[idx], mode="rev")(X)
     assert fwd.shape == want.shape + X.shape
     np.testing.assert_array_equal(fwd, rev)
+
+
+@st.composite
+def mixed_indices(draw):
+    """An array and an index mixing ints, slices (negative steps too), integer arrays with
+    negative entries, None and an Ellipsis, in any arrangement NumPy accepts."""
+    shape = draw(hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=4))
+    adv_shape = draw(hnp.array_shapes(min_dims=1, max_dims=2, max_side=3))
+    items, dims = [], list(shape)
+    ellipsis_at = draw(st.none() | st.integers(0, len(shape)))
+    for k, n in enumerate(dims[: draw(st.integers(2, len(shape)))]):
+        if ellipsis_at == k:
+            items.append(Ellipsis)
+            break
+        kind = draw(st.sampled_from(["int", "slice", "array"]))
+        if kind == "int":
+            items.append(draw(st.integers(-n, n - 1)))
+        elif kind == "slice":
+            items.append(draw(st.slices(n)))
+        else:
+            items.append(draw(hnp.arrays(np.int64, adv_shape, elements=st.integers(-n, n - 1))))
+        if draw(st.integers(0, 4)) == 0:
+            items.append(None)
+    x = np.arange(float(np.prod(shape))).reshape(shape) / 7.0 - 1.0
+    return x, tuple(items)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(mixed_indices())
+def test_generated_indices_match_numpy_in_both_modes(case):
+    x, idx = case
+    want = x[idx]
+    t = np.cos(np.arange(x.size)).reshape(x.shape)
+    out, tangent = unigrad.jvp(lambda v: v[idx], (x,), (t,))
+    assert np.shape(out) == want.shape and np.shape(tangent) == want.shape
+    np.testing.assert_array_equal(tangent, t[idx])
+    ct = np.sin(np.arange(want.size)).reshape(want.shape)
+    scattered = np.zeros_like(x)
+    np.add.at(scattered, idx, ct)
+    (g,) = unigrad.vjp(lambda v: v[idx], x)[1](ct)
+    np.testing.assert_array_equal(g, scattered)
+    rev = unigrad.jacobian(lambda v: v[idx], mode="rev")(x)
+    np.testing.assert_array_equal(unigrad.jacobian(lambda v: v[idx], mode="fwd")(x), rev)
 
 
 @pytest.mark.parametrize(
