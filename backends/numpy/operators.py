@@ -166,13 +166,10 @@ class ArrayTracer(Tracer):
             )
         return fn(*inputs)
 
-    @property
-    def T(self) -> Any:
-        return transpose(self)
-
-    @property
-    def mT(self) -> Any:
-        return matrix_transpose(self)
+    T = property(transpose, doc="The array with its axes reversed.")
+    mT = property(matrix_transpose, doc="The array with its last two axes swapped.")
+    real = property(real, doc="The real part.")
+    imag = property(imag, doc="The imaginary part.")
 
     def reshape(self, *shape: Any) -> Any:
         """This array with a new shape (one tuple, or the sizes as arguments)."""
@@ -195,14 +192,6 @@ class ArrayTracer(Tracer):
     def squeeze(self, axis: Any = None) -> Any:
         """This array without its unit axes (or only those in ``axis``)."""
         return squeeze(self, axis)
-
-    @property
-    def real(self) -> Any:
-        return real(self)
-
-    @property
-    def imag(self) -> Any:
-        return imag(self)
 
     def conj(self) -> Any:
         """The complex conjugate."""
