@@ -108,6 +108,14 @@ def _spec_error(subscripts: Any, why: str) -> OpError:
     return OpError(f"unigrad.numpy.einsum({subscripts!r}, ...): {why}")
 
 
+def _fresh(subscripts: str, n: int) -> list[str]:
+    """``n`` letters that ``subscripts`` does not use."""
+    free = [c for c in _LETTERS if c not in subscripts]
+    if n > len(free):
+        raise _spec_error(subscripts, "too many axes (and derivative axes) for 52 letters")
+    return free[:n]
+
+
 def _from_sublists(args: tuple) -> tuple[str, tuple]:
     """einsum(a, [0, 1], b, [1, 2], [0, 2]) as ('ab,bc->ac', (a, b))."""
     pairs, out = (args[:-1], args[-1]) if len(args) % 2 else (args, None)
@@ -141,10 +149,7 @@ def _explicit(subscripts: str, operands: tuple) -> tuple[str, list]:
             raise _spec_error(subscripts, f"'{sub}' does not fit an operand of {np.ndim(op)} axes")
         ell_dims.append(n)
     n_ell = builtins.max(ell_dims, default=0)
-    fresh = [c for c in _LETTERS if c not in s]
-    if n_ell > len(fresh):
-        raise _spec_error(subscripts, "too many axes for einsum's 52 letters")
-    ell = "".join(fresh[:n_ell])
+    ell = "".join(_fresh(s, n_ell))
     subs = [sub.replace("...", ell[n_ell - n :]) for sub, n in zip(ins, ell_dims)]
     if arrow:
         if n_ell and "..." not in rhs:
@@ -189,7 +194,7 @@ def _einsum_vjp(i: int, g: Any, ans: Any, *ops: Any, subscripts: str) -> Any:
     lhs, out = subscripts.split("->")
     ins = lhs.split(",")
     sub = ins[i]
-    fresh = [c for c in _LETTERS if c not in subscripts]
+    fresh = _fresh(subscripts, len(sub) - len(set(sub)))
     dt = np.result_type(primal(g))
     shape = np.shape(ops[i])
     target, consts, tied = [], [], set()
@@ -213,7 +218,7 @@ def _einsum_vjp(i: int, g: Any, ans: Any, *ops: Any, subscripts: str) -> Any:
 def _einsum_jvp_all(tans: list, ans: Any, *ops: Any, subscripts: str) -> Any:
     lhs, out = subscripts.split("->")
     ins = lhs.split(",")
-    b = next(c for c in _LETTERS if c not in subscripts)  # the batch axis
+    (b,) = _fresh(subscripts, 1)  # the batch axis
     total = None
     for i, t in enumerate(tans):
         if t is None:

@@ -113,7 +113,7 @@ def _constant_index(idx: Any) -> Any:
     if isinstance(idx, tuple):
         return tuple(_constant_index(i) for i in idx)
     if isinstance(idx, list):
-        return np.asarray([_constant_index(i) for i in idx])
+        return np.asarray([_constant_index(i) for i in idx]) if idx else np.zeros(0, np.intp)
     return primal(idx)
 
 
