@@ -32,6 +32,7 @@ INDICES = {
     "repeated": (slice(None), [1, 1, 1], slice(None)),
     "reversed": (slice(None, None, -1),),
     "negative steps": (slice(3, 0, -2), slice(None, None, -1)),
+    "5:1:-2": (slice(5, 1, -2),),
     "2-d mask": (MASK,),
     "2-d mask, int": (MASK, 1),
     "int, mask": (1, MASK[1]),

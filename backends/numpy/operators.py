@@ -32,20 +32,15 @@ from unigrad.backends.numpy.elementwise import (
     real,
     subtract,
 )
+from unigrad.backends.numpy.reductions import max, mean, min, prod, std, var
 from unigrad.backends.numpy.structural import (
     getitem,
     index,
-    max,
-    mean,
-    min,
-    prod,
     ravel,
     reshape,
     squeeze,
-    std,
     sum,
     transpose,
-    var,
 )
 from unigrad.backends.numpy.tracer import Tracer, TracerConversionError
 

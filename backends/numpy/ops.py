@@ -1,9 +1,9 @@
 """The numpy engine's table of ops: every name in ``unigrad.numpy``, and a few the adapter uses.
 
-The ops are defined in ``elementwise``, ``structural`` and ``contractions``; this table adds the
-creation functions and NumPy's array-like arguments: an op given a (nested) list or tuple that
-holds traced values treats it as the array it spells (``unp.sum([x, y])``,
-``unp.asarray([[x, x], [x**2, x]])``).
+The ops are defined in ``elementwise``, ``structural``, ``reductions``, ``contractions`` and
+``linalg``; this table adds the creation functions and NumPy's array-like arguments: an op
+given a (nested) list or tuple that holds traced values treats it as the array it spells
+(``unp.sum([x, y])``, ``unp.asarray([[x, x], [x**2, x]])``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from unigrad.backends.numpy import contractions, elementwise, structural
+from unigrad.backends.numpy import contractions, elementwise, reductions, structural
+from unigrad.backends.numpy import linalg as linalg_ops
 from unigrad.backends.numpy.elementwise import astype, nondiff
 from unigrad.backends.numpy.operators import UFUNCS
 from unigrad.backends.numpy.structural import (
@@ -103,27 +104,27 @@ tan = _array_like(elementwise.tan)
 tanh = _array_like(elementwise.tanh)
 where = _array_like(elementwise.where)
 diagonal = _array_like(structural.diagonal)
-logsumexp = _array_like(structural.logsumexp)
-max = _array_like(structural.max)
-mean = _array_like(structural.mean)
-min = _array_like(structural.min)
+logsumexp = _array_like(reductions.logsumexp)
+max = _array_like(reductions.max)
+mean = _array_like(reductions.mean)
+min = _array_like(reductions.min)
 moveaxis = _array_like(structural.moveaxis)
-prod = _array_like(structural.prod)
+prod = _array_like(reductions.prod)
 ravel = _array_like(structural.ravel)
 squeeze = _array_like(structural.squeeze)
-std = _array_like(structural.std)
+std = _array_like(reductions.std)
 sum = _array_like(structural.sum)
 swapaxes = _array_like(structural.swapaxes)
-var = _array_like(structural.var)
-det = _array_like(contractions.det)
+var = _array_like(reductions.var)
+det = _array_like(linalg_ops.det)
 dot = _array_like(contractions.dot)
 inner = _array_like(contractions.inner)
-inv = _array_like(contractions.inv)
+inv = _array_like(linalg_ops.inv)
 matmul = _array_like(contractions.matmul)
 matrix_transpose = _array_like(contractions.matrix_transpose)
-norm = _array_like(contractions.norm)
+norm = _array_like(linalg_ops.norm)
 outer = _array_like(contractions.outer)
-solve = _array_like(contractions.solve)
+solve = _array_like(linalg_ops.solve)
 trace = _array_like(contractions.trace)
 
 # einsum's first argument is its subscripts (or, in the sublist form, an operand).
