@@ -22,6 +22,7 @@ PACKAGE = "unigrad.backends.numpy"
 # Each module may import only the modules before it in this list.
 LAYERS = [
     "tracer",
+    "axes",
     "elementwise",
     "structural",
     "reductions",

@@ -9,14 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from unigrad.backends.numpy.axes import batched_axes, kept_shape, normalize_axes
 from unigrad.backends.numpy.contractions import matmul, matrix_transpose
 from unigrad.backends.numpy.elementwise import abs, divide, multiply, negative, power, where
 from unigrad.backends.numpy.reductions import max as amax
 from unigrad.backends.numpy.reductions import min as amin
 from unigrad.backends.numpy.structural import (
-    _keep_shape,
-    _norm_axes,
-    _shift,
     expand_dims,
     reshape,
     sum,
@@ -93,7 +91,7 @@ norm2 = Primitive("norm2", _norm2_impl)
 def _norm2_dir(x: Any, ans: Any, axis: Any, keepdims: bool) -> Any:
     """x / ||x||, with 0 where the norm is 0 (the pinned derivative of the 2-norm at 0)."""
     nd = np.ndim(x)
-    axes = _norm_axes(axis, nd)
+    axes = normalize_axes(axis, nd)
     shape = tuple(1 if i in axes else n for i, n in enumerate(np.shape(x)))
     n = ans if keepdims else reshape(ans, shape)
     safe = where(primal(n) == 0, np.ones((), dtype=np.result_type(primal(x))), n)
@@ -102,12 +100,12 @@ def _norm2_dir(x: Any, ans: Any, axis: Any, keepdims: bool) -> Any:
 
 norm2.defvjp(
     lambda g, ans, x, axis=None, keepdims=False: multiply(
-        g if keepdims else reshape(g, _keep_shape(x, axis)), _norm2_dir(x, ans, axis, keepdims)
+        g if keepdims else reshape(g, kept_shape(x, axis)), _norm2_dir(x, ans, axis, keepdims)
     )
 )
 norm2.defjvp(
     lambda t, ans, x, axis=None, keepdims=False: sum(
-        multiply(t, _norm2_dir(x, ans, axis, keepdims)), _shift(axis, np.ndim(x)), keepdims
+        multiply(t, _norm2_dir(x, ans, axis, keepdims)), batched_axes(axis, np.ndim(x)), keepdims
     )
 )
 

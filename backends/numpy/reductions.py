@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from unigrad.backends.numpy.axes import batched_axes, kept_shape, normalize_axes
 from unigrad.backends.numpy.elementwise import (
     add,
     divide,
@@ -20,11 +21,8 @@ from unigrad.backends.numpy.elementwise import (
     where,
 )
 from unigrad.backends.numpy.structural import (
-    _expand_back,
-    _keep_shape,
-    _norm_axes,
-    _shift,
     expand_dims,
+    expand_reduced,
     reshape,
     sum,
     transpose,
@@ -35,7 +33,7 @@ from unigrad.backends.numpy.tracer import Primitive, primal
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Arithmetic mean over ``axis``."""
     shape = np.shape(x)
-    n = int(np.prod([shape[a] for a in _norm_axes(axis, len(shape))], dtype=int))
+    n = int(np.prod([shape[a] for a in normalize_axes(axis, len(shape))], dtype=int))
     return divide(sum(x, axis, keepdims=keepdims), n)
 
 
@@ -43,9 +41,9 @@ def _extreme_weights(x: Any, ans: Any, axis: Any, keepdims: bool) -> np.ndarray:
     """Tied extremes share the derivative evenly: weights 1/count on each tied element."""
     xv = primal(x)
     a = primal(ans)
-    a = a if keepdims else np.reshape(a, _keep_shape(xv, axis))
+    a = a if keepdims else np.reshape(a, kept_shape(xv, axis))
     hit = xv == a
-    count = np.sum(hit, axis=_norm_axes(axis, np.ndim(xv)), keepdims=True)
+    count = np.sum(hit, axis=normalize_axes(axis, np.ndim(xv)), keepdims=True)
     return (hit / count).astype(np.result_type(xv))
 
 
@@ -53,13 +51,13 @@ def _extreme(name: str, fn: Any) -> Primitive:
     p = Primitive(name, lambda x, axis=None, keepdims=False: fn(x, axis=axis, keepdims=keepdims))
     p.defvjp(
         lambda g, ans, x, axis=None, keepdims=False: multiply(
-            _expand_back(g, x, axis, keepdims), _extreme_weights(x, ans, axis, keepdims)
+            expand_reduced(g, x, axis, keepdims), _extreme_weights(x, ans, axis, keepdims)
         )
     )
     p.defjvp(
         lambda t, ans, x, axis=None, keepdims=False: sum(
             multiply(t, _extreme_weights(x, ans, axis, keepdims)),
-            _shift(axis, np.ndim(x)),
+            batched_axes(axis, np.ndim(x)),
             keepdims=keepdims,
         )
     )
@@ -102,7 +100,7 @@ prod_others.defjvp(lambda t, ans, x: sum(multiply(expand_dims(t, -2), _prod_othe
 def _prod_factor(x: Any, axis: Any) -> Any:
     """d prod(x, axis) / dx: the product of the other elements of each reduced group."""
     nd = np.ndim(x)
-    axes = _norm_axes(axis, nd)
+    axes = normalize_axes(axis, nd)
     keep = [i for i in range(nd) if i not in axes]
     perm = (*keep, *axes)
     xt = transpose(x, perm) if perm != tuple(range(nd)) else x
@@ -119,12 +117,12 @@ def _prod_impl(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 prod = Primitive("prod", _prod_impl)
 prod.defvjp(
     lambda g, ans, x, axis=None, keepdims=False: multiply(
-        _expand_back(g, x, axis, keepdims), _prod_factor(x, axis)
+        expand_reduced(g, x, axis, keepdims), _prod_factor(x, axis)
     )
 )
 prod.defjvp(
     lambda t, ans, x, axis=None, keepdims=False: sum(
-        multiply(t, _prod_factor(x, axis)), _shift(axis, np.ndim(x)), keepdims=keepdims
+        multiply(t, _prod_factor(x, axis)), batched_axes(axis, np.ndim(x)), keepdims=keepdims
     )
 )
 
@@ -132,7 +130,7 @@ prod.defjvp(
 def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     """Variance over ``axis`` with ``ddof`` delta degrees of freedom."""
     shape = np.shape(x)
-    n = int(np.prod([shape[a] for a in _norm_axes(axis, len(shape))], dtype=int))
+    n = int(np.prod([shape[a] for a in normalize_axes(axis, len(shape))], dtype=int))
     d = subtract(x, mean(x, axis, keepdims=True))
     return divide(sum(multiply(d, d), axis, keepdims=keepdims), n - ddof)
 
@@ -160,5 +158,5 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     out = add(s, m)
     if keepdims:
         return out
-    axes = _norm_axes(axis, np.ndim(x))
+    axes = normalize_axes(axis, np.ndim(x))
     return reshape(out, tuple(n for i, n in enumerate(np.shape(x)) if i not in axes))

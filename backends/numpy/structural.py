@@ -10,29 +10,8 @@ import builtins
 from typing import Any
 
 import numpy as np
+from unigrad.backends.numpy.axes import batched_axes, kept_shape, normalize_axes
 from unigrad.backends.numpy.tracer import OpError, Primitive, Tracer, primal
-
-_AxisError = getattr(getattr(np, "exceptions", np), "AxisError", None) or np.AxisError
-
-
-def _norm_axes(axis: Any, ndim: int) -> tuple[int, ...]:
-    if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, int | np.integer):
-        axis = (axis,)
-    out = []
-    for a in axis:
-        a = int(a)
-        if not -ndim <= a < ndim:
-            raise _AxisError(a, ndim)
-        out.append(a % ndim)
-    return tuple(out)
-
-
-def _shift(axis: Any, ndim: int) -> tuple[int, ...]:
-    """Axes of a batched tangent that correspond to ``axis`` of the unbatched value."""
-    return tuple(a + 1 for a in _norm_axes(axis, ndim))
-
 
 # ------------------------------------------------------------------------------- reshaping
 
@@ -281,7 +260,7 @@ def squeeze(x: Any, axis: Any = None) -> Any:
     shape = np.shape(x)
     if axis is None:
         return reshape(x, tuple(n for n in shape if n != 1))
-    axes = _norm_axes(axis, len(shape))
+    axes = normalize_axes(axis, len(shape))
     for a in axes:
         if shape[a] != 1:
             raise OpError(
@@ -305,14 +284,9 @@ def diagonal(x: Any) -> Any:
 # ------------------------------------------------------ sum: the adjoint of broadcasting
 
 
-def _keep_shape(x: Any, axis: Any) -> tuple[int, ...]:
-    axes = _norm_axes(axis, np.ndim(x))
-    return tuple(1 if i in axes else n for i, n in enumerate(np.shape(x)))
-
-
-def _expand_back(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
-    """Reshape a reduced cotangent so that it broadcasts against ``x``."""
-    return g if keepdims else reshape(g, _keep_shape(x, axis))
+def expand_reduced(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
+    """Reshape a cotangent of a reduction of ``x`` so that it broadcasts against ``x``."""
+    return g if keepdims else reshape(g, kept_shape(x, axis))
 
 
 def _sum_impl(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -322,9 +296,11 @@ def _sum_impl(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 sum = Primitive("sum", _sum_impl)
 sum.defvjp(
     lambda g, ans, x, axis=None, keepdims=False: broadcast_to(
-        _expand_back(g, x, axis, keepdims), np.shape(x)
+        expand_reduced(g, x, axis, keepdims), np.shape(x)
     )
 )
 sum.defjvp(
-    lambda t, ans, x, axis=None, keepdims=False: sum(t, _shift(axis, np.ndim(x)), keepdims=keepdims)
+    lambda t, ans, x, axis=None, keepdims=False: sum(
+        t, batched_axes(axis, np.ndim(x)), keepdims=keepdims
+    )
 )
