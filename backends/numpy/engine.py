@@ -56,16 +56,17 @@ def ones_cotangent(out: Any) -> Any:
     A complex output has no gradient: the cotangent 1 would keep only its real part.
     """
     v = primal(out)
-    if _dtype(v).kind == "c":
+    dt = v.dtype if isinstance(v, np.generic) else np.result_type(v)
+    if dt.kind == "c":
         raise ComplexOutputError(
-            f"a gradient needs a real-valued output, but the function returned "
-            f"{np.result_type(v)}. Differentiate a real number made from it: its real part "
-            "(y.real, or np.real(y)) or its magnitude (unigrad.numpy.abs(y)); for the "
-            "derivatives of a complex output use unigrad.jacobian or unigrad.vjp"
+            f"a gradient needs a real-valued output, but the function returned {dt}. "
+            "Differentiate a real number made from it: its real part (y.real, or np.real(y)) "
+            "or its magnitude (unigrad.numpy.abs(y)); for the derivatives of a complex output "
+            "use unigrad.jacobian or unigrad.vjp"
         )
     if isinstance(v, np.generic):
-        return v.dtype.type(1)
-    return np.ones(np.shape(v), dtype=np.result_type(v))
+        return dt.type(1)
+    return np.ones(np.shape(v), dtype=dt)
 
 
 def vjp(fun: Fun, primals: Sequence[Any]) -> tuple[list[Any], Callable[[list], list], Any]:
