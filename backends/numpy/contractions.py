@@ -1,4 +1,4 @@
-"""matmul, einsum, dot, outer and the linalg primitives, with their derivatives.
+"""matmul, einsum, dot, inner, outer and trace, with their derivatives.
 
 Batched jvp rules promote 1-D operands to matrices and line the tangent's batch axis up with
 the other operand's stack axes, then reshape the result to ``(batch, *answer.shape)``.
@@ -6,23 +6,25 @@ the other operand's stack axes, then reshape the result to ``(batch, *answer.sha
 
 from __future__ import annotations
 
+import builtins
 import string
 from typing import Any
 
 import numpy as np
-from unigrad.backends.numpy.elementwise import multiply, negative, subtract, where
+from unigrad.backends.numpy.elementwise import (
+    add,
+    multiply,
+)
 from unigrad.backends.numpy.structural import (
-    _norm_axes,
-    _shift,
-    broadcast_to,
     expand_batched,
     expand_dims,
+    getitem,
     reshape,
     sum,
     transpose,
     unbroadcast,
 )
-from unigrad.backends.numpy.tracer import Primitive, primal
+from unigrad.backends.numpy.tracer import OpError, Primitive, primal
 
 
 def matrix_transpose(x: Any) -> Any:
@@ -82,22 +84,86 @@ matmul.defjvp(_matmul_jvp_a, _matmul_jvp_b)
 
 
 # ---------------------------------------------------------------------------------- einsum
+# The public ``einsum`` rewrites its subscripts into one explicit form before the primitive
+# sees them: sublists become letters, each '...' becomes letters of its own (right-aligned
+# across operands, as NumPy broadcasts them), the implicit output is spelled out, and unit
+# axes that broadcast against a longer one are squeezed away. The primitive's rules then deal
+# with letters only, repeated letters (diagonals) included.
+
+_LETTERS = string.ascii_letters
 
 
-def _parse(subscripts: str) -> tuple[list[str], str]:
+def _spec_error(subscripts: Any, why: str) -> OpError:
+    return OpError(f"unigrad.numpy.einsum({subscripts!r}, ...): {why}")
+
+
+def _fresh(subscripts: str, n: int) -> list[str]:
+    """``n`` letters that ``subscripts`` does not use."""
+    free = [c for c in _LETTERS if c not in subscripts]
+    if n > len(free):
+        raise _spec_error(subscripts, "too many axes (and derivative axes) for 52 letters")
+    return free[:n]
+
+
+def _from_sublists(args: tuple) -> tuple[str, tuple]:
+    """einsum(a, [0, 1], b, [1, 2], [0, 2]) as ('ab,bc->ac', (a, b))."""
+    pairs, out = (args[:-1], args[-1]) if len(args) % 2 else (args, None)
+
+    def letters(sub: Any) -> str:
+        try:
+            return "".join("..." if k is Ellipsis else _LETTERS[int(k)] for k in sub)
+        except (TypeError, ValueError, IndexError):
+            raise _spec_error(sub, "a sublist holds integers from 0 to 51 and Ellipsis") from None
+
+    spec = ",".join(letters(sub) for sub in pairs[1::2])
+    if out is not None:
+        spec += "->" + letters(out)
+    return spec, tuple(pairs[0::2])
+
+
+def _explicit(subscripts: str, operands: tuple) -> tuple[str, list]:
+    """The explicit, ellipsis-free subscripts (see above) and the operands they index."""
     s = subscripts.replace(" ", "")
-    if "->" in s:
-        ins, out = s.split("->")
-        return ins.split(","), out
-    ins = s.split(",")
-    letters = [c for c in "".join(ins) if c.isalpha()]
-    once = sorted(c for c in set(letters) if letters.count(c) == 1)
-    prefix = "..." if "..." in s else ""
-    return ins, prefix + "".join(once)
+    lhs, arrow, rhs = s.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(operands):
+        raise _spec_error(subscripts, f"{len(ins)} operand subscripts for {len(operands)} operands")
+    if any(not (c.isalpha() or c == ".") for c in s.replace("->", "").replace(",", "")):
+        raise _spec_error(subscripts, "subscripts are letters, ',', '->' and '...'")
+    ell_dims = []
+    for sub, op in zip(ins, operands):
+        named = len(sub.replace("...", ""))
+        n = np.ndim(op) - named if "..." in sub else 0
+        if n < 0 or ("..." not in sub and named != np.ndim(op)):
+            raise _spec_error(subscripts, f"'{sub}' does not fit an operand of {np.ndim(op)} axes")
+        ell_dims.append(n)
+    n_ell = builtins.max(ell_dims, default=0)
+    ell = "".join(_fresh(s, n_ell))
+    subs = [sub.replace("...", ell[n_ell - n :]) for sub, n in zip(ins, ell_dims)]
+    if arrow:
+        if n_ell and "..." not in rhs:
+            raise _spec_error(subscripts, "the output needs '...' for the broadcast axes")
+        out = rhs.replace("...", ell)
+    else:
+        named = "".join(ins).replace("...", "")
+        out = ell + "".join(sorted(c for c in set(named) if named.count(c) == 1))
+    ops = list(operands)
+    return ",".join(_squeeze_broadcast(subs, ops)) + "->" + out, ops
 
 
-def _letters(sub: str) -> str:
-    return sub.replace(".", "")
+def _squeeze_broadcast(subs: list[str], operands: list) -> list[str]:
+    """Squeeze unit axes whose letter is longer elsewhere (updates ``operands`` in place)."""
+    size: dict[str, int] = {}
+    for sub, op in zip(subs, operands):
+        for c, n in zip(sub, np.shape(op)):
+            size[c] = builtins.max(size.get(c, 1), n)
+    for i, (sub, op) in enumerate(zip(subs, operands)):
+        shape = np.shape(op)
+        drop = [k for k, c in enumerate(sub) if shape[k] == 1 < size[c] and sub.count(c) == 1]
+        if drop:
+            operands[i] = reshape(op, tuple(n for k, n in enumerate(shape) if k not in drop))
+            subs[i] = "".join(c for k, c in enumerate(sub) if k not in drop)
+    return subs
 
 
 def _einsum_impl(*operands: Any, subscripts: str) -> Any:
@@ -107,70 +173,67 @@ def _einsum_impl(*operands: Any, subscripts: str) -> Any:
 einsum_p = Primitive("einsum", _einsum_impl)
 
 
-def _einsum_vjp(i: int) -> Any:
-    def rule(g: Any, ans: Any, *ops: Any, subscripts: str) -> Any:
-        ins, out = _parse(subscripts)
-        sub = ins[i]
-        lets = _letters(sub)
-        if len(set(lets)) != len(lets):
-            raise NotImplementedError(
-                f"einsum {subscripts!r}: derivatives through a repeated index within one "
-                "operand (a diagonal) are not supported; use unigrad.numpy.diagonal or trace"
-            )
-        others = [s for j, s in enumerate(ins) if j != i]
-        avail = set(out) | set("".join(others))
-        missing = [c for c in lets if c not in avail]
-        if missing and "..." in sub:
-            raise NotImplementedError(
-                f"einsum {subscripts!r}: cannot differentiate an operand that mixes '...' with "
-                "indices summed only within itself"
-            )
-        target = "".join(c for c in sub if c not in missing)
-        other_ops = [o for j, o in enumerate(ops) if j != i]
-        summed_ellipsis = "..." not in sub and any("..." in s for s in [out, *others])
-        lhs = ",".join([out, *others])
-        if summed_ellipsis:  # '...' dims this operand lacks are summed after the contraction
-            r = einsum(lhs + "->..." + target, g, *other_ops)
-            lead = np.ndim(r) - len(target)
-            r = sum(r, tuple(range(lead))) if lead else r
+def _einsum_vjp(i: int, g: Any, ans: Any, *ops: Any, subscripts: str) -> Any:
+    """The cotangent of operand ``i``: an einsum of the others with ``g``.
+
+    A letter repeated within operand ``i`` (a diagonal) gets a fresh letter tied to the first
+    by an identity matrix; a letter summed within operand ``i`` alone is broadcast back by a
+    ones array.
+    """
+    lhs, out = subscripts.split("->")
+    ins = lhs.split(",")
+    sub = ins[i]
+    fresh = _fresh(subscripts, len(sub) - len(set(sub)))
+    dt = np.result_type(primal(g))
+    shape = np.shape(ops[i])
+    target, consts, tied = [], [], set()
+    for k, c in enumerate(sub):
+        if c in sub[:k]:
+            f = fresh.pop()
+            target.append(f)
+            consts.append((c + f, np.eye(shape[k], dtype=dt)))
+            tied.add(c)
         else:
-            r = einsum(lhs + "->" + target, g, *other_ops)
-        x_shape = np.shape(ops[i])
-        if missing:
-            shape = [1 if c in missing else n for c, n in zip(sub, x_shape)]
-            return broadcast_to(reshape(r, tuple(shape)), x_shape)
-        return unbroadcast(r, x_shape)
-
-    return rule
-
-
-class _EinsumRules(dict):
-    def get(self, i: int, default: Any = None) -> Any:
-        return _einsum_vjp(i)
+            target.append(c)
+    present = set(out).union(*(ins[j] for j in range(len(ins)) if j != i)) | tied
+    alone = [k for k, c in enumerate(sub) if c not in present and c not in sub[:k]]
+    if alone:
+        consts.append(("".join(sub[k] for k in alone), np.ones([shape[k] for k in alone], dt)))
+    subs = [out, *(s for j, s in enumerate(ins) if j != i), *(c for c, _ in consts)]
+    args = [g, *(o for j, o in enumerate(ops) if j != i), *(a for _, a in consts)]
+    return einsum_p(*args, subscripts=",".join(subs) + "->" + "".join(target))
 
 
 def _einsum_jvp_all(tans: list, ans: Any, *ops: Any, subscripts: str) -> Any:
-    ins, out = _parse(subscripts)
-    used = set(subscripts)
-    b = next(c for c in string.ascii_letters[::-1] if c not in used)
+    lhs, out = subscripts.split("->")
+    ins = lhs.split(",")
+    (b,) = _fresh(subscripts, 1)  # the batch axis
     total = None
     for i, t in enumerate(tans):
         if t is None:
             continue
         subs = [b + s if j == i else s for j, s in enumerate(ins)]
         operands = [t if j == i else o for j, o in enumerate(ops)]
-        term = einsum(",".join(subs) + "->" + b + out, *operands)
-        total = term if total is None else total + term
+        term = einsum_p(*operands, subscripts=",".join(subs) + "->" + b + out)
+        total = term if total is None else add(total, term)
     return total
 
 
-einsum_p.vjps = _EinsumRules()
+einsum_p.vjp_any = _einsum_vjp
 einsum_p.jvp_all = _einsum_jvp_all
 
 
-def einsum(subscripts: str, *operands: Any) -> Any:
-    """Einstein summation, differentiable in every operand."""
-    return einsum_p(*operands, subscripts=subscripts)
+def einsum(subscripts: Any, *operands: Any) -> Any:
+    """Einstein summation, differentiable in every operand at any order, in both modes.
+
+    Takes NumPy's forms: ``einsum("ij,jk->ik", a, b)``, implicit outputs, '...' anywhere,
+    repeated letters (diagonals such as ``einsum("ii->i", a)``), and the sublist form
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])``.
+    """
+    if not isinstance(subscripts, str):
+        subscripts, operands = _from_sublists((subscripts, *operands))
+    spec, ops = _explicit(subscripts, operands)
+    return einsum_p(*ops, subscripts=spec)
 
 
 def dot(a: Any, b: Any) -> Any:
@@ -191,158 +254,36 @@ def outer(a: Any, b: Any) -> Any:
 
 
 def inner(a: Any, b: Any) -> Any:
-    """Inner product over the last axes."""
-    return sum(multiply(a, b), -1)
+    """NumPy's inner: a product with a scalar, else a sum over the last axes of both.
 
-
-# ---------------------------------------------------------------------------------- linalg
-
-inv = Primitive("inv", np.linalg.inv)
-inv.defvjp(
-    lambda g, ans, x: negative(matmul(matmul(matrix_transpose(ans), g), matrix_transpose(ans)))
-)
-inv.defjvp(lambda t, ans, x: negative(matmul(matmul(ans, t), ans)))
-
-det = Primitive("det", np.linalg.det)
-det.defvjp(
-    lambda g, ans, x: multiply(
-        expand_dims(expand_dims(multiply(g, ans), -1), -1), matrix_transpose(inv(x))
-    )
-)
-det.defjvp(lambda t, ans, x: multiply(ans, sum(multiply(matrix_transpose(inv(x)), t), (-2, -1))))
-
-
-def _solve_impl(a: Any, b: Any) -> Any:
-    return np.linalg.solve(a, b)
-
-
-solve = Primitive("solve", _solve_impl)
-
-
-def _solve_batched(a: Any, rhs: Any, vector: bool) -> Any:
-    """Solve with a batched right-hand side (leading batch axis)."""
-    if vector:  # rhs (batch, n): solve once for the n x batch matrix of right-hand sides
-        return transpose(solve(a, transpose(rhs)))
-    return solve(a, rhs)
-
-
-def _solve_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    gb = solve(matrix_transpose(a), g)
-    if np.ndim(b) == 1:
-        ga = multiply(expand_dims(gb, -1), expand_dims(ans, -2))
-    else:
-        ga = matmul(gb, matrix_transpose(ans))
-    return unbroadcast(negative(ga), np.shape(a))
-
-
-def _solve_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    return unbroadcast(solve(matrix_transpose(a), g), np.shape(b))
-
-
-def _solve_jvp_a(t: Any, ans: Any, a: Any, b: Any) -> Any:
-    vector = np.ndim(b) == 1
-    rhs = matmul(t, ans)
-    return negative(_solve_batched(a, rhs, vector))
-
-
-def _solve_jvp_b(t: Any, ans: Any, a: Any, b: Any) -> Any:
-    return _solve_batched(a, t, np.ndim(b) == 1)
-
-
-solve.defvjp(_solve_vjp_a, _solve_vjp_b)
-solve.defjvp(_solve_jvp_a, _solve_jvp_b)
-
-
-def _norm2_impl(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    return np.sqrt(np.sum(np.square(x), axis=axis, keepdims=keepdims))
-
-
-norm2 = Primitive("norm2", _norm2_impl)
-
-
-def _norm2_dir(x: Any, ans: Any, axis: Any, keepdims: bool) -> Any:
-    """x / ||x||, with 0 where the norm is 0 (the pinned derivative of the 2-norm at 0)."""
-    nd = np.ndim(x)
-    axes = _norm_axes(axis, nd)
-    shape = tuple(1 if i in axes else n for i, n in enumerate(np.shape(x)))
-    n = ans if keepdims else reshape(ans, shape)
-    safe = where(primal(n) == 0, np.ones((), dtype=np.result_type(primal(x))), n)
-    from unigrad.backends.numpy.elementwise import divide
-
-    return divide(x, safe)
-
-
-norm2.defvjp(
-    lambda g, ans, x, axis=None, keepdims=False: multiply(
-        g if keepdims else reshape(g, _keep(x, axis)), _norm2_dir(x, ans, axis, keepdims)
-    )
-)
-norm2.defjvp(
-    lambda t, ans, x, axis=None, keepdims=False: sum(
-        multiply(t, _norm2_dir(x, ans, axis, keepdims)), _shift(axis, np.ndim(x)), keepdims
-    )
-)
-
-
-def _keep(x: Any, axis: Any) -> tuple[int, ...]:
-    axes = _norm_axes(axis, np.ndim(x))
-    return tuple(1 if i in axes else n for i, n in enumerate(np.shape(x)))
-
-
-def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
-    """Vector p-norms and the Frobenius norm; the 2-norm has derivative 0 at 0."""
-    from unigrad.backends.numpy.elementwise import abs, power
-    from unigrad.backends.numpy.structural import max as amax
-    from unigrad.backends.numpy.structural import min as amin
-
-    nd = np.ndim(x)
-    matrix = (axis is None and nd == 2 and ord is not None) or (
-        isinstance(axis, tuple) and len(axis) == 2
-    )
-    if ord is None or ord == "fro" or (ord == 2 and not matrix):
-        if ord == "fro" and not matrix and nd != 2:
-            raise ValueError("ord='fro' is a matrix norm: give a 2-D array or a 2-tuple axis")
-        return norm2(x, axis=axis, keepdims=keepdims)
-    if matrix:
-        from unigrad.errors import UnsupportedError
-
-        raise UnsupportedError(
-            "numpy", f"linalg.norm(ord={ord!r}) of a matrix", "use ord=None or 'fro'"
+    The result has shape ``a.shape[:-1] + b.shape[:-1]``.
+    """
+    sa, sb = np.shape(a), np.shape(b)
+    if not sa or not sb:
+        return multiply(a, b)
+    if sa[-1] != sb[-1]:
+        raise OpError(
+            f"unigrad.numpy.inner: the last axes differ in length ({sa} and {sb}); inner sums "
+            "over the last axis of both arrays"
         )
-    if ord == 1:
-        return sum(abs(x), axis, keepdims=keepdims)
-    if ord == np.inf:
-        return amax(abs(x), axis, keepdims=keepdims)
-    if ord == -np.inf:
-        return amin(abs(x), axis, keepdims=keepdims)
-    if ord == 0:
-        return np.sum(primal(x) != 0, axis=axis, keepdims=keepdims).astype(
-            np.result_type(primal(x))
-        )
-    p = float(ord)
-    return power(sum(power(abs(x), p), axis, keepdims=keepdims), 1.0 / p)
+    a2 = reshape(a, (-1, sa[-1]))
+    b2 = reshape(b, (-1, sb[-1]))
+    return reshape(matmul(a2, matrix_transpose(b2)), (*sa[:-1], *sb[:-1]))
 
 
 def trace(x: Any) -> Any:
     """Sum of the diagonal of the last two axes."""
-    from unigrad.backends.numpy.structural import getitem
-
-    n = min(np.shape(x)[-1], np.shape(x)[-2])
+    n = builtins.min(np.shape(x)[-1], np.shape(x)[-2])
     idx = np.arange(n)
     return sum(getitem(x, (Ellipsis, idx, idx)), -1)
 
 
 __all__ = [
-    "det",
     "dot",
     "einsum",
     "inner",
-    "inv",
     "matmul",
     "matrix_transpose",
-    "norm",
     "outer",
-    "solve",
-    "subtract",
     "trace",
 ]

@@ -4,6 +4,12 @@ Rules use primitives only, so they can be differentiated again. Unary ops give o
 ``d(x, ans)``; the vjp is ``g * d`` and the jvp ``t * d``. Kink conventions (see the README):
 abs'(0) = 0, relu'(0) = 0, sign/floor/ceil/round' = 0, maximum/minimum split ties 0.5/0.5,
 clip counts its bounds as inside, x**c has derivative c*x**(c-1) and x**0 has derivative 0.
+Where d/dx x**y is infinite (x = 0, y < 1), a zero tangent or cotangent still contributes 0.
+
+Complex intermediate values follow JAX's convention: a cotangent w of a complex value z stands
+for the linear map t -> Re(w * t), so holomorphic rules need no conjugate, and the cotangent of
+a real input is the real part of what reaches it. ``abs``, ``real``, ``imag`` and ``conj`` carry
+the rules that make a real function of a complex value differentiable.
 """
 
 from __future__ import annotations
@@ -90,14 +96,35 @@ def _dpow_exp(x: Any, y: Any, ans: Any) -> Any:
     return multiply(log(safe_x), ans)
 
 
-power.defvjp(
-    lambda g, ans, x, y: multiply(g, _dpow_base(x, y, ans)),
-    lambda g, ans, x, y: multiply(g, _dpow_exp(x, y, ans)),
-)
-power.defjvp(
-    lambda t, ans, x, y: multiply(t, _dpow_base(x, y, ans)),
-    lambda t, ans, x, y: multiply(t, _dpow_exp(x, y, ans)),
-)
+def _times_partial_impl(t: Any, d: Any) -> Any:
+    out = np.multiply(t, d)
+    return np.where(np.equal(t, 0), np.zeros((), dtype=out.dtype), out)[()]
+
+
+# t * d, exactly 0 where t is 0 even if d is infinite there. Linear in t with the same rule
+# for its tangents and cotangents, so a zero direction stays zero in every trace (a batch of
+# tangents, or of cotangents in a reverse-mode jacobian, is seen by its rule, not its value).
+times_partial = Primitive("times_partial", _times_partial_impl, broadcasts=True)
+times_partial.defvjp(lambda g, ans, t, d: times_partial(g, d), lambda g, ans, t, d: multiply(g, t))
+times_partial.defjvp(lambda u, ans, t, d: times_partial(u, d), lambda u, ans, t, d: multiply(u, t))
+
+
+def _base_term(t: Any, ans: Any, x: Any, y: Any) -> Any:
+    """``t * d(x**y)/dx``, and 0 where ``t`` is 0 even if that partial is infinite there.
+
+    A batched forward pass (or a batch of cotangents) holds exact zeros for the directions that
+    do not move ``x``; they must not turn d/dx x**y = inf at x = 0 (y < 1) into NaN in the
+    directions that are well defined (d/dy 0**y = 0).
+    """
+    d = _dpow_base(x, y, ans)
+    ty = type(y)
+    if (ty is int or ty is float or isinstance(y, np.generic)) and (y >= 1 or y == 0):
+        return multiply(t, d)  # finite wherever x is
+    return times_partial(t, d)
+
+
+power.defvjp(_base_term, lambda g, ans, x, y: multiply(g, _dpow_exp(x, y, ans)))
+power.defjvp(_base_term, lambda t, ans, x, y: multiply(t, _dpow_exp(x, y, ans)))
 
 
 def zeros_like_value(x: Any, like: Any = None) -> np.ndarray:
@@ -135,34 +162,88 @@ def nondiff(name: str, impl: Callable[..., Any]) -> Callable[..., Any]:
     return op
 
 
-def _reciprocal(x: Any) -> Any:
-    return divide(1.0, x)
-
-
 exp = unary("exp", np.exp, lambda x, ans: ans)
-log = unary("log", np.log, lambda x, ans: _reciprocal(x))
-log1p = unary("log1p", np.log1p, lambda x, ans: _reciprocal(add(x, 1)))
+log = unary("log", np.log, lambda x, ans: reciprocal(x))
+log1p = unary("log1p", np.log1p, lambda x, ans: reciprocal(add(x, 1)))
 expm1 = unary("expm1", np.expm1, lambda x, ans: add(ans, 1))
 sqrt = unary("sqrt", np.sqrt, lambda x, ans: divide(0.5, ans))
 sin = unary("sin", np.sin, lambda x, ans: cos(x))
 cos = unary("cos", np.cos, lambda x, ans: negative(sin(x)))
 tan = unary("tan", np.tan, lambda x, ans: add(1, multiply(ans, ans)))
-arcsin = unary("arcsin", np.arcsin, lambda x, ans: _reciprocal(sqrt(subtract(1, x * x))))
-arccos = unary("arccos", np.arccos, lambda x, ans: negative(_reciprocal(sqrt(subtract(1, x * x)))))
-arctan = unary("arctan", np.arctan, lambda x, ans: _reciprocal(add(1, x * x)))
+arcsin = unary("arcsin", np.arcsin, lambda x, ans: reciprocal(sqrt(subtract(1, x * x))))
+arccos = unary("arccos", np.arccos, lambda x, ans: negative(reciprocal(sqrt(subtract(1, x * x)))))
+arctan = unary("arctan", np.arctan, lambda x, ans: reciprocal(add(1, x * x)))
 sinh = unary("sinh", np.sinh, lambda x, ans: cosh(x))
 cosh = unary("cosh", np.cosh, lambda x, ans: sinh(x))
 tanh = unary("tanh", np.tanh, lambda x, ans: subtract(1, multiply(ans, ans)))
-arcsinh = unary("arcsinh", np.arcsinh, lambda x, ans: _reciprocal(sqrt(add(x * x, 1))))
-arccosh = unary("arccosh", np.arccosh, lambda x, ans: _reciprocal(sqrt(subtract(x * x, 1))))
-arctanh = unary("arctanh", np.arctanh, lambda x, ans: _reciprocal(subtract(1, x * x)))
+arcsinh = unary("arcsinh", np.arcsinh, lambda x, ans: reciprocal(sqrt(add(x * x, 1))))
+arccosh = unary("arccosh", np.arccosh, lambda x, ans: reciprocal(sqrt(subtract(x * x, 1))))
+arctanh = unary("arctanh", np.arctanh, lambda x, ans: reciprocal(subtract(1, x * x)))
 
 sign = nondiff("sign", np.sign)
 floor = nondiff("floor", np.floor)
 ceil = nondiff("ceil", np.ceil)
 round = nondiff("round", np.round)
-abs = unary("abs", np.abs, lambda x, ans: sign(x))
+
+
+def _complex_sign(x: Any) -> np.ndarray:
+    """x / |x| (0 at 0) as a constant; NumPy before 2.0 has another sign for complex numbers."""
+    v = primal(x)
+    m = np.abs(v)
+    return np.where(m == 0, 0, v / np.where(m == 0, 1, m)).astype(np.result_type(v))
+
+
+def _abs_vjp(g: Any, ans: Any, x: Any) -> Any:
+    if np.iscomplexobj(primal(x)):
+        return multiply(g, conj(_complex_sign(x)))
+    return multiply(g, sign(x))
+
+
+def _abs_jvp(t: Any, ans: Any, x: Any) -> Any:
+    if np.iscomplexobj(primal(x)):
+        return real(multiply(t, conj(_complex_sign(x))))
+    return multiply(t, sign(x))
+
+
+abs = Primitive("abs", np.abs).defvjp(_abs_vjp).defjvp(_abs_jvp)
 absolute = abs
+
+real = Primitive("real", np.real)
+imag = Primitive("imag", np.imag)
+conj = Primitive("conj", np.conj)
+real.defvjp(lambda g, ans, x: g).defjvp(lambda t, ans, x: real(t))
+imag.defvjp(lambda g, ans, x: multiply(g, -1j)).defjvp(lambda t, ans, x: imag(t))
+conj.defvjp(lambda g, ans, x: conj(g)).defjvp(lambda t, ans, x: conj(t))
+
+
+def square(x: Any) -> Any:
+    """x * x."""
+    return multiply(x, x)
+
+
+def reciprocal(x: Any) -> Any:
+    """1 / x."""
+    return divide(1.0, x)
+
+
+astype_p = Primitive("astype", lambda x, dtype: np.asarray(x).astype(dtype))
+
+
+def _astype_back(g: Any, x: Any) -> Any:
+    """A cotangent cast back to the dtype of ``x`` (the real part, for a real ``x``)."""
+    want = np.result_type(primal(x))
+    if np.iscomplexobj(primal(g)) and want.kind != "c":
+        g = real(g)
+    return astype_p(g, want)
+
+
+astype_p.defvjp(lambda g, ans, x, dtype: _astype_back(g, x))
+astype_p.defjvp(lambda t, ans, x, dtype: astype_p(t, dtype))
+
+
+def astype(x: Any, dtype: Any) -> Any:
+    """Cast to ``dtype`` (derivatives are cast back)."""
+    return astype_p(x, np.dtype(dtype))
 
 
 def _sigmoid_impl(x: Any) -> Any:
@@ -248,3 +329,35 @@ def _clip_mask(x: Any, lo: Any, hi: Any) -> np.ndarray:
 
 clip.defvjp(lambda g, ans, x, lo=None, hi=None: multiply(g, _clip_mask(x, lo, hi)))
 clip.defjvp(lambda t, ans, x, lo=None, hi=None: multiply(t, _clip_mask(x, lo, hi)))
+
+
+# ------------------------------------------------------------- comparisons and predicates
+# Their results are plain boolean arrays: constants at every order, which reductions accept.
+
+greater = nondiff("greater", np.greater)
+greater_equal = nondiff("greater_equal", np.greater_equal)
+less = nondiff("less", np.less)
+less_equal = nondiff("less_equal", np.less_equal)
+equal = nondiff("equal", np.equal)
+not_equal = nondiff("not_equal", np.not_equal)
+isfinite = nondiff("isfinite", np.isfinite)
+isnan = nondiff("isnan", np.isnan)
+isinf = nondiff("isinf", np.isinf)
+signbit = nondiff("signbit", np.signbit)
+logical_and = nondiff("logical_and", np.logical_and)
+logical_or = nondiff("logical_or", np.logical_or)
+logical_xor = nondiff("logical_xor", np.logical_xor)
+logical_not = nondiff("logical_not", np.logical_not)
+
+# np.<ufunc>(tracer) -> the engine's op of the same meaning (see operators.ArrayTracer).
+UFUNCS: dict[str, Callable[..., Any]] = {
+    f.__name__: f
+    for f in (
+        *(add, subtract, multiply, divide, negative, power, square, reciprocal),
+        *(exp, log, log1p, expm1, sqrt, sin, cos, tan, arcsin, arccos, arctan),
+        *(sinh, cosh, tanh, arcsinh, arccosh, arctanh, sign, floor, ceil, maximum, minimum),
+        *(greater, greater_equal, less, less_equal, equal, not_equal, isfinite, isnan, isinf),
+        *(signbit, logical_and, logical_or, logical_xor, logical_not),
+    )
+}
+UFUNCS.update(true_divide=divide, absolute=abs, conjugate=conj, rint=round)

@@ -12,8 +12,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from unigrad.backends.numpy import ops
-from unigrad.backends.numpy.tracer import FwdTrace, FwdTracer, RevTrace, RevTracer, primal
+from unigrad.backends.numpy.elementwise import astype, real
+from unigrad.backends.numpy.forward import FwdTrace, FwdTracer
+from unigrad.backends.numpy.reverse import RevTrace, RevTracer
+from unigrad.backends.numpy.structural import getitem, moveaxis, reshape
+from unigrad.backends.numpy.tracer import primal
+
+from unigrad.errors import UnigradError
 
 Fun = Callable[..., tuple[list[Any], Any]]
 
@@ -31,16 +36,37 @@ def _zeros(x: Any) -> np.ndarray:
 
 
 def _cast(g: Any, like: Any) -> Any:
+    """A cotangent in the dtype of its input: the real part, for a real input."""
     want = _dtype(like)
-    return g if _dtype(g) == want else ops.astype(g, want)
+    have = _dtype(g)
+    if have == want:
+        return g
+    if have.kind == "c" and want.kind != "c":
+        g = real(g)
+    return astype(g, want)
+
+
+class ComplexOutputError(UnigradError, TypeError):
+    """A gradient was asked of a function whose output is complex."""
 
 
 def ones_cotangent(out: Any) -> Any:
-    """The cotangent 1 for a scalar output (ones of its shape for any output)."""
+    """The cotangent 1 for a scalar output (ones of its shape for any output).
+
+    A complex output has no gradient: the cotangent 1 would keep only its real part.
+    """
     v = primal(out)
+    dt = v.dtype if isinstance(v, np.generic) else np.result_type(v)
+    if dt.kind == "c":
+        raise ComplexOutputError(
+            f"a gradient needs a real-valued output, but the function returned {dt}. "
+            "Differentiate a real number made from it: its real part (y.real, or np.real(y)) "
+            "or its magnitude (unigrad.numpy.abs(y)); for the derivatives of a complex output "
+            "use unigrad.jacobian or unigrad.vjp"
+        )
     if isinstance(v, np.generic):
-        return v.dtype.type(1)
-    return np.ones(np.shape(v), dtype=np.result_type(v))
+        return dt.type(1)
+    return np.ones(np.shape(v), dtype=dt)
 
 
 def vjp(fun: Fun, primals: Sequence[Any]) -> tuple[list[Any], Callable[[list], list], Any]:
@@ -102,9 +128,9 @@ def jvp_batched(
 
 def jvp(fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[list, list, Any]:
     """One forward-mode pass with a single tangent per primal."""
-    batched = [ops.reshape(t, (1, *np.shape(t))) for t in tangents]
+    batched = [reshape(t, (1, *np.shape(t))) for t in tangents]
     outs, tans, aux = jvp_batched(fun, primals, batched, 1)
-    return outs, [ops.getitem(t, 0) for t in tans], aux
+    return outs, [getitem(t, 0) for t in tans], aux
 
 
 def _identity_blocks(arrays: Sequence[Any]) -> tuple[int, list[np.ndarray], list[int]]:
@@ -122,7 +148,7 @@ def _identity_blocks(arrays: Sequence[Any]) -> tuple[int, list[np.ndarray], list
 
 
 def _block(t: Any, off: int, n: int) -> Any:
-    return ops.getitem(t, slice(off, off + n))
+    return getitem(t, slice(off, off + n))
 
 
 def jacobian_fwd(fun: Fun, primals: Sequence[Any]) -> tuple[list, list[list], Any]:
@@ -135,15 +161,21 @@ def jacobian_fwd(fun: Fun, primals: Sequence[Any]) -> tuple[list, list[list], An
         for p, off in zip(primals, offsets):
             n = int(np.size(primal(p)))
             blk = _block(t, off, n)  # (n_in, *out.shape)
-            blk = ops.moveaxis(blk, 0, -1) if np.ndim(primal(o)) else blk
-            row.append(ops.reshape(blk, (*np.shape(primal(o)), *np.shape(primal(p)))))
+            blk = moveaxis(blk, 0, -1) if np.ndim(primal(o)) else blk
+            row.append(reshape(blk, (*np.shape(primal(o)), *np.shape(primal(p)))))
         jac.append(row)
     return outs, jac, aux
 
 
 def jacobian_rev(fun: Fun, primals: Sequence[Any]) -> tuple[list, list[list], Any]:
-    """J[i][j] in one backward pass carrying a batch of cotangents (rows of J)."""
+    """J[i][j] in one backward pass carrying a batch of cotangents (rows of J).
+
+    A complex output takes the forward pass instead: a cotangent gives only the real part of
+    its rows (see ``elementwise``), while forward tangents give the complex derivative.
+    """
     outs, vjp_fn, aux = vjp(fun, primals)
+    if any(_dtype(o).kind == "c" for o in outs):
+        return jacobian_fwd(fun, primals)
     total, seeds, offsets = _identity_blocks(outs)
     batch = FwdTrace(total)
     cts = [batch.new_input(_zeros(o), s) for o, s in zip(outs, seeds)]
@@ -155,7 +187,7 @@ def jacobian_rev(fun: Fun, primals: Sequence[Any]) -> tuple[list, list[list], An
         for p, g in zip(primals, grads):
             shape = (*np.shape(primal(o)), *np.shape(primal(p)))
             if isinstance(g, FwdTracer) and g.trace is batch:
-                row.append(ops.reshape(_block(g.tangent, off, n), shape))
+                row.append(reshape(_block(g.tangent, off, n), shape))
             else:
                 row.append(np.zeros(shape, dtype=_dtype(p)))
         jac.append(row)
@@ -168,7 +200,7 @@ def grad_fun(fun: Fun) -> Fun:
     def g(*xs: Any) -> tuple[list[Any], Any]:
         outs, vjp_fn, aux = vjp(fun, xs)
         (out,) = outs
-        return vjp_fn([np.ones(np.shape(primal(out)), dtype=_dtype(out))]), aux
+        return vjp_fn([ones_cotangent(out)]), aux
 
     return g
 

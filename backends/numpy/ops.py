@@ -1,83 +1,135 @@
-"""The numpy engine's table of ops: every name in ``unigrad.numpy``, plus tracer operators."""
+"""The numpy engine's table of ops: every name in ``unigrad.numpy``, and a few the adapter uses.
+
+The ops are defined in ``elementwise``, ``structural``, ``reductions``, ``contractions`` and
+``linalg``; this table adds the creation functions and NumPy's array-like arguments: an op
+given a (nested) list or tuple that holds traced values treats it as the array it spells
+(``unp.sum([x, y])``, ``unp.asarray([[x, x], [x**2, x]])``).
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from unigrad.backends.numpy.contractions import (
-    det,
-    dot,
-    einsum,
-    inner,
-    inv,
-    matmul,
-    matrix_transpose,
-    norm,
-    outer,
-    solve,
-    trace,
-)
-from unigrad.backends.numpy.elementwise import (
-    abs,
-    absolute,
-    add,
-    arccos,
-    arccosh,
-    arcsin,
-    arcsinh,
-    arctan,
-    arctanh,
-    ceil,
-    clip,
-    cos,
-    cosh,
-    divide,
-    exp,
-    expm1,
-    floor,
-    log,
-    log1p,
-    maximum,
-    minimum,
-    multiply,
-    negative,
-    nondiff,
-    power,
-    relu,
-    round,
-    sigmoid,
-    sign,
-    sin,
-    sinh,
-    softplus,
-    sqrt,
-    subtract,
-    tan,
-    tanh,
-    where,
-)
+from unigrad.backends.numpy import contractions, elementwise, reductions, structural
+from unigrad.backends.numpy import linalg as linalg_ops
+from unigrad.backends.numpy.elementwise import astype, nondiff
+from unigrad.backends.numpy.operators import UFUNCS
 from unigrad.backends.numpy.structural import (
     broadcast_to,
     concatenate,
     expand_batched,
     expand_dims,
     getitem,
-    logsumexp,
-    max,
-    mean,
-    min,
-    prod,
+    holds_tracer,
+    pack,
     reshape,
     stack,
-    std,
-    sum,
     transpose,
     unbroadcast,
-    var,
 )
-from unigrad.backends.numpy.tracer import Primitive, Tracer, primal
+from unigrad.backends.numpy.tracer import Tracer, primal
 
+
+def _array_like(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` taking (nested) lists and tuples as the arrays they spell, as NumPy does.
+
+    The first argument (the array an op works on) is converted whenever it is a list or
+    tuple; a later one only when it holds traced values (a tuple of axes stays a tuple).
+    """
+
+    @functools.wraps(fn)
+    def op(*args: Any, **kwargs: Any) -> Any:
+        for k, a in enumerate(args):
+            if type(a) in (list, tuple) and (k == 0 or holds_tracer(a)):
+                args = tuple(
+                    pack(b) if type(b) in (list, tuple) and (j == 0 or holds_tracer(b)) else b
+                    for j, b in enumerate(args)
+                )
+                break
+        return fn(*args, **kwargs)
+
+    return op
+
+
+abs = _array_like(elementwise.abs)
+add = _array_like(elementwise.add)
+arccos = _array_like(elementwise.arccos)
+arccosh = _array_like(elementwise.arccosh)
+arcsin = _array_like(elementwise.arcsin)
+arcsinh = _array_like(elementwise.arcsinh)
+arctan = _array_like(elementwise.arctan)
+arctanh = _array_like(elementwise.arctanh)
+ceil = _array_like(elementwise.ceil)
+clip = _array_like(elementwise.clip)
+conj = _array_like(elementwise.conj)
+cos = _array_like(elementwise.cos)
+cosh = _array_like(elementwise.cosh)
+divide = _array_like(elementwise.divide)
+equal = _array_like(elementwise.equal)
+exp = _array_like(elementwise.exp)
+expm1 = _array_like(elementwise.expm1)
+floor = _array_like(elementwise.floor)
+greater = _array_like(elementwise.greater)
+greater_equal = _array_like(elementwise.greater_equal)
+imag = _array_like(elementwise.imag)
+isfinite = _array_like(elementwise.isfinite)
+isinf = _array_like(elementwise.isinf)
+isnan = _array_like(elementwise.isnan)
+less = _array_like(elementwise.less)
+less_equal = _array_like(elementwise.less_equal)
+log = _array_like(elementwise.log)
+log1p = _array_like(elementwise.log1p)
+maximum = _array_like(elementwise.maximum)
+minimum = _array_like(elementwise.minimum)
+multiply = _array_like(elementwise.multiply)
+negative = _array_like(elementwise.negative)
+not_equal = _array_like(elementwise.not_equal)
+power = _array_like(elementwise.power)
+real = _array_like(elementwise.real)
+reciprocal = _array_like(elementwise.reciprocal)
+relu = _array_like(elementwise.relu)
+round = _array_like(elementwise.round)
+sigmoid = _array_like(elementwise.sigmoid)
+sign = _array_like(elementwise.sign)
+sin = _array_like(elementwise.sin)
+sinh = _array_like(elementwise.sinh)
+softplus = _array_like(elementwise.softplus)
+sqrt = _array_like(elementwise.sqrt)
+square = _array_like(elementwise.square)
+subtract = _array_like(elementwise.subtract)
+tan = _array_like(elementwise.tan)
+tanh = _array_like(elementwise.tanh)
+where = _array_like(elementwise.where)
+diagonal = _array_like(structural.diagonal)
+logsumexp = _array_like(reductions.logsumexp)
+max = _array_like(reductions.max)
+mean = _array_like(reductions.mean)
+min = _array_like(reductions.min)
+moveaxis = _array_like(structural.moveaxis)
+prod = _array_like(reductions.prod)
+ravel = _array_like(structural.ravel)
+squeeze = _array_like(structural.squeeze)
+std = _array_like(reductions.std)
+sum = _array_like(structural.sum)
+swapaxes = _array_like(structural.swapaxes)
+var = _array_like(reductions.var)
+det = _array_like(linalg_ops.det)
+dot = _array_like(contractions.dot)
+inner = _array_like(contractions.inner)
+inv = _array_like(linalg_ops.inv)
+matmul = _array_like(contractions.matmul)
+matrix_transpose = _array_like(contractions.matrix_transpose)
+norm = _array_like(linalg_ops.norm)
+outer = _array_like(contractions.outer)
+solve = _array_like(linalg_ops.solve)
+trace = _array_like(contractions.trace)
+
+# einsum's first argument is its subscripts (or, in the sublist form, an operand).
+einsum = contractions.einsum
+absolute = abs
 true_divide = divide
 amax, amin = max, min
 
@@ -88,106 +140,58 @@ def stop_gradient(x: Any) -> Any:
 
 
 def asarray(x: Any, dtype: Any = None) -> Any:
-    """An array from ``x``; traced values pass through (cast when ``dtype`` differs)."""
+    """An array from ``x``: traced values pass through (cast when ``dtype`` differs), and
+    (nested) lists holding traced values are stacked into one traced array."""
     if isinstance(x, Tracer):
         return x if dtype is None or np.dtype(dtype) == x.dtype else astype(x, dtype)
+    if type(x) in (list, tuple) and holds_tracer(x):
+        a = pack(x)
+        return a if dtype is None or np.dtype(dtype) == a.dtype else astype(a, dtype)
     return np.asarray(x, dtype=dtype)
 
 
-astype_p = Primitive("astype", lambda x, dtype: np.asarray(x).astype(dtype))
-astype_p.defvjp(lambda g, ans, x, dtype: astype_p(g, np.result_type(primal(x))))
-astype_p.defjvp(lambda t, ans, x, dtype: astype_p(t, dtype))
-
-
-def astype(x: Any, dtype: Any) -> Any:
-    """Cast to ``dtype`` (derivatives are cast back)."""
-    return astype_p(x, np.dtype(dtype))
+array = asarray
 
 
 def zeros(shape: Any, dtype: Any = float) -> np.ndarray:
+    """An array of zeros (float64 unless ``dtype`` is given)."""
     return np.zeros(shape, dtype=dtype)
 
 
 def ones(shape: Any, dtype: Any = float) -> np.ndarray:
+    """An array of ones (float64 unless ``dtype`` is given)."""
     return np.ones(shape, dtype=dtype)
 
 
 def arange(*args: Any, dtype: Any = None) -> np.ndarray:
+    """Evenly spaced values, as numpy.arange."""
     return np.arange(*args, dtype=dtype)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = float) -> np.ndarray:
+    """The identity matrix."""
     return np.eye(n, m, dtype=dtype)
 
 
 def zeros_like(x: Any, dtype: Any = None) -> np.ndarray:
-    v = primal(x)
+    """Zeros with the shape and dtype of ``x`` (a constant)."""
+    v = primal(pack(x))
     return np.zeros(np.shape(v), dtype=dtype or np.result_type(v))
 
 
 def ones_like(x: Any, dtype: Any = None) -> np.ndarray:
-    v = primal(x)
+    """Ones with the shape and dtype of ``x`` (a constant)."""
+    v = primal(pack(x))
     return np.ones(np.shape(v), dtype=dtype or np.result_type(v))
 
 
-def square(x: Any) -> Any:
-    return multiply(x, x)
+def size(x: Any) -> int:
+    """The number of elements of ``x``."""
+    return int(np.size(primal(pack(x))))
 
 
-def reciprocal(x: Any) -> Any:
-    return divide(1.0, x)
-
-
-def swapaxes(x: Any, a: int, b: int) -> Any:
-    axes = list(range(np.ndim(x)))
-    axes[a], axes[b] = axes[b], axes[a]
-    return transpose(x, tuple(axes))
-
-
-def moveaxis(x: Any, source: int, destination: int) -> Any:
-    nd = np.ndim(x)
-    order = [i for i in range(nd) if i != source % nd]
-    order.insert(destination % nd, source % nd)
-    return transpose(x, tuple(order))
-
-
-def squeeze(x: Any, axis: Any = None) -> Any:
-    shape = np.shape(x)
-    if axis is None:
-        return reshape(x, tuple(n for n in shape if n != 1))
-    axes = {a % len(shape) for a in ((axis,) if isinstance(axis, int) else axis)}
-    return reshape(x, tuple(n for i, n in enumerate(shape) if i not in axes))
-
-
-def ravel(x: Any) -> Any:
-    return reshape(x, (-1,))
-
-
-def diagonal(x: Any) -> Any:
-    n = builtin_min(np.shape(x)[-1], np.shape(x)[-2])
-    idx = np.arange(n)
-    return getitem(x, (Ellipsis, idx, idx))
-
-
-def builtin_min(a: int, b: int) -> int:
-    return a if a < b else b
-
-
-greater = nondiff("greater", np.greater)
-greater_equal = nondiff("greater_equal", np.greater_equal)
-less = nondiff("less", np.less)
-less_equal = nondiff("less_equal", np.less_equal)
-equal = nondiff("equal", np.equal)
-not_equal = nondiff("not_equal", np.not_equal)
-isfinite = nondiff("isfinite", np.isfinite)
-isnan = nondiff("isnan", np.isnan)
-isinf = nondiff("isinf", np.isinf)
 shape = np.shape
 ndim = np.ndim
-
-
-def size(x: Any) -> int:
-    return int(np.size(primal(x)))
 
 
 class linalg:
@@ -199,158 +203,108 @@ class linalg:
     solve = staticmethod(solve)
 
 
-# ------------------------------------------------------------------ operators on tracers
-
-
-def _index(idx: Any) -> Any:
-    if isinstance(idx, tuple):
-        return tuple(_index(i) for i in idx)
-    if isinstance(idx, Tracer):
-        return primal(idx)
-    if isinstance(idx, list):
-        return np.asarray(idx)
-    return idx
-
-
-def _bind_operators() -> None:
-    T = Tracer
-    T.__add__ = lambda a, b: add(a, b)
-    T.__radd__ = lambda a, b: add(b, a)
-    T.__sub__ = lambda a, b: subtract(a, b)
-    T.__rsub__ = lambda a, b: subtract(b, a)
-    T.__mul__ = lambda a, b: multiply(a, b)
-    T.__rmul__ = lambda a, b: multiply(b, a)
-    T.__truediv__ = lambda a, b: divide(a, b)
-    T.__rtruediv__ = lambda a, b: divide(b, a)
-    T.__pow__ = lambda a, b: power(a, b)
-    T.__rpow__ = lambda a, b: power(b, a)
-    T.__matmul__ = lambda a, b: matmul(a, b)
-    T.__rmatmul__ = lambda a, b: matmul(b, a)
-    T.__neg__ = lambda a: negative(a)
-    T.__pos__ = lambda a: a
-    T.__abs__ = lambda a: abs(a)
-    T.__getitem__ = lambda a, idx: getitem(a, _index(idx))
-    T.__lt__ = lambda a, b: np.less(primal(a), primal(b))
-    T.__le__ = lambda a, b: np.less_equal(primal(a), primal(b))
-    T.__gt__ = lambda a, b: np.greater(primal(a), primal(b))
-    T.__ge__ = lambda a, b: np.greater_equal(primal(a), primal(b))
-    T.__eq__ = lambda a, b: np.equal(primal(a), primal(b))
-    T.__ne__ = lambda a, b: np.not_equal(primal(a), primal(b))
-    T.__iter__ = lambda a: (getitem(a, i) for i in range(len(a)))
-    T.T = property(lambda a: transpose(a))
-    T.mT = property(lambda a: matrix_transpose(a))
-    T.reshape = lambda a, *shape: reshape(a, shape[0] if len(shape) == 1 else shape)
-    T.transpose = lambda a, *axes: transpose(a, (axes[0] if len(axes) == 1 else axes) or None)
-
-    # np.sum(tracer) and friends call these methods with NumPy's dtype= and out= keywords.
-    def reduction(fn: Any) -> Any:
-        def method(
-            a: Any,
-            axis: Any = None,
-            dtype: Any = None,
-            out: Any = None,
-            keepdims: bool = False,
-            **unused: Any,
-        ) -> Any:
-            if out is not None:
-                raise TypeError(f"{fn.__name__}(out=...) cannot hold a traced value")
-            r = fn(a, axis, keepdims=keepdims)
-            return r if dtype is None else astype(r, dtype)
-
-        return method
-
-    T.sum, T.mean, T.prod = reduction(sum), reduction(mean), reduction(prod)
-    T.max, T.min = reduction(max), reduction(min)
-    T.dot = lambda a, b: dot(a, b)
-    T.astype = lambda a, dtype: astype(a, dtype)
-    T.ravel = lambda a: ravel(a)
-    T.squeeze = lambda a, axis=None: squeeze(a, axis)
-
-
-_bind_operators()
-
-# np.<ufunc>(tracer) routes here through Tracer.__array_ufunc__.
-UFUNCS = {
-    "add": add,
-    "subtract": subtract,
-    "multiply": multiply,
-    "divide": divide,
-    "true_divide": divide,
-    "negative": negative,
-    "power": power,
-    "exp": exp,
-    "log": log,
-    "log1p": log1p,
-    "expm1": expm1,
-    "sqrt": sqrt,
-    "square": square,
-    "sin": sin,
-    "cos": cos,
-    "tan": tan,
-    "arcsin": arcsin,
-    "arccos": arccos,
-    "arctan": arctan,
-    "sinh": sinh,
-    "cosh": cosh,
-    "tanh": tanh,
-    "arcsinh": arcsinh,
-    "arccosh": arccosh,
-    "arctanh": arctanh,
-    "absolute": abs,
-    "sign": sign,
-    "floor": floor,
-    "ceil": ceil,
-    "maximum": maximum,
-    "minimum": minimum,
-    "matmul": matmul,
-}
-
 __all__ = [
+    "UFUNCS",
+    "abs",
     "absolute",
+    "add",
     "amax",
     "amin",
+    "arange",
     "arccos",
     "arccosh",
     "arcsin",
     "arcsinh",
     "arctan",
     "arctanh",
+    "array",
+    "asarray",
+    "astype",
     "broadcast_to",
     "ceil",
     "clip",
     "concatenate",
+    "conj",
     "cos",
     "cosh",
     "det",
+    "diagonal",
+    "divide",
     "dot",
     "einsum",
+    "equal",
     "exp",
     "expand_batched",
     "expand_dims",
     "expm1",
+    "eye",
     "floor",
+    "getitem",
+    "greater",
+    "greater_equal",
+    "imag",
     "inner",
     "inv",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "less",
+    "less_equal",
+    "linalg",
     "log",
     "log1p",
     "logsumexp",
+    "matmul",
+    "matrix_transpose",
+    "max",
     "maximum",
+    "mean",
+    "min",
     "minimum",
+    "moveaxis",
+    "multiply",
+    "ndim",
+    "negative",
+    "nondiff",
+    "norm",
+    "not_equal",
+    "ones",
+    "ones_like",
     "outer",
+    "power",
+    "primal",
     "prod",
+    "ravel",
+    "real",
+    "reciprocal",
     "relu",
+    "reshape",
     "round",
+    "shape",
     "sigmoid",
+    "sign",
+    "sin",
     "sinh",
+    "size",
     "softplus",
     "solve",
+    "sqrt",
+    "square",
+    "squeeze",
     "stack",
     "std",
+    "stop_gradient",
+    "subtract",
+    "sum",
+    "swapaxes",
     "tan",
     "tanh",
     "trace",
+    "transpose",
     "true_divide",
     "unbroadcast",
     "var",
     "where",
+    "zeros",
+    "zeros_like",
 ]

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from unigrad.backends.numpy.tracer import RevTrace, RevTracer, primal
+from unigrad.backends.numpy.reverse import RevTrace, RevTracer
+from unigrad.backends.numpy.tracer import primal
 
 
 @dataclass

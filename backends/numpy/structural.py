@@ -1,4 +1,4 @@
-"""Shape, indexing and reduction primitives with their derivatives.
+"""Shape, broadcasting, indexing and joining primitives, and sum, with their derivatives.
 
 These are linear (or piecewise linear) in their array argument, so a jvp rule applies the same
 op to the batched tangent with its axes shifted past the batch axis.
@@ -6,33 +6,12 @@ op to the batched tangent with its axes shifted past the batch axis.
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
-from unigrad.backends.numpy.elementwise import divide, multiply
-from unigrad.backends.numpy.tracer import Primitive, primal
-
-_AxisError = getattr(getattr(np, "exceptions", np), "AxisError", None) or np.AxisError
-
-
-def _norm_axes(axis: Any, ndim: int) -> tuple[int, ...]:
-    if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, int | np.integer):
-        axis = (axis,)
-    out = []
-    for a in axis:
-        a = int(a)
-        if not -ndim <= a < ndim:
-            raise _AxisError(a, ndim)
-        out.append(a % ndim)
-    return tuple(out)
-
-
-def _shift(axis: Any, ndim: int) -> tuple[int, ...]:
-    """Axes of a batched tangent that correspond to ``axis`` of the unbatched value."""
-    return tuple(a + 1 for a in _norm_axes(axis, ndim))
-
+from unigrad.backends.numpy.axes import batched_axes, kept_shape, normalize_axes
+from unigrad.backends.numpy.tracer import OpError, Primitive, Tracer, primal
 
 # ------------------------------------------------------------------------------- reshaping
 
@@ -94,12 +73,61 @@ broadcast_to.defjvp(
 # -------------------------------------------------------------------------------- indexing
 
 
-def _has_advanced(idx: tuple) -> bool:
-    return any(isinstance(i, np.ndarray | list) for i in idx)
-
-
 def _as_tuple(idx: Any) -> tuple:
     return idx if isinstance(idx, tuple) else (idx,)
+
+
+def _constant_index(idx: Any) -> Any:
+    """``idx`` with lists as arrays and traced values as constants (an index is not smooth)."""
+    if isinstance(idx, tuple):
+        return tuple(_constant_index(i) for i in idx)
+    if isinstance(idx, list):
+        return np.asarray([_constant_index(i) for i in idx]) if idx else np.zeros(0, np.intp)
+    return primal(idx)
+
+
+def _is_bool(i: Any) -> bool:
+    return isinstance(i, bool | np.bool_) or (isinstance(i, np.ndarray) and i.dtype == bool)
+
+
+def _is_array(i: Any) -> bool:
+    """An index that makes indexing advanced: an array (not 0-d integer) or a boolean."""
+    return (isinstance(i, np.ndarray) and i.ndim > 0) or _is_bool(i)
+
+
+_ADVANCED = (int, np.integer, np.ndarray, np.bool_)  # advanced indices next to an array
+
+
+def _front_dims(idx: Any, x_ndim: int, ans_ndim: int) -> int | None:
+    """How many axes NumPy puts first when advanced indices are separated (x[a, :, b]).
+
+    Integers count as advanced indices next to an array. Separated advanced indices put
+    their broadcast axes first, so a tangent's batch axis, indexed as ``t[:, *idx]``, lands
+    after them. None when the layout keeps the batch axis first.
+    """
+    items = _as_tuple(idx)
+    if not any(_is_array(i) for i in items):
+        return None
+    adv = [k for k, i in enumerate(items) if isinstance(i, _ADVANCED)]
+    if adv[-1] - adv[0] + 1 == len(adv):
+        return None
+    consumed = builtins.sum(
+        (np.ndim(i) if _is_bool(i) else 1) for i in items if i is not None and i is not Ellipsis
+    )
+    basic = builtins.sum(1 for i in items if i is None or isinstance(i, slice))
+    return ans_ndim - basic - (x_ndim - consumed)
+
+
+def _batch_to(t: Any, k: int | None, front: bool) -> Any:
+    """Move a batched value's batch axis from ``k`` to 0 (``front``) or from 0 to ``k``."""
+    if not k:
+        return t
+    nd = np.ndim(t)
+    if front:
+        perm = (k, *range(k), *range(k + 1, nd))
+    else:
+        perm = (*range(1, k + 1), 0, *range(k + 1, nd))
+    return transpose(t, perm)
 
 
 def _getitem_impl(x: Any, idx: Any) -> Any:
@@ -111,7 +139,7 @@ getitem = Primitive("getitem", _getitem_impl)
 
 def _scatter_impl(g: Any, idx: Any, shape: tuple[int, ...]) -> Any:
     out = np.zeros(shape, dtype=np.result_type(g))
-    if _has_advanced(_as_tuple(idx)):
+    if any(isinstance(i, np.ndarray) for i in _as_tuple(idx)):
         np.add.at(out, idx, g)  # repeated integer indices accumulate
     else:
         out[idx] = g
@@ -121,23 +149,30 @@ def _scatter_impl(g: Any, idx: Any, shape: tuple[int, ...]) -> Any:
 scatter_add = Primitive("scatter_add", _scatter_impl)
 
 
-def _batched_index(idx: Any) -> tuple:
-    idx = _as_tuple(idx)
-    adv = [i for i, k in enumerate(idx) if isinstance(k, np.ndarray | list)]
-    if adv and adv[-1] - adv[0] + 1 != len(adv):
-        raise NotImplementedError(
-            "forward-mode derivatives of indexing with separated advanced indices "
-            "(x[a, :, b]) are not supported by the numpy engine; index in two steps"
-        )
-    return (slice(None), *idx)
+def _getitem_jvp(t: Any, ans: Any, x: Any, idx: Any) -> Any:
+    out = getitem(t, (slice(None), *_as_tuple(idx)))
+    return _batch_to(out, _front_dims(idx, np.ndim(x), np.ndim(ans)), front=True)
+
+
+def _scatter_jvp(t: Any, ans: Any, g: Any, idx: Any, shape: tuple[int, ...]) -> Any:
+    batch = np.shape(t)[0]
+    t = _batch_to(t, _front_dims(idx, len(shape), np.ndim(g)), front=False)
+    return scatter_add(t, (slice(None), *_as_tuple(idx)), (batch, *shape))
 
 
 getitem.defvjp(lambda g, ans, x, idx: scatter_add(g, idx, np.shape(x)))
-getitem.defjvp(lambda t, ans, x, idx: getitem(t, _batched_index(idx)))
+getitem.defjvp(_getitem_jvp)
 scatter_add.defvjp(lambda g, ans, x, idx, shape: getitem(g, idx))
-scatter_add.defjvp(
-    lambda t, ans, x, idx, shape: scatter_add(t, _batched_index(idx), (np.shape(t)[0], *shape))
-)
+scatter_add.defjvp(_scatter_jvp)
+
+
+def index(x: Any, idx: Any) -> Any:
+    """``x[idx]`` with NumPy's rules: basic, advanced and boolean indices, None and ``...``.
+
+    Lists become integer or boolean arrays; a traced index counts as a constant. An index out
+    of range raises an IndexError.
+    """
+    return getitem(x, _constant_index(idx))
 
 
 def _concat_impl(*xs: Any, axis: int = 0) -> Any:
@@ -147,15 +182,12 @@ def _concat_impl(*xs: Any, axis: int = 0) -> Any:
 concatenate_p = Primitive("concatenate", _concat_impl)
 
 
-def _concat_vjp(i: int) -> Any:
-    def rule(g: Any, ans: Any, *xs: Any, axis: int = 0) -> Any:
-        ax = axis % np.ndim(ans)
-        start = int(np.sum([np.shape(x)[ax] for x in xs[:i]], dtype=int))
-        sl = [slice(None)] * np.ndim(ans)
-        sl[ax] = slice(start, start + np.shape(xs[i])[ax])
-        return getitem(g, tuple(sl))
-
-    return rule
+def _concat_vjp(i: int, g: Any, ans: Any, *xs: Any, axis: int = 0) -> Any:
+    ax = axis % np.ndim(ans)
+    start = int(np.sum([np.shape(x)[ax] for x in xs[:i]], dtype=int))
+    sl = [slice(None)] * np.ndim(ans)
+    sl[ax] = slice(start, start + np.shape(xs[i])[ax])
+    return getitem(g, tuple(sl))
 
 
 def _concat_jvp_all(tans: list, ans: Any, *xs: Any, axis: int = 0) -> Any:
@@ -167,14 +199,7 @@ def _concat_jvp_all(tans: list, ans: Any, *xs: Any, axis: int = 0) -> Any:
     return concatenate_p(*parts, axis=axis % np.ndim(ans) + 1)
 
 
-class _ConcatRules(dict):
-    """Rules for every argument position of a variadic primitive."""
-
-    def get(self, i: int, default: Any = None) -> Any:
-        return _concat_vjp(i)
-
-
-concatenate_p.vjps = _ConcatRules()
+concatenate_p.vjp_any = _concat_vjp
 concatenate_p.jvp_all = _concat_jvp_all
 
 
@@ -195,21 +220,73 @@ def stack(xs: Any, axis: int = 0) -> Any:
     """Join arrays along a new axis."""
     xs = list(xs)
     if not xs:
-        raise ValueError("stack needs at least one array")
+        raise OpError("unigrad.numpy.stack needs at least one array")
     return concatenate([expand_dims(x, axis) for x in xs], axis=axis)
 
 
-# ------------------------------------------------------------------------------ reductions
+def holds_tracer(x: Any) -> bool:
+    """True when the (nested) list or tuple ``x`` holds a traced value."""
+    return any(isinstance(e, Tracer) or (type(e) in (list, tuple) and holds_tracer(e)) for e in x)
 
 
-def _keep_shape(x: Any, axis: Any) -> tuple[int, ...]:
-    axes = _norm_axes(axis, np.ndim(x))
-    return tuple(1 if i in axes else n for i, n in enumerate(np.shape(x)))
+def pack(x: Any) -> Any:
+    """An array from (nested) lists and tuples holding traced values: a stack of stacks."""
+    if type(x) in (list, tuple):
+        if not holds_tracer(x):
+            return np.asarray(x)
+        if not x:
+            return np.zeros((0,))
+        return stack([pack(e) for e in x])
+    return x
 
 
-def _expand_back(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
-    """Reshape a reduced cotangent so that it broadcasts against ``x``."""
-    return g if keepdims else reshape(g, _keep_shape(x, axis))
+def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
+    """Exchange two axes."""
+    axes = list(range(np.ndim(x)))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return transpose(x, tuple(axes))
+
+
+def moveaxis(x: Any, source: int, destination: int) -> Any:
+    """Move axis ``source`` to position ``destination``."""
+    nd = np.ndim(x)
+    order = [i for i in range(nd) if i != source % nd]
+    order.insert(destination % nd, source % nd)
+    return transpose(x, tuple(order))
+
+
+def squeeze(x: Any, axis: Any = None) -> Any:
+    """Remove unit axes (all of them, or those in ``axis``)."""
+    shape = np.shape(x)
+    if axis is None:
+        return reshape(x, tuple(n for n in shape if n != 1))
+    axes = normalize_axes(axis, len(shape))
+    for a in axes:
+        if shape[a] != 1:
+            raise OpError(
+                f"unigrad.numpy.squeeze: axis {a} has size {shape[a]}; only unit axes can go"
+            )
+    return reshape(x, tuple(n for i, n in enumerate(shape) if i not in axes))
+
+
+def ravel(x: Any) -> Any:
+    """Flatten to 1-D."""
+    return reshape(x, (-1,))
+
+
+def diagonal(x: Any) -> Any:
+    """The diagonal of the last two axes."""
+    n = builtins.min(np.shape(x)[-1], np.shape(x)[-2])
+    i = np.arange(n)
+    return getitem(x, (Ellipsis, i, i))
+
+
+# ------------------------------------------------------ sum: the adjoint of broadcasting
+
+
+def expand_reduced(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
+    """Reshape a cotangent of a reduction of ``x`` so that it broadcasts against ``x``."""
+    return g if keepdims else reshape(g, kept_shape(x, axis))
 
 
 def _sum_impl(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -219,139 +296,11 @@ def _sum_impl(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 sum = Primitive("sum", _sum_impl)
 sum.defvjp(
     lambda g, ans, x, axis=None, keepdims=False: broadcast_to(
-        _expand_back(g, x, axis, keepdims), np.shape(x)
+        expand_reduced(g, x, axis, keepdims), np.shape(x)
     )
 )
 sum.defjvp(
-    lambda t, ans, x, axis=None, keepdims=False: sum(t, _shift(axis, np.ndim(x)), keepdims=keepdims)
-)
-
-
-def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Arithmetic mean over ``axis``."""
-    shape = np.shape(x)
-    n = int(np.prod([shape[a] for a in _norm_axes(axis, len(shape))], dtype=int))
-    return divide(sum(x, axis, keepdims=keepdims), n)
-
-
-def _extreme_weights(x: Any, ans: Any, axis: Any, keepdims: bool) -> np.ndarray:
-    """Tied extremes share the derivative evenly: weights 1/count on each tied element."""
-    xv = primal(x)
-    a = primal(ans)
-    a = a if keepdims else np.reshape(a, _keep_shape(xv, axis))
-    hit = xv == a
-    count = np.sum(hit, axis=_norm_axes(axis, np.ndim(xv)), keepdims=True)
-    return (hit / count).astype(np.result_type(xv))
-
-
-def _extreme(name: str, fn: Any) -> Primitive:
-    p = Primitive(name, lambda x, axis=None, keepdims=False: fn(x, axis=axis, keepdims=keepdims))
-    p.defvjp(
-        lambda g, ans, x, axis=None, keepdims=False: multiply(
-            _expand_back(g, x, axis, keepdims), _extreme_weights(x, ans, axis, keepdims)
-        )
-    )
-    p.defjvp(
-        lambda t, ans, x, axis=None, keepdims=False: sum(
-            multiply(t, _extreme_weights(x, ans, axis, keepdims)),
-            _shift(axis, np.ndim(x)),
-            keepdims=keepdims,
-        )
-    )
-    return p
-
-
-max = _extreme("max", np.max)
-min = _extreme("min", np.min)
-
-
-def _prod_others_impl(x: Any) -> Any:
-    """Product of all other elements along the last axis, exact with zeros (no division)."""
-    x = np.asarray(x)
-    ones = np.ones((*x.shape[:-1], 1), dtype=x.dtype)
-    left = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
-    right = np.cumprod(np.concatenate([ones, x[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-    return left * right
-
-
-prod_others = Primitive("prod_others", _prod_others_impl)
-
-
-def _prod_others_jac(x: Any) -> Any:
-    """J[..., i, j] = d prod_others(x)[..., i] / d x[..., j], built from prod_others again.
-
-    With M[..., i, j] = x[..., j] off the diagonal and 1 on it, prod_others(x)[i] is the
-    product of row i of M, so its derivative is prod_others of that row, and 0 for j == i.
-    """
-    from unigrad.backends.numpy.elementwise import where
-
-    n = np.shape(x)[-1]
-    eye = np.eye(n, dtype=bool)
-    dt = np.result_type(primal(x))
-    m = where(eye, np.ones((), dtype=dt), expand_dims(x, -2))
-    return where(eye, np.zeros((), dtype=dt), prod_others(m))
-
-
-prod_others.defvjp(lambda g, ans, x: sum(multiply(expand_dims(g, -1), _prod_others_jac(x)), -2))
-prod_others.defjvp(lambda t, ans, x: sum(multiply(expand_dims(t, -2), _prod_others_jac(x)), -1))
-
-
-def _prod_factor(x: Any, axis: Any) -> Any:
-    """d prod(x, axis) / dx: the product of the other elements of each reduced group."""
-    nd = np.ndim(x)
-    axes = _norm_axes(axis, nd)
-    keep = [i for i in range(nd) if i not in axes]
-    perm = (*keep, *axes)
-    xt = transpose(x, perm) if perm != tuple(range(nd)) else x
-    kept = tuple(np.shape(x)[i] for i in keep)
-    po = prod_others(reshape(xt, (*kept, -1)))
-    back = reshape(po, np.shape(xt))
-    return transpose(back, tuple(np.argsort(perm))) if perm != tuple(range(nd)) else back
-
-
-def _prod_impl(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    return np.prod(x, axis=axis, keepdims=keepdims)
-
-
-prod = Primitive("prod", _prod_impl)
-prod.defvjp(
-    lambda g, ans, x, axis=None, keepdims=False: multiply(
-        _expand_back(g, x, axis, keepdims), _prod_factor(x, axis)
-    )
-)
-prod.defjvp(
     lambda t, ans, x, axis=None, keepdims=False: sum(
-        multiply(t, _prod_factor(x, axis)), _shift(axis, np.ndim(x)), keepdims=keepdims
+        t, batched_axes(axis, np.ndim(x)), keepdims=keepdims
     )
 )
-
-
-def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-    """Variance over ``axis`` with ``ddof`` delta degrees of freedom."""
-    from unigrad.backends.numpy.elementwise import subtract
-
-    shape = np.shape(x)
-    n = int(np.prod([shape[a] for a in _norm_axes(axis, len(shape))], dtype=int))
-    d = subtract(x, mean(x, axis, keepdims=True))
-    return divide(sum(multiply(d, d), axis, keepdims=keepdims), n - ddof)
-
-
-def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-    """Standard deviation over ``axis``."""
-    from unigrad.backends.numpy.elementwise import sqrt
-
-    return sqrt(var(x, axis, ddof=ddof, keepdims=keepdims))
-
-
-def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """log(sum(exp(x))) over ``axis``, computed stably; its derivative is the softmax."""
-    from unigrad.backends.numpy.elementwise import add, exp, log, subtract
-
-    m = np.max(primal(x), axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0).astype(np.result_type(primal(x)))
-    s = log(sum(exp(subtract(x, m)), axis, keepdims=True))
-    out = add(s, m)
-    if keepdims:
-        return out
-    axes = _norm_axes(axis, np.ndim(x))
-    return reshape(out, tuple(n for i, n in enumerate(np.shape(x)) if i not in axes))

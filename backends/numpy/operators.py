@@ -1,0 +1,207 @@
+"""``ArrayTracer``: the traced value as an array, with Python's operators and NumPy's methods.
+
+Every operator and method is defined in the class body over the op modules, which are fully
+imported before this one (they know nothing of it), as HIPS autograd's ``ArrayBox`` is. The
+tracers of both traces (``reverse.RevTracer``, ``forward.FwdTracer``) derive from this class.
+Comparisons and predicates give plain (constant) boolean arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from unigrad.backends.numpy.contractions import dot, matmul, matrix_transpose
+from unigrad.backends.numpy.elementwise import UFUNCS as ELEMENTWISE_UFUNCS
+from unigrad.backends.numpy.elementwise import (
+    abs,
+    add,
+    astype,
+    conj,
+    divide,
+    equal,
+    greater,
+    greater_equal,
+    imag,
+    less,
+    less_equal,
+    multiply,
+    negative,
+    not_equal,
+    power,
+    real,
+    subtract,
+)
+from unigrad.backends.numpy.reductions import max, mean, min, prod, std, var
+from unigrad.backends.numpy.structural import (
+    getitem,
+    index,
+    ravel,
+    reshape,
+    squeeze,
+    sum,
+    transpose,
+)
+from unigrad.backends.numpy.tracer import Tracer, TracerConversionError
+
+# np.<ufunc>(tracer) routes here through ArrayTracer.__array_ufunc__.
+UFUNCS: dict[str, Callable[..., Any]] = {**ELEMENTWISE_UFUNCS, "matmul": matmul}
+
+
+def _reduction(fn: Callable[..., Any], ddof: bool = False) -> Callable[..., Any]:
+    """A reduction method taking NumPy's keywords (``np.sum(tracer)`` calls ``tracer.sum``)."""
+
+    def method(
+        self: Any,
+        axis: Any = None,
+        dtype: Any = None,
+        out: Any = None,
+        keepdims: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        if out is not None:
+            raise TracerConversionError(
+                f"{fn.__name__}(out=...) cannot hold a traced value; drop out="
+            )
+        extra = {"ddof": kwargs.pop("ddof", 0)} if ddof else {}
+        if kwargs:
+            raise TracerConversionError(
+                f"unigrad.numpy.{fn.__name__} on a traced value does not take "
+                f"{', '.join(sorted(kwargs))}; select with unigrad.numpy.where first"
+            )
+        r = fn(self, axis, keepdims=keepdims, **extra)
+        return r if dtype is None else astype(r, dtype)
+
+    method.__name__ = fn.__name__
+    method.__doc__ = f"``{fn.__name__}`` over ``axis``, with NumPy's keywords."
+    return method
+
+
+class ArrayTracer(Tracer):
+    """A traced array: arithmetic, indexing and array methods route to the engine's ops."""
+
+    __slots__ = ()
+    __hash__ = Tracer.__hash__  # defining __eq__ below would otherwise drop it
+
+    def __add__(self, other: Any) -> Any:
+        return add(self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return add(other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return subtract(self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return subtract(other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return multiply(self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return multiply(other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return divide(self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return divide(other, self)
+
+    def __pow__(self, other: Any) -> Any:
+        return power(self, other)
+
+    def __rpow__(self, other: Any) -> Any:
+        return power(other, self)
+
+    def __matmul__(self, other: Any) -> Any:
+        return matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return matmul(other, self)
+
+    def __neg__(self) -> Any:
+        return negative(self)
+
+    def __pos__(self) -> Any:
+        return self
+
+    def __abs__(self) -> Any:
+        return abs(self)
+
+    def __lt__(self, other: Any) -> Any:
+        return less(self, other)
+
+    def __le__(self, other: Any) -> Any:
+        return less_equal(self, other)
+
+    def __gt__(self, other: Any) -> Any:
+        return greater(self, other)
+
+    def __ge__(self, other: Any) -> Any:
+        return greater_equal(self, other)
+
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        return equal(self, other)
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        return not_equal(self, other)
+
+    def __getitem__(self, idx: Any) -> Any:
+        return index(self, idx)
+
+    def __iter__(self) -> Iterator[Any]:
+        return (getitem(self, i) for i in range(len(self)))
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        fn = UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
+        if fn is None:
+            raise TracerConversionError(
+                f"np.{ufunc.__name__} cannot trace derivatives; use unigrad.numpy."
+                f"{ufunc.__name__} (or another unigrad.numpy op) inside differentiated functions"
+            )
+        return fn(*inputs)
+
+    T = property(transpose, doc="The array with its axes reversed.")
+    mT = property(matrix_transpose, doc="The array with its last two axes swapped.")
+    real = property(real, doc="The real part.")
+    imag = property(imag, doc="The imaginary part.")
+
+    def reshape(self, *shape: Any) -> Any:
+        """This array with a new shape (one tuple, or the sizes as arguments)."""
+        return reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def transpose(self, *axes: Any) -> Any:
+        """This array with its axes permuted (reversed when none are given)."""
+        return transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
+
+    def astype(self, dtype: Any) -> Any:
+        """This array cast to ``dtype`` (derivatives are cast back)."""
+        return astype(self, dtype)
+
+    def ravel(self) -> Any:
+        """This array flattened to 1-D."""
+        return ravel(self)
+
+    flatten = ravel
+
+    def squeeze(self, axis: Any = None) -> Any:
+        """This array without its unit axes (or only those in ``axis``)."""
+        return squeeze(self, axis)
+
+    def conj(self) -> Any:
+        """The complex conjugate."""
+        return conj(self)
+
+    conjugate = conj
+
+    def dot(self, other: Any) -> Any:
+        """NumPy's dot of this array with ``other``."""
+        return dot(self, other)
+
+    sum = _reduction(sum)
+    mean = _reduction(mean)
+    prod = _reduction(prod)
+    max = _reduction(max)
+    min = _reduction(min)
+    var = _reduction(var, ddof=True)
+    std = _reduction(std, ddof=True)
