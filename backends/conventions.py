@@ -78,6 +78,9 @@ def asarray(o: Any, x: Any, dtype: Any = None) -> Any:
     return b.asarray(x, dtype)
 
 
+PINS["array"] = asarray
+
+
 def _holds_arrays(b: Any, xs: Sequence[Any]) -> bool:
     return any(b.is_array(e) or (isinstance(e, list | tuple) and _holds_arrays(b, e)) for e in xs)
 
