@@ -5,7 +5,7 @@ Importing unigrad imports no framework; each is imported the first time its back
 
 from unigrad._version import __version__
 from unigrad.api.array import Array
-from unigrad.api.arrays import detach, native, stop_gradient, to_numpy
+from unigrad.api.convert import detach, native, stop_gradient, to_numpy
 from unigrad.api.graph import trace_graph
 from unigrad.api.switch import get_backend, set_backend, use_backend
 from unigrad.api.transforms import (

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from unigrad import pytree
-from unigrad.api.arrays import to_numpy
+from unigrad.api.convert import to_numpy
 from unigrad.api.switch import get_backend, use_backend
 from unigrad.api.transforms import jacobian, jvp, vjp
 
