@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from unigrad.errors import ArrayIndexError
+
 #: unigrad's meaning of an op, used on every backend unless it lists the name in native_pins
 PINS: dict[str, Callable[..., Any]] = {}
 #: compositions for ops a framework's namespace lacks (found after departures and namespace)
@@ -384,6 +386,19 @@ def outer(o: Any, a: Any, b: Any) -> Any:
     return o.reshape(a, (-1, 1)) * o.reshape(b, (1, -1))
 
 
+@_op("inner")
+def inner(o: Any, a: Any, b: Any) -> Any:
+    """NumPy's inner: a product with a scalar, else a sum over both last axes (result shape
+    ``a.shape[:-1] + b.shape[:-1]``)."""
+    a, b = _pair(o, a, b)
+    sa, sb = o.backend.shape(a), o.backend.shape(b)
+    if not sa or not sb:
+        return a * b
+    k = sa[-1]
+    m = o.matmul(o.reshape(a, (-1, k)), o.transpose(o.reshape(b, (-1, k))))
+    return o.reshape(m, (*sa[:-1], *sb[:-1]))
+
+
 @_op("diagonal")
 def diagonal(o: Any, x: Any) -> Any:
     """The diagonal of the last two axes."""
@@ -461,7 +476,10 @@ def getitem(o: Any, x: Any, index: Any) -> Any:
         _check_bounds(items, shape)
         return x[items if isinstance(index, tuple) else items[0]]
     grid = np.arange(int(np.prod(shape, dtype=int))).reshape(shape)
-    positions = grid[items if isinstance(index, tuple) else items[0]]
+    try:
+        positions = grid[items if isinstance(index, tuple) else items[0]]
+    except IndexError as exc:
+        raise ArrayIndexError(str(exc)) from None
     taken = o.take(o.reshape(x, (-1,)), positions.reshape(-1))
     return o.reshape(taken, positions.shape)
 
@@ -499,11 +517,11 @@ def _check_bounds(items: tuple, shape: tuple[int, ...]) -> None:
         if i is None:
             continue
         if axis >= len(shape):
-            raise IndexError(
+            raise ArrayIndexError(
                 f"too many indices for an array with {len(shape)} dimension(s): {items}"
             )
         if isinstance(i, int | np.integer) and not -shape[axis] <= i < shape[axis]:
-            raise IndexError(
+            raise ArrayIndexError(
                 f"index {int(i)} is out of bounds for axis {axis} with size {shape[axis]}"
             )
         axis += 1

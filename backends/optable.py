@@ -89,7 +89,7 @@ PROMOTING = frozenset(
 TAKES_SCALARS = frozenset(
     {"add", "subtract", "multiply", "divide", "true_divide", "power", "where", "remainder"}
 )
-_SCALARS = (bool, int, float)
+_SCALARS = (bool, int, float, complex)
 
 
 class OpTable:
@@ -223,6 +223,8 @@ def result_dtype(backend: Any, values: Sequence[Any]) -> np.dtype | None:
     common = np.result_type(*dtypes)
     if common.kind in "biu" and any(isinstance(w, float) for w in weak):
         common = np.dtype(np.float64)
+    if common.kind != "c" and any(isinstance(w, complex) for w in weak):
+        common = np.result_type(common, np.complex64)
     return common
 
 

@@ -19,6 +19,7 @@ from unigrad.api.transforms import (
 )
 from unigrad.errors import (
     BackendUnavailableError,
+    ComplexOutputError,
     DifferentiationTypeError,
     EscapedNumpyError,
     FrameworkError,
@@ -31,6 +32,7 @@ from unigrad.registry import available_backends, backend_names
 __all__ = [
     "Array",
     "BackendUnavailableError",
+    "ComplexOutputError",
     "DifferentiationTypeError",
     "EscapedNumpyError",
     "FrameworkError",

@@ -52,3 +52,21 @@ class DifferentiationTypeError(UnigradError, TypeError):
 
 class EscapedNumpyError(UnigradError, TypeError):
     """The function computed its output with NumPy instead of the backend: no derivative."""
+
+
+class ComplexOutputError(UnigradError, TypeError):
+    """A gradient was asked of a function whose output is complex."""
+
+
+def complex_output_message(dtype: str) -> str:
+    """What to do when a gradient is asked of a complex output."""
+    return (
+        f"a gradient needs a real-valued output, but the function returned {dtype}. "
+        "Differentiate a real number made from it: its real part (y.real, or np.real(y)) "
+        "or its magnitude (unigrad.numpy.abs(y)); for the derivatives of a complex output "
+        "use unigrad.jacobian or unigrad.vjp"
+    )
+
+
+class ArrayIndexError(UnigradError, IndexError):
+    """An index out of range, or one NumPy would not take (never a clamped or wrapped value)."""

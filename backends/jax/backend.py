@@ -74,7 +74,9 @@ class JaxBackend(Backend):
     namespace = "jax.numpy"
     departures = "unigrad.backends.jax.ops"
     # measured by the native catalogue: JAX's own ops already follow these pins
-    native_pins = frozenset({"maximum", "minimum", "max", "min", "amax", "amin", "prod", "relu"})
+    native_pins = frozenset(
+        {"maximum", "minimum", "max", "min", "amax", "amin", "prod", "relu", "inner"}
+    )
 
     @property
     def version(self) -> str:

@@ -135,6 +135,13 @@ class MxnetBackend(Backend):
         with autograd.record():
             outs, aux = fun(*xs)
             outs = [o if _is_mx(o) else self.asarray(o) for o in outs]
+            # MXNet's backward takes each head array once, and an input as its own head gives
+            # nothing: an output that repeats another or is an input becomes a recorded copy
+            seen = {id(x) for x in xs}
+            for i, o in enumerate(outs):
+                if id(o) in seen:
+                    outs[i] = o * 1.0
+                seen.add(id(outs[i]))
         return outs, aux
 
     def vjp(self, fun: Fun, primals: Sequence[Any]) -> tuple[list, Callable[[list], list], Any]:

@@ -18,7 +18,7 @@ from unigrad.backends.numpy.reverse import RevTrace, RevTracer
 from unigrad.backends.numpy.structural import getitem, moveaxis, reshape
 from unigrad.backends.numpy.tracer import primal
 
-from unigrad.errors import UnigradError
+from unigrad.errors import ComplexOutputError, complex_output_message
 
 Fun = Callable[..., tuple[list[Any], Any]]
 
@@ -46,10 +46,6 @@ def _cast(g: Any, like: Any) -> Any:
     return astype(g, want)
 
 
-class ComplexOutputError(UnigradError, TypeError):
-    """A gradient was asked of a function whose output is complex."""
-
-
 def ones_cotangent(out: Any) -> Any:
     """The cotangent 1 for a scalar output (ones of its shape for any output).
 
@@ -58,12 +54,7 @@ def ones_cotangent(out: Any) -> Any:
     v = primal(out)
     dt = v.dtype if isinstance(v, np.generic) else np.result_type(v)
     if dt.kind == "c":
-        raise ComplexOutputError(
-            f"a gradient needs a real-valued output, but the function returned {dt}. "
-            "Differentiate a real number made from it: its real part (y.real, or np.real(y)) "
-            "or its magnitude (unigrad.numpy.abs(y)); for the derivatives of a complex output "
-            "use unigrad.jacobian or unigrad.vjp"
-        )
+        raise ComplexOutputError(complex_output_message(dt.name))
     if isinstance(v, np.generic):
         return dt.type(1)
     return np.ones(np.shape(v), dtype=dt)

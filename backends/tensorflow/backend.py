@@ -30,6 +30,17 @@ def _watching(primals: Sequence[Any], persistent: bool = False) -> Iterator[Any]
         yield tape
 
 
+def _distinct(primals: Sequence[Any]) -> list[Any]:
+    """The primals, each a tensor of its own: a tape watching one tensor passed twice would
+    add both derivatives into each (grad of p[0] * p[1] at (t, t) gave (2t, 2t))."""
+    out: list[Any] = []
+    seen: set[int] = set()
+    for p in primals:
+        out.append(tf.identity(p) if id(p) in seen else p)
+        seen.add(id(p))
+    return out
+
+
 def _is_tf(x: Any) -> bool:
     return tf.is_tensor(x) or isinstance(x, tf.Variable)
 
@@ -41,7 +52,9 @@ class TensorflowBackend(Backend):
     namespace = "tensorflow.experimental.numpy"
     departures = "unigrad.backends.tensorflow.ops"
     # measured by the native catalogue: TF's own ops already follow these pins
-    native_pins = frozenset({"abs", "absolute", "relu", "max", "min", "amax", "amin", "prod"})
+    native_pins = frozenset(
+        {"abs", "absolute", "relu", "max", "min", "amax", "amin", "prod", "inner"}
+    )
     compile_after = 1  # tracing costs ~50 ms: compile a transform from its second call
 
     @property
@@ -104,7 +117,7 @@ class TensorflowBackend(Backend):
         return [o if _is_tf(o) else tf.convert_to_tensor(np.asarray(o)) for o in outs]
 
     def vjp(self, fun: Fun, primals: Sequence[Any]) -> tuple[list, Callable[[list], list], Any]:
-        primals = list(primals)
+        primals = _distinct(primals)
         with _watching(primals, persistent=True) as tape:
             outs, aux = fun(*primals)
             outs = self._tensors(outs)
@@ -118,13 +131,14 @@ class TensorflowBackend(Backend):
         return outs, vjp_fn, aux
 
     def jvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
-        with tf.autodiff.ForwardAccumulator(list(primals), list(tangents)) as acc:
+        primals = _distinct(primals)
+        with tf.autodiff.ForwardAccumulator(primals, list(tangents)) as acc:
             outs, aux = fun(*primals)
             outs = self._tensors(outs)
         return outs, [acc.jvp(o, unconnected_gradients=ZERO) for o in outs], aux
 
     def value_and_grad(self, fun: Fun, primals: Sequence[Any]) -> tuple[Any, list[Any], Any]:
-        primals = list(primals)
+        primals = _distinct(primals)
         with _watching(primals) as tape:
             outs, aux = fun(*primals)
             (out,) = self._tensors(outs)
@@ -133,7 +147,7 @@ class TensorflowBackend(Backend):
     def jacobian(self, fun: Fun, primals: Sequence[Any], mode: str) -> tuple[list, list, Any]:
         if mode == "fwd":
             return self._jacobian_by_columns(fun, primals)
-        primals = list(primals)
+        primals = _distinct(primals)
         with _watching(primals, persistent=True) as tape:
             outs, aux = fun(*primals)
             outs = self._tensors(outs)
@@ -149,7 +163,7 @@ class TensorflowBackend(Backend):
         return outs, jac, aux
 
     def hessian(self, fun: Fun, primals: Sequence[Any]) -> list[list[Any]]:
-        primals = list(primals)
+        primals = _distinct(primals)
         with _watching(primals, persistent=True) as outer:
             with _watching(primals) as inner:
                 outs, _ = fun(*primals)
@@ -158,7 +172,7 @@ class TensorflowBackend(Backend):
         return [list(outer.jacobian(g, primals, unconnected_gradients=ZERO)) for g in grads]
 
     def hvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> list[Any]:
-        primals = list(primals)
+        primals = _distinct(primals)
         with tf.autodiff.ForwardAccumulator(primals, list(tangents)) as acc:
             with _watching(primals) as tape:
                 outs, _ = fun(*primals)

@@ -17,9 +17,14 @@ _DTYPES = {
     "bfloat16": torch.bfloat16,
     "float32": torch.float32,
     "float64": torch.float64,
+    "int8": torch.int8,
+    "int16": torch.int16,
     "int32": torch.int32,
     "int64": torch.int64,
+    "uint8": torch.uint8,
     "bool": torch.bool,
+    "complex64": torch.complex64,
+    "complex128": torch.complex128,
 }
 
 
@@ -36,7 +41,7 @@ class TorchBackend(Backend):
     # measured by the native catalogue: torch's own ops already follow these pins
     native_pins = frozenset(
         {"abs", "absolute", "clip", "relu", "maximum", "minimum", "max", "min", "amax", "amin"}
-        | {"prod"}
+        | {"prod", "inner"}
     )
     promotes_like_numpy = False  # 0-d tensors are weak in torch, and matmul does not promote
 

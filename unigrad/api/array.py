@@ -284,7 +284,7 @@ _OPERATORS = {
     "or": "logical_or",
     "xor": "logical_xor",
 }
-_OPERANDS = (int, float, bool, np.ndarray, np.generic, list, tuple)
+_OPERANDS = (int, float, complex, bool, np.ndarray, np.generic, list, tuple)
 
 
 def _operator(op: str, reflected: bool) -> Callable[[Array, Any], Any]:

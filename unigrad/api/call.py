@@ -18,7 +18,13 @@ from unigrad import pytree
 from unigrad.api import switch
 from unigrad.api.array import Array, unwrap, wrap
 from unigrad.api.translate import framework_error
-from unigrad.errors import DifferentiationTypeError, EscapedNumpyError, ScalarOutputError
+from unigrad.errors import (
+    ComplexOutputError,
+    DifferentiationTypeError,
+    EscapedNumpyError,
+    ScalarOutputError,
+    complex_output_message,
+)
 
 CONTAINERS = frozenset({tuple, list, dict})
 PLAIN_LEAVES = frozenset({float, int, bool, np.ndarray, np.float64, np.float32})
@@ -244,6 +250,10 @@ class FlatCall:
         else:
             shape = None
         if shape is not None and (shape == () or leaves[0] is None):
+            if leaves[0] is not None and hasattr(leaves[0], "dtype"):
+                dtype = self.impl.dtype_name(leaves[0])
+                if dtype.startswith("complex"):
+                    raise ComplexOutputError(complex_output_message(dtype))
             return
         got = f"an output of shape {shape}" if shape is not None else f"{len(leaves)} outputs"
         raise ScalarOutputError(

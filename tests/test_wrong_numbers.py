@@ -1,0 +1,129 @@
+"""Issue 14: every silently wrong number found by the user-style probes, on every backend.
+
+Each test states the right answer; the comment says what a backend returned before.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import unigrad
+import unigrad.numpy as unp
+from unigrad.errors import UnigradError
+
+
+def as_np(x):
+    return unigrad.to_numpy(x)
+
+
+def test_an_array_built_from_nested_traced_values(backend):
+    # tensorflow returned 0.0
+    g = unigrad.grad(lambda x: unp.sum(unp.asarray([[x, x], [x**2, x]])), backend=backend)(3.0)
+    assert as_np(g) == 9.0
+
+
+def test_the_same_array_twice_in_the_arguments(backend):
+    # tensorflow returned (10, 10): its tape added both derivatives into each
+    t = unigrad.get_backend(backend).impl.asarray(np.float64(5.0))
+    g = unigrad.grad(lambda p: p[0] * p[1], backend=backend)((t, t))
+    assert [float(as_np(v)) for v in g] == [5.0, 5.0]
+    h = unigrad.hessian(lambda a, b: a * b * b, argnums=(0, 1), backend=backend)
+    try:
+        got = as_np(h(t, t))
+    except unigrad.UnsupportedError:  # MXNet has no second order for x*y
+        return
+    np.testing.assert_allclose(np.array(got, dtype=float), [[0.0, 10.0], [10.0, 10.0]])
+
+
+def test_the_same_array_twice_in_the_output(backend):
+    # mxnet returned -0.7 (the last head won) and a jvp of [0, 1]
+    _, fn = unigrad.vjp(lambda x: [x, x], 1.0, backend=backend)
+    assert np.isclose(float(as_np(fn([0.3, -0.7])[0])), -0.4)
+    _, t = unigrad.jvp(lambda x: [x, x], (1.0,), (1.0,), backend=backend)
+    assert [float(as_np(v)) for v in t] == [1.0, 1.0]
+    assert float(as_np(unigrad.grad(lambda x: x, backend=backend)(2.0))) == 1.0
+
+
+def test_mixed_advanced_indices_have_numpy_shapes(backend):
+    # NumPy's x[3, 2:, [1, 3]] has shape (2, 4); the engine's jvp had (1, 4), torch (4, 2)
+    x = np.arange(120.0).reshape(5, 6, 4)
+    t = np.ones_like(x)
+    out, tout = unigrad.jvp(lambda v: v[3, 2:, [1, 3]], (x,), (t,), backend=backend)
+    np.testing.assert_array_equal(as_np(out), x[3, 2:, [1, 3]])
+    assert as_np(tout).shape == (2, 4)
+    g = unigrad.grad(
+        lambda v: unp.sum(v[3, 2:, [1, 3]] * np.arange(8.0).reshape(2, 4)), backend=backend
+    )(x)
+    want = np.zeros_like(x)
+    want[3, 2:, [1, 3]] = np.arange(8.0).reshape(2, 4)
+    np.testing.assert_array_equal(as_np(g), want)
+
+
+def test_inner_has_numpys_meaning(backend):
+    # 4.5 on numpy, torch, tensorflow and mxnet; NumPy gives [0, 1.5, 3]
+    with unigrad.use_backend(backend):
+        np.testing.assert_allclose(as_np(unp.inner(1.5, np.arange(3.0))), [0.0, 1.5, 3.0])
+        a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(4, 3)
+        np.testing.assert_allclose(as_np(unp.inner(a, b)), np.inner(a, b))
+    ga = unigrad.grad(
+        lambda a: unp.sum(unp.inner(a, b) * np.arange(8.0).reshape(2, 4)), backend=backend
+    )(a)
+    np.testing.assert_allclose(as_np(ga), np.arange(8.0).reshape(2, 4) @ b)
+
+
+def test_a_gradient_of_a_complex_output_is_an_error(backend):
+    # the engine kept the real part silently
+    if backend == "mxnet":
+        pytest.skip("MXNet 1.9 has no complex dtypes")
+    with pytest.raises(unigrad.ComplexOutputError, match="real"):
+        unigrad.grad(lambda x: x * (1 + 2j), backend=backend)(3.0)
+
+
+def test_float64_stays_float64_outside_transforms(backend):
+    # on jax, unp.sin(c) * c with float64 NumPy c came back float32
+    c = np.linspace(0.1, 1.0, 4)
+    with unigrad.use_backend(backend):
+        r = unp.sin(c) * c
+    assert as_np(r).dtype == np.float64
+    np.testing.assert_allclose(as_np(r), np.sin(c) * c)
+
+
+def test_an_index_out_of_range_is_an_index_error(backend):
+    # jax returned x[2] for x[10]
+    x = np.arange(3.0)
+    for bad in (lambda v: v[10], lambda v: v[-4], lambda v: v[[0, 3]], lambda v: v[:, 0]):
+        with pytest.raises(IndexError):
+            unigrad.grad(lambda v, f=bad: unp.sum(f(v)), backend=backend)(x)
+
+
+@pytest.mark.parametrize("point", [0.0, 1.5])
+def test_the_power_pin_holds_for_operators(backend, point):
+    # grad(lambda x: x ** 0.0)(0.0) was nan on jax, tensorflow and mxnet
+    g = unigrad.grad(lambda x: x**0.0 + x**0, backend=backend)(point)
+    assert float(as_np(g)) == 0.0
+    g2 = unigrad.grad(lambda x: x**1.0 + x**2, backend=backend)(point)
+    assert float(as_np(g2)) == 1.0 + 2 * point
+
+
+def test_numpy_data_and_operators_in_both_orders(backend, dtype):
+    X = np.arange(6.0).reshape(2, 3)
+    w = np.array([0.5, -1.0, 2.0], dtype=dtype)
+
+    def f(w):
+        terms = [X @ w, (w @ X.T), X * w, w * X, X - w, w - X, X / (w + 3.0), (w + 3.0) / (X + 1.0)]
+        terms += [w**2.0, 2.0**w, -w, +w, abs(w)]
+        total = sum(unp.sum(t) for t in terms)
+        return total + unp.sum((w < X) * 1.0) + unp.sum(w >= 0.0) * 0.0
+
+    g = as_np(unigrad.grad(f, backend=backend)(w))
+    want = as_np(unigrad.grad(f, backend="numpy")(w.astype("float64")))
+    assert g.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(g, want, rtol=1e-5 if dtype == "float32" else 1e-12)
+
+
+def test_errors_are_unigrad_errors_not_silent_numbers(backend):
+    with pytest.raises(UnigradError):
+        unigrad.grad(lambda x: unp.sum(unp.matmul(x, np.ones((3, 2)))), backend=backend)(
+            np.ones((2, 4))
+        )
