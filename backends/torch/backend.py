@@ -28,6 +28,12 @@ _DTYPES = {
 }
 
 
+def _vmap_refusal(exc: BaseException) -> bool:
+    """True when torch.func's vectorised transforms cannot run the function (it reads values:
+    Python control flow, float(x)); unigrad then runs one pass per row instead."""
+    return any(s in str(exc) for s in ("vmap", "data-dependent", "doesn't have storage"))
+
+
 def _no_transform_active() -> bool:
     return torch._C._functorch.peek_interpreter_stack() is None
 
@@ -147,7 +153,7 @@ class TorchBackend(Backend):
         try:
             jac, a = transform(self._tensors(fun, aux), argnums=argnums, has_aux=True)(*primals)
         except RuntimeError as exc:
-            if "vmap" not in str(exc) and "data-dependent" not in str(exc):
+            if not _vmap_refusal(exc):
                 raise
             # Python control flow on values cannot be vectorised: one pass per row instead.
             return super().jacobian(fun, primals, mode)
@@ -162,7 +168,7 @@ class TorchBackend(Backend):
         try:
             h = tf_.jacfwd(tf_.jacrev(scalar, argnums=argnums), argnums=argnums)(*primals)
         except RuntimeError as exc:
-            if "vmap" not in str(exc) and "data-dependent" not in str(exc):
+            if not _vmap_refusal(exc):
                 raise
             h = tf_.jacrev(tf_.jacrev(scalar, argnums=argnums), argnums=argnums)(*primals)
         return [list(row) for row in h]

@@ -84,7 +84,12 @@ class Array:
 
     # ----------------------------------------------------------------------- conversion
     def _numpy(self) -> np.ndarray:
-        return np.asarray(self._b.to_numpy(self.native))
+        return np.asarray(self._b.to_numpy(self._constant()))
+
+    def _constant(self) -> Any:
+        # A Python value made from an array is a constant: stop_gradient first, so that JAX's
+        # tracers give up their value as torch's and TF's tensors do.
+        return self._b.stop_gradient(self.native)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         from unigrad.api import switch
@@ -101,20 +106,21 @@ class Array:
     # Python control flow on values: the framework's own conversion, so that a compiler
     # tracing the function raises its own error and unigrad runs it eagerly instead.
     def __bool__(self) -> bool:
-        return bool(self.native)
+        return bool(self._constant())
 
     def __float__(self) -> float:
-        return float(self.native)
+        return float(self._constant())
 
     def __int__(self) -> int:
-        return int(self.native)
+        return int(self._constant())
 
     def __index__(self) -> int:
         return operator.index(self._numpy()[()])
 
     def item(self) -> Any:
         """The value of a one-element array as a Python number."""
-        return self._numpy().item()
+        v = self._constant()
+        return v.item() if hasattr(v, "item") else self._numpy().item()
 
     def tolist(self) -> Any:
         """The values as nested Python lists."""

@@ -27,6 +27,18 @@ from unigrad.errors import (
 )
 
 CONTAINERS = frozenset({tuple, list, dict})
+_NUMBERS = (bool, int, float, complex, np.ndarray, np.generic)
+
+
+def _what_it_is(x: Any) -> str:
+    if x is None:
+        return "None"
+    text = repr(x)
+    name = type(x).__name__
+    article = "an" if name[0] in "aeiou" else "a"
+    return f"{article} {name} ({text[:40]}{'...' if len(text) > 40 else ''})"
+
+
 PLAIN_LEAVES = frozenset({float, int, bool, np.ndarray, np.float64, np.float32})
 
 
@@ -145,6 +157,12 @@ class FlatCall:
             starts.append(start)
             start += n
         for i in nums:
+            if not counts[i]:
+                raise DifferentiationTypeError(
+                    f"{what}: {arg_label(f, i, '')} of {fname(f)} is {_what_it_is(args[i])}, "
+                    "which holds no array to differentiate. Pass a float array (e.g. "
+                    "np.array([1.0, 2.0])) or number, or leave this argument out of argnums."
+                )
             for k in range(starts[i], starts[i] + counts[i]):
                 leaves[k] = self._convert(leaves[k], i, args[i], k - starts[i])
                 diff.append(k)
@@ -154,16 +172,33 @@ class FlatCall:
 
     def _convert(self, leaf: Any, i: int, arg: Any, k: int) -> Any:
         impl = self.impl
+        numeric = isinstance(leaf, _NUMBERS) or impl.is_array(leaf)
+        if numeric and isinstance(leaf, np.ndarray | np.generic):
+            numeric = leaf.dtype.kind in "biufc"
+        if not numeric:
+            what = (
+                f"an array of {leaf.dtype} ({_what_it_is(leaf)[3:]}), not of numbers"
+                if isinstance(leaf, np.ndarray | np.generic)
+                else f"{_what_it_is(leaf)}, not a number or an array"
+            )
+            raise DifferentiationTypeError(
+                f"{self.what}: {self._label(i, arg, k)} of {fname(self.f)} is {what}. Pass "
+                "floats (e.g. 3.0 or np.array([1.0, 2.0])), or leave this argument out of "
+                "argnums."
+            )
         x = impl.prepare(leaf)
         if not impl.is_float(x):
-            paths = pytree.tree_paths(arg) if self.arg_defs[i] is not pytree.LEAF else [""]
             raise DifferentiationTypeError(
-                f"{self.what}: {arg_label(self.f, i, paths[k])} of {fname(self.f)} has dtype "
+                f"{self.what}: {self._label(i, arg, k)} of {fname(self.f)} has dtype "
                 f"{impl.dtype_name(x)}; a differentiated argument must hold floating-point data. "
                 "Pass floats (e.g. 3.0 or x.astype('float32')), or leave this argument out of "
                 "argnums."
             )
         return x
+
+    def _label(self, i: int, arg: Any, k: int) -> str:
+        paths = pytree.tree_paths(arg) if self.arg_defs[i] is not pytree.LEAF else [""]
+        return arg_label(self.f, i, paths[k])
 
     @property
     def primals(self) -> list[Any]:
@@ -279,5 +314,17 @@ class FlatCall:
         return wrap(result, self.impl) if self.arrays_in else result
 
     def guard(self, exc: BaseException) -> BaseException:
-        """Translate an exception from inside a framework into a FrameworkError."""
-        return framework_error(exc, self.impl, self.what, fname(self.f))
+        """Translate an exception from inside a framework into a FrameworkError; a TypeError
+        of a function given a list where it wanted an array gets the fix."""
+        translated = framework_error(exc, self.impl, self.what, fname(self.f))
+        if translated is exc and isinstance(exc, TypeError | AttributeError):
+            for i in self.nums:
+                if self.arg_defs[i] is not pytree.LEAF and self.arg_defs[i][0] in (list, tuple):
+                    kind = self.arg_defs[i][0].__name__
+                    return DifferentiationTypeError(
+                        f"{self.what}: {arg_label(self.f, i, '')} of {fname(self.f)} is a {kind}"
+                        f", which unigrad (like JAX) takes as a pytree of {self.arg_counts[i]} "
+                        f"separate values, and {fname(self.f)} failed on it: "
+                        f"{type(exc).__name__}: {exc}. For an array, pass np.array(...)."
+                    )
+        return translated

@@ -18,16 +18,18 @@ _HINTS = (
         "use unigrad.numpy ops (or unigrad.detach(x) for a constant)",
     ),
     (
+        r"[Cc]oncret|[Tt]racer|non-hashable|bool.*(tensor|Tensor|symbolic)",
+        "the function turns a traced value into a Python value (float(x), int(x), if x > 0, "
+        "a NumPy call) where the framework cannot give one; compute with unigrad.numpy ops "
+        "(unigrad.numpy.where for a choice that depends on values)",
+    ),
+    (
         r"shape|size mismatch|incompatible|broadcast|dimension|cannot be multiplied|rank",
         "the shapes of the arrays do not fit together; check the shapes of your inputs",
     ),
     (
         r"dtype|type mismatch|expected scalar type|Double|Float|cannot compute",
         "arrays of different dtypes met; cast your inputs to one float dtype",
-    ),
-    (
-        r"[Cc]oncret|[Tt]racer|non-hashable|bool.*(tensor|Tensor|symbolic)",
-        "the function converts a traced value to a Python value; use unigrad.numpy ops",
     ),
     (
         r"[Ss]ingular|not invertible|LinAlg",
