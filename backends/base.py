@@ -57,6 +57,9 @@ class Backend:
     #: whether functions receive this backend's arrays as ``unigrad.Array`` (NumPy's operators
     #: and methods); the reference engine's tracers have NumPy's semantics already
     wraps_arrays: bool = True
+    #: ops whose Python operator on two arrays of one dtype (or an array and a Python int or
+    #: float) already has NumPy's meaning here: an ``Array`` then uses the operator directly
+    native_operators: frozenset[str] = frozenset()
 
     def __init__(self, spec: Any) -> None:
         self.spec = spec
@@ -161,8 +164,12 @@ class Backend:
         ``static`` lists the argument positions that are not arrays (Python values): they must
         be compile-time constants. The facade compiles a whole transform this way, keeps it per
         transform object and argument structure, and calls it directly with plain arrays.
+
+        Here: ``fn`` itself, the eager transform specialised to one argument structure, so that
+        later calls with plain arrays skip re-flattening their arguments (frameworks that trace
+        and compile return their compiled version instead; None runs every call in full).
         """
-        return None
+        return fn
 
     def compile_refusal(self, exc: BaseException) -> bool:
         """True when ``exc``, raised by a compiled function, means it cannot be compiled (it

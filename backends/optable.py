@@ -90,6 +90,7 @@ TAKES_SCALARS = frozenset(
     {"add", "subtract", "multiply", "divide", "true_divide", "power", "where", "remainder"}
 )
 _SCALARS = (bool, int, float, complex)
+_WEAK = frozenset({int, float})
 
 
 class OpTable:
@@ -199,6 +200,13 @@ def convert_arguments(backend: Any, fn: Callable[..., Any], name: str) -> Callab
             return fn(x, *args[1:], **kwargs)
         if k == 0:
             return fn(*args, **kwargs)
+        if k == 2 and len(args) >= 2:  # the common case first: nothing to convert
+            a, b = args[0], args[1]
+            if is_array(a):
+                if (is_array(b) and a.dtype == b.dtype) or (scalars and type(b) in _WEAK):
+                    return fn(*args, **kwargs)
+            elif scalars and type(a) in _WEAK and is_array(b):
+                return fn(*args, **kwargs)
         head = operands(backend, list(args[:k]), promote=promote, keep_scalars=scalars)
         return fn(*head, *args[k:], **kwargs)
 

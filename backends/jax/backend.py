@@ -60,7 +60,7 @@ def _in_x64(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def op(*args: Any, **kwargs: Any) -> Any:
         if jax.config.jax_enable_x64:
-            return fn(*args, **kwargs)
+            return fn(*args, **kwargs) if kwargs else fn(*args)
         with jax.enable_x64(True):
             return fn(*args, **kwargs)
 
@@ -198,7 +198,16 @@ class JaxBackend(Backend):
         return list(touts)
 
     def compile(self, fn: Callable[..., Any], static: tuple[int, ...]) -> Callable[..., Any]:
-        return _in_x64(jax.jit(fn, static_argnums=static))
+        jitted = jax.jit(fn, static_argnums=static)
+
+        # positional only: passing even an empty **kwargs takes jit's slow dispatch path
+        def run(*leaves: Any) -> Any:
+            if jax.config.jax_enable_x64:
+                return jitted(*leaves)
+            with jax.enable_x64(True):
+                return jitted(*leaves)
+
+        return run
 
     def compile_refusal(self, exc: BaseException) -> bool:
         if isinstance(exc, jax.errors.JAXTypeError | jax.errors.ConcretizationTypeError):

@@ -52,6 +52,12 @@ class TensorflowBackend(Backend):
     namespace = "tensorflow.experimental.numpy"
     departures = "unigrad.backends.tensorflow.ops"
     # measured by the native catalogue: TF's own ops already follow these pins
+    # same-dtype operators already mean what NumPy's do (measured by tests/test_user_code.py);
+    # power only with a Python number as the exponent (x ** c with c != 0 follows the pin)
+    native_operators = frozenset(
+        {"add", "subtract", "multiply", "divide", "power", "less", "less_equal", "greater"}
+        | {"greater_equal", "equal", "not_equal"}
+    )
     native_pins = frozenset(
         {"abs", "absolute", "relu", "max", "min", "amax", "amin", "prod", "inner"}
     )

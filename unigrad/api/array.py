@@ -293,28 +293,42 @@ _OPERATORS = {
 _OPERANDS = (int, float, complex, bool, np.ndarray, np.generic, list, tuple)
 
 
-def _operator(op: str, reflected: bool) -> Callable[[Array, Any], Any]:
+_WEAK = frozenset({int, float})
+
+
+def _operator(py: str, op: str, reflected: bool) -> Callable[[Array, Any], Any]:
+    native_op = getattr(operator, f"{py}_" if py in ("and", "or") else py)
+
     def method(self: Array, other: Any) -> Any:
         b = self._b
-        if isinstance(other, Array):
+        x = self.native
+        if type(other) is Array:
             if other._b is not b:
                 raise TypeError(
                     f"cannot combine a {b.name} array with a {other._b.name} array; "
                     "convert one of them (unigrad.to_numpy) first"
                 )
             other = other.native
-        elif not (isinstance(other, _OPERANDS) or b.is_array(other)):
+            same = other.dtype == x.dtype and op != "power"
+        elif type(other) in _WEAK:
+            # a Python number meets a float array as NumPy's would; x ** 0 keeps its pin
+            same = b.is_float(x) and (op != "power" or (other != 0 and not reflected))
+        elif isinstance(other, _OPERANDS) or b.is_array(other):
+            same = False
+        else:
             return NotImplemented
+        if same and op in b.native_operators:  # the framework's operator already means this
+            return Array(native_op(other, x) if reflected else native_op(x, other), b)
         fn = getattr(b.ops, op)
-        return Array(fn(other, self.native) if reflected else fn(self.native, other), b)
+        return Array(fn(other, x) if reflected else fn(x, other), b)
 
     return method
 
 
 for _py, _name in _OPERATORS.items():
-    setattr(Array, f"__{_py}__", _operator(_name, False))
+    setattr(Array, f"__{_py}__", _operator(_py, _name, False))
     if _py not in ("lt", "le", "gt", "ge", "eq", "ne"):
-        setattr(Array, f"__r{_py}__", _operator(_name, True))
+        setattr(Array, f"__r{_py}__", _operator(_py, _name, True))
 
 
 # --------------------------------------------------------------------- wrapping pytrees

@@ -28,6 +28,7 @@ from unigrad.errors import (
 
 CONTAINERS = frozenset({tuple, list, dict})
 _NUMBERS = (bool, int, float, complex, np.ndarray, np.generic)
+_NUMPY = frozenset({np.ndarray, np.float64, np.float32})
 
 
 def _what_it_is(x: Any) -> str:
@@ -93,6 +94,7 @@ class FlatCall:
         "leaves",
         "nums",
         "out_def",
+        "plain",
         "scalar",
         "what",
     )
@@ -148,6 +150,8 @@ class FlatCall:
         self.arrays_in = arrays_in
         self.arg_defs = defs
         self.arg_counts = counts
+        #: every argument a single leaf: no pytree to rebuild
+        self.plain = all(d is pytree.LEAF for d in defs)
         if nums != tuple(range(len(args))):
             leaves = [backend_constant(impl, leaf) for leaf in leaves]
         diff: list[int] = []
@@ -212,6 +216,8 @@ class FlatCall:
 
     def rebuild(self, leaves: Sequence[Any]) -> list[Any]:
         """The positional arguments from their leaves."""
+        if self.plain:
+            return list(leaves)
         args = []
         pos = 0
         leaf = pytree.LEAF
@@ -227,7 +233,11 @@ class FlatCall:
         impl = self.impl
         args = self.rebuild(leaves)
         if impl.wraps_arrays:
-            args = [wrap(a, impl) for a in args]
+            is_array = impl.is_array
+            args = [
+                Array(a, impl) if is_array(a) and type(a) not in _NUMPY else wrap(a, impl)
+                for a in args
+            ]
         token = switch.activate(self.handle)
         try:
             out = self.f(*args, **self.kwargs)
@@ -264,7 +274,7 @@ class FlatCall:
     def function(self, base: Sequence[Any] | None = None) -> Callable[..., tuple[list, Any]]:
         """The flat function of the differentiated leaves, the others taken from ``base``
         (default: this call's leaves)."""
-        if base is None and len(self.diff) == len(self.leaves):
+        if len(self.diff) == len(self.leaves):  # every leaf is differentiated: base is unused
             return self.fun_all
         fixed = list(self.leaves if base is None else base)
         diff = self.diff
@@ -285,8 +295,9 @@ class FlatCall:
         else:
             shape = None
         if shape is not None and (shape == () or leaves[0] is None):
-            if leaves[0] is not None and hasattr(leaves[0], "dtype"):
-                dtype = self.impl.dtype_name(leaves[0])
+            x = leaves[0]
+            if x is not None and hasattr(x, "dtype") and not self.impl.is_float(x):
+                dtype = self.impl.dtype_name(x)
                 if dtype.startswith("complex"):
                     raise ComplexOutputError(complex_output_message(dtype))
             return

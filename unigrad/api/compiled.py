@@ -16,9 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from unigrad.api.call import FlatCall
+from unigrad.api.array import Array
+from unigrad.api.call import FlatCall, backend_constant
 from unigrad.backends.auxsplit import AuxSplit
+from unigrad.errors import DifferentiationTypeError
 
+_WRAPPED = frozenset({Array})
 #: an eager transform: (flat function, primals, extra arrays) -> (result arrays, aux)
 Eager = Callable[[Callable[..., Any], list[Any], list[Any]], tuple[Any, Any]]
 
@@ -87,9 +90,15 @@ def _traceable(entry: Compiled, call: FlatCall, eager: Eager) -> Callable[..., A
     n = len(call.leaves)
     entry.aux = aux = AuxSplit(call.impl.is_array)
 
+    impl = call.impl
+
     def traced(*leaves: Any) -> Any:
         base = list(leaves[:n])
-        result, a = eager(call.function(base), [base[i] for i in call.diff], list(leaves[n:]))
+        primals = [base[i] for i in call.diff]
+        for x in primals:  # checked while tracing: a call with other dtypes traces again
+            if not impl.is_float(x):
+                raise DifferentiationTypeError(f"{call.what}: a differentiated leaf is not float")
+        result, a = eager(call.function(base), primals, list(leaves[n:]))
         entry.out_def = call.out_def
         # without has_aux the result alone: fewer outputs make every compiled call cheaper
         return (result, aux.split(a)) if call.has_aux else result
@@ -104,3 +113,44 @@ def static_positions(impl: Any, leaves: Sequence[Any]) -> tuple[int, ...]:
         for i, x in enumerate(leaves)
         if not (isinstance(x, np.ndarray | np.generic) or impl.is_array(x))
     )
+
+
+class FastPath:
+    """Calls of a compiled gradient with plain arrays, straight to the compiled function.
+
+    It remembers the types of the arguments of the call that compiled it and how each is
+    converted; a call with other types, or any error, answers None and takes the full path
+    (which gives errors their messages).
+    """
+
+    __slots__ = ("convert", "fn", "handle", "types")
+
+    def __init__(self, entry: Compiled, call: FlatCall, args: tuple) -> None:
+        impl = call.impl
+        self.fn = entry.fn
+        self.handle = call.handle
+        self.types = tuple(type(a) for a in args)
+        convert: list[Callable[[Any], Any] | None] = []
+        for i, a in enumerate(args):
+            if i in call.nums:
+                convert.append(None if impl.prepare(a) is a else impl.prepare)
+            elif type(a) is np.ndarray:
+                convert.append(lambda v, impl=impl: backend_constant(impl, v))
+            else:
+                convert.append(None)
+        self.convert = tuple(convert) if any(c is not None for c in convert) else None
+
+    @staticmethod
+    def possible(entry: Compiled, args: tuple) -> bool:
+        """Whether plain calls of this entry can take the fast path."""
+        return entry.plain and entry.fn is not None and all(type(a) not in _WRAPPED for a in args)
+
+    def __call__(self, args: tuple) -> Any:
+        if tuple(map(type, args)) != self.types:
+            return None
+        if self.convert is not None:
+            args = tuple(a if c is None else c(a) for c, a in zip(self.convert, args))
+        try:
+            return self.fn(*args)
+        except Exception:
+            return None

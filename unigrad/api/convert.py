@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -13,17 +14,44 @@ from unigrad.api.detect import framework_of
 
 
 def _leaf_to_numpy(x: Any) -> np.ndarray:
+    convert = _converters.get(type(x))
+    if convert is None:
+        convert = _converters[type(x)] = _converter(x)
+    return convert(x)
+
+
+def _converter(x: Any) -> Callable[[Any], Any]:
+    """How to turn values of ``x``'s type into NumPy (a type belongs to one backend)."""
     if type(x) is Array:
-        return x._numpy()
+        return Array._numpy
     name = framework_of(x)
     if name is None or (name == "numpy" and isinstance(x, np.ndarray | np.generic)):
-        return np.asarray(x)
-    return registry.handle(name).impl.to_numpy(x)
+        return np.asarray
+    return registry.handle(name).impl.to_numpy
+
+
+_converters: dict[type, Callable[[Any], Any]] = {np.ndarray: lambda x: x}
 
 
 def to_numpy(tree: Any) -> Any:
     """Convert any result (arrays, scalars, nested tuples/lists/dicts) to NumPy arrays."""
+    t = type(tree)
+    if t is tuple or t is list:  # the common result of a transform: one level of arrays
+        out = []
+        for v in tree:
+            convert = _converters.get(type(v))
+            if convert is None:
+                if type(v) in _CONTAINERS:
+                    return pytree.tree_map(_leaf_to_numpy, tree)
+                convert = _converters[type(v)] = _converter(v)
+            out.append(convert(v))
+        return t(out)
+    if t not in _CONTAINERS:
+        return _leaf_to_numpy(tree)
     return pytree.tree_map(_leaf_to_numpy, tree)
+
+
+_CONTAINERS = frozenset({tuple, list, dict, type(None)})
 
 
 def native(tree: Any) -> Any:

@@ -16,13 +16,11 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
 from unigrad import pytree
 from unigrad.api import remote, switch
-from unigrad.api.array import Array, unwrap
-from unigrad.api.call import FlatCall, backend_constant, fname
-from unigrad.api.compiled import CompiledCache
+from unigrad.api.array import unwrap
+from unigrad.api.call import FlatCall, fname
+from unigrad.api.compiled import CompiledCache, FastPath
 from unigrad.errors import UnigradError
 
 
@@ -94,13 +92,17 @@ class _Transform:
 class _ValueAndGrad(_Transform):
     what = "value_and_grad"
     only_grad = False
-    _fast: Any = None  # (compiled entry, backend, argnums) once a plain-array call compiled
+    _fast: FastPath | None = None  # once a plain-array call compiled
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._fast is not None and not kwargs:
-            r = self._fast_call(args)
-            if r is not None:
-                return r
+        fast = self._fast
+        if fast is not None and not kwargs:
+            h = self._handle if self._handle is not None else switch.get_backend()
+            result = fast(args) if h is fast.handle else None
+            if result is not None:
+                grads = result if self.only_grad else result[1]
+                g = grads[0] if self.single else tuple(grads)
+                return g if self.only_grad else (result[0], g)
         r = self._remote(args, kwargs, has_aux=self.has_aux)
         if r is not _LOCAL:
             return r
@@ -115,42 +117,13 @@ class _ValueAndGrad(_Transform):
         grads = result if self.only_grad else result[1]
         if not kwargs and self._fast is None:
             entry = self.compiled.entries.get((self.only_grad, call.key))
-            if entry is not None and entry.plain and entry.fn is not None:
-                self._fast = (entry, call.handle, frozenset(self.nums))
+            if entry is not None and FastPath.possible(entry, args):
+                self._fast = FastPath(entry, call, args)
         g = call.present(call.split(grads, self.single))
         if self.only_grad:
             return (g, aux) if self.has_aux else g
         value = call.present(result[0])
         return ((value, aux), g) if self.has_aux else (value, g)
-
-    def _fast_call(self, args: tuple) -> Any:
-        """Call the compiled gradient directly when every argument is a single array (or
-        scalar) and the compiled structure fits; None (take the full path) otherwise or on any
-        error, so that the full path gives errors their messages."""
-        entry, handle, nums = self._fast
-        h = self._handle if self._handle is not None else switch.get_backend()
-        if len(args) != entry.n_args or h is not handle:
-            return None
-        impl = h.impl
-        leaves = list(args)
-        for i, a in enumerate(args):
-            if type(a) is Array:
-                return None
-            if i in nums:
-                x = leaves[i] = impl.prepare(a)
-                if not impl.is_array(x) or not impl.is_float(x):
-                    return None
-            elif type(a) is np.ndarray:
-                leaves[i] = backend_constant(impl, a)
-            elif not impl.is_array(a):
-                return None
-        try:
-            result = entry.fn(*leaves)
-        except Exception:
-            return None
-        grads = result if self.only_grad else result[1]
-        g = grads[0] if self.single else tuple(grads)
-        return g if self.only_grad else (result[0], g)
 
 
 class _Grad(_ValueAndGrad):
