@@ -49,6 +49,7 @@ ARRAY_ARGS = {
     "not_equal": 2,
     "solve": 2,
     "take": 2,
+    "clip": 3,
     "stack": 1,
     "concatenate": 1,
     "zeros": 0,
@@ -82,12 +83,13 @@ PROMOTING = frozenset(
         "stack",
         "concatenate",
         "einsum",
+        "clip",
     }
 )
 #: ops that take Python scalars beside arrays in every framework (kept weak, and MXNet keeps
 #: its scalar operators, which have second derivatives where its array operators have none)
 TAKES_SCALARS = frozenset(
-    {"add", "subtract", "multiply", "divide", "true_divide", "power", "where", "remainder"}
+    {"add", "subtract", "multiply", "divide", "true_divide", "power", "where", "remainder", "clip"}
 )
 _SCALARS = (bool, int, float, complex)
 _WEAK = frozenset({int, float})

@@ -63,3 +63,9 @@ sigmoid = torch.sigmoid
 softplus = torch.nn.functional.softplus  # returns x above 20: softplus'(800) = 1, the pin
 
 power = torch.pow
+
+equal = torch.eq  # torch.equal compares whole tensors
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    return torch.logsumexp(x, dim=tuple(range(x.ndim)) if axis is None else axis, keepdim=keepdims)
