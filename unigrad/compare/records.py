@@ -225,7 +225,12 @@ def show(value: Any) -> str:
         return "(" + ", ".join(show(v) for v in value) + ")"
     if value is None:
         return "None"
-    a = np.asarray(value, dtype=np.float64)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {show(v)}" for k, v in value.items()) + "}"
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return repr(value)
     return np.array2string(a, precision=6, separator=", ") if a.ndim else f"{float(a):.6g}"
 
 
