@@ -7,10 +7,12 @@ makes are collected in ``errors`` and ``requests``.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +28,19 @@ FLAGS = [
     "--disable-sync",
     "--remote-debugging-pipe",
 ]
+
+
+TRAMPOLINE = (
+    "import os, sys; os.dup2(int(sys.argv[1]), 3); os.dup2(int(sys.argv[2]), 4); "
+    "os.execv(sys.argv[3], sys.argv[3:])"
+)
+
+
+def _high(fd: int) -> int:
+    """``fd`` moved to a number above 9."""
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    os.close(fd)
+    return high
 
 
 def chromium() -> str | None:
@@ -44,15 +59,24 @@ class Browser:
         self.profile = tempfile.mkdtemp(prefix="unigrad-chromium-")
         to_child, self._write = os.pipe()
         self._read, from_child = os.pipe()
+        # above 9, so that putting them on 3 and 4 never overwrites one with the other
+        to_child, from_child = _high(to_child), _high(from_child)
 
-        def fds() -> None:  # Chromium reads commands on fd 3 and writes replies on fd 4
-            os.dup2(to_child, 3)
-            os.dup2(from_child, 4)
-
+        # Chromium reads commands on fd 3 and writes replies on fd 4: a small trampoline puts
+        # the pipes there and execs it (no preexec_fn, which forks a process that holds threads)
         self.proc = subprocess.Popen(
-            [executable, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-            pass_fds=(3, 4),
-            preexec_fn=fds,
+            [
+                sys.executable,
+                "-c",
+                TRAMPOLINE,
+                str(to_child),
+                str(from_child),
+                executable,
+                *FLAGS,
+                f"--user-data-dir={self.profile}",
+                "about:blank",
+            ],
+            pass_fds=(to_child, from_child),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -49,6 +49,7 @@ max-height:70vh;overflow:auto;font-size:13px}
 #detail pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:.2em 0;font-size:12px}
 #detail table{margin:.4em 0}
 #detail td{vertical-align:top}
+#detail th{white-space:nowrap}
 #detail .x{float:right;cursor:pointer;border:none;background:none;font-size:16px}
 """
 
@@ -252,8 +253,11 @@ def _main_group(name: str, recs: list[Record], res: RunResult, details: list[dic
     attention = sum(
         1 for per in rows.values() if any(counts_against(r) for rs in per.values() for r in rs)
     )
-    what = f"{attention} of {len(rows)} rows need attention" if attention else "all pass"
-    what = f"{len(rows)} rows, {what}" if not attention else what
+    gaps = any(kind(r) == "gap" for r in recs)
+    if attention:
+        what = f"{attention} of {len(rows)} rows need attention"
+    else:
+        what = f"{len(rows)} rows, all pass" + (" or are declared gaps" if gaps else "")
     parts = [
         f'<details data-group="{esc(name)}"{" open" if attention else ""}>'
         f'<summary>{esc(name)} <span class="n">{esc(what)}</span></summary>'
