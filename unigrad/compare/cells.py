@@ -1,8 +1,8 @@
 """Running one case's cells on one backend: in a worker (``run_case``) or in this process.
 
 A worker runs ``run_case`` when ``unigrad compare`` sends it ``invoke
-unigrad.compare.cells:run_case``; the reference run and the repro scripts call ``run_cell``
-and ``compute`` directly.
+unigrad.compare.cells:run_case``; the reference's worker (``reference.reference_case``) and the
+repro scripts call ``run_cell`` and ``compute`` directly.
 """
 
 from __future__ import annotations
