@@ -250,8 +250,6 @@ def requirement_gap(name: str, needs: tuple[str, ...]) -> str | None:
 
 
 def _check_requirements(item: pytest.Item) -> None:
-    from unigrad.compare.case_checks import suggest
-
     for marker in item.iter_markers("unigrad_requires"):
         if not marker.args:
             raise pytest.UsageError(
@@ -260,6 +258,8 @@ def _check_requirements(item: pytest.Item) -> None:
             )
         for need in marker.args:
             if need not in REQUIREMENTS:
+                from unigrad.compare.case_checks import suggest
+
                 raise pytest.UsageError(
                     f"{item.nodeid}: @pytest.mark.unigrad_requires: "
                     + suggest(need, REQUIREMENTS, "capability")
