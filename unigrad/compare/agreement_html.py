@@ -44,12 +44,12 @@ vertical-align:middle;margin-right:.3em}
 .controls{margin:1em 0 .5em}
 body.only-bad tr[data-bad="0"]{display:none}
 #detail{position:absolute;z-index:10;background:#fff;border:1px solid #888;
-box-shadow:0 4px 18px rgba(0,0,0,.25);padding:.6em .8em;max-width:min(52em,92vw);
-max-height:70vh;overflow:auto;font-size:13px}
+box-shadow:0 4px 18px rgba(0,0,0,.25);padding:.6em .8em;max-width:min(40em,92vw);
+max-height:70vh;overflow:auto;font-size:13px;overflow-wrap:anywhere}
 #detail pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:.2em 0;font-size:12px}
 #detail table{margin:.4em 0}
 #detail td{vertical-align:top}
-#detail th{white-space:nowrap}
+#detail th{font-size:12px;overflow-wrap:normal}
 #detail .x{float:right;cursor:pointer;border:none;background:none;font-size:16px}
 """
 
@@ -66,8 +66,8 @@ function el(tag, text, cls) {
 function row(cells, head) {
   const tr = el('tr');
   for (const c of cells) {
-    const td = el(head ? 'th' : 'td');
-    td.appendChild(el('pre', c));
+    const td = el(head ? 'th' : 'td', head ? c : null);
+    if (!head) td.appendChild(el('pre', c));
     tr.appendChild(td);
   }
   return tr;
@@ -88,19 +88,25 @@ function fill(d) {
   for (const line of d.notes) box.appendChild(el('pre', line));
 }
 function place(td) {
-  const r = td.getBoundingClientRect();
-  const w = box.offsetWidth, h = box.offsetHeight, gap = 8;
+  // beside the cell: right, else left, shrunk to the wider side if need be; else below/above
+  const r = td.getBoundingClientRect(), gap = 8;
   const vw = document.documentElement.clientWidth, vh = window.innerHeight;
-  let left, top = r.top;
-  if (r.right + gap + w <= vw - gap) left = r.right + gap;
-  else if (r.left - gap - w >= gap) left = r.left - gap - w;
-  else {
-    left = Math.min(Math.max(gap, r.left), Math.max(gap, vw - w - gap));
-    top = r.bottom + gap + h <= vh - gap ? r.bottom + gap : r.top - gap - h;
+  const right = vw - r.right - 2 * gap, left = r.left - 2 * gap;
+  box.style.maxWidth = '';
+  let w = box.offsetWidth, x, y = r.top;
+  if (w > right && w > left && Math.max(right, left) >= 280) {
+    box.style.maxWidth = Math.max(right, left) + 'px';
+    w = box.offsetWidth;
   }
-  top = Math.min(Math.max(gap, top), Math.max(gap, vh - h - gap));
-  box.style.left = (left + window.scrollX) + 'px';
-  box.style.top = (top + window.scrollY) + 'px';
+  if (w <= right || w <= left) {
+    x = w <= right ? r.right + gap : r.left - gap - w;
+    y = Math.min(Math.max(gap, y), Math.max(gap, vh - box.offsetHeight - gap));
+  } else {  // under the cell, never over it (the page scrolls)
+    x = Math.min(Math.max(gap, r.left), Math.max(gap, vw - w - gap));
+    y = r.bottom + gap;
+  }
+  box.style.left = (x + window.scrollX) + 'px';
+  box.style.top = (y + window.scrollY) + 'px';
 }
 function show(td) {
   if (current) current.classList.remove('sel');
@@ -179,11 +185,11 @@ def _cell_detail(recs: list[Record]) -> dict:
         "columns": [
             "dtype",
             "status",
-            f"{r0.backend} value",
-            "reference (numpy engine, float64)",
-            "exact value",
+            r0.backend,
+            "reference (numpy, float64)",
+            "exact",
             "error",
-            "finite differences",
+            "reference vs finite differences",
         ],
         "rows": [
             [

@@ -86,6 +86,8 @@ def _error_reply(exc: BaseException) -> dict:
 def _parent_alive(parent: int, direct: int) -> bool:
     if os.getppid() != direct:  # reparented: the process that started this one is gone
         return False
+    if os.name != "posix":  # os.kill(pid, 0) is a probe on POSIX only
+        return True
     try:
         os.kill(parent, 0)
     except ProcessLookupError:
