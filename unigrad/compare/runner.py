@@ -139,7 +139,8 @@ def _run_backend(
     worker = None
     try:
         worker = fleet.worker(backend)
-        info[backend] = worker.ping(timeout=STARTUP_TIMEOUT)
+        worker.start()  # its greeting, then a ping that imports the framework
+        info[backend] = dict(worker.info or {})
     except BackendUnavailableError as exc:  # not installed: skipped unless asked for by name
         info[backend] = {"error": str(exc)}
         status = Status.ERROR if asked_for else Status.SKIPPED
