@@ -39,6 +39,10 @@ CASES = [
 ]
 """
 FINISHED = 4  # s.one and s.two: value and grad in float64 on numpy
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/task").exists(), reason="reads the process tree from Linux's /proc"
+)
 HANG_TIMEOUT = "300"
 
 
@@ -90,22 +94,30 @@ def started(tmp_path):
         text=True,
         start_new_session=True,
     )
+    workers: set[int] = set()
+    try:
+        run_dir = _wait_for_finished_cells(proc, out)
+        workers = {p for p in descendants(proc.pid) if "workers.server" in cmdline(p)}
+        assert len(workers) >= 2  # the reference and the numpy backend, both in the hang
+        yield proc, run_dir, workers
+    finally:  # also when the run never got there: nothing it started outlives the test
+        workers |= {p for p in descendants(proc.pid) if "workers.server" in cmdline(p)}
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        for p in wait_gone(workers, 0):
+            os.kill(p, signal.SIGKILL)
+
+
+def _wait_for_finished_cells(proc: subprocess.Popen, out: Path) -> Path:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         runs = list(out.glob("*/results.jsonl"))
         if runs and len(runs[0].read_text().splitlines()) >= FINISHED:
-            break
-        assert proc.poll() is None, proc.communicate()
+            return runs[0].parent
+        assert proc.poll() is None, "the run ended before its hanging case"
         time.sleep(0.2)
-    else:
-        pytest.fail("the finished cells never reached results.jsonl")
-    workers = {p for p in descendants(proc.pid) if "workers.server" in cmdline(p)}
-    assert len(workers) >= 2  # the reference and the numpy backend, both in the hang
-    yield proc, runs[0].parent, workers
-    if proc.poll() is None:
-        proc.kill()
-    for p in wait_gone(workers, 0):
-        os.kill(p, signal.SIGKILL)
+    pytest.fail("the finished cells never reached results.jsonl")
 
 
 def cmdline(pid: int) -> str:
