@@ -11,7 +11,7 @@ import unigrad.numpy as unp
 from unigrad.case import Case
 from unigrad.compare.native import op
 
-SRC = "issue 8 table (measured in float64 on CPU)"
+SRC = "README, Derivatives at kinks (measured in float64 on CPU)"
 
 
 def natives(torch, jax, tf, mx):

@@ -56,7 +56,7 @@ def test_oracle_compares_nan_and_inf_by_position():
     tol = oracle.tolerance("float64")
     assert oracle.compare(np.array([np.nan, 1.0]), np.array([np.nan, 1.0]), "float64", tol).passed
     v = oracle.compare(np.array([np.nan, 1.0]), np.array([0.0, 1.0]), "float64", tol)
-    assert v.status == Status.NAN_MISMATCH and "index (0,)" in v.detail
+    assert v.status == Status.NAN_MISMATCH and "element [0]" in v.detail
     v = oracle.compare(np.array([np.inf]), np.array([-np.inf]), "float64", tol)
     assert v.status == Status.NAN_MISMATCH
 
@@ -151,7 +151,7 @@ def test_report_files(planted_run):
     md = (d / "agreement.md").read_text()
     assert "| case · transform | numpy | torch |" in md and "planted.disagree" in md
     page = (d / "agreement.html").read_text()
-    assert page.startswith("<!doctype html>") and 'onclick="show(' in page
+    assert page.startswith("<!doctype html>") and 'data-k="' in page
     assert "<script src" not in page and "<link" not in page  # self-contained
     assert (d.parent / "latest").resolve() == d.resolve()
 
@@ -313,7 +313,7 @@ def test_one_rule_decides_what_counts_against_the_run(tmp_path):
     res.run_dir.mkdir()
     summ = reports.write(res, ("md",))
     md = (res.run_dir / "agreement.md").read_text()
-    assert md.count("\n- `c` grad on b float64: **") == 1 and "**fail**" in md
+    assert md.count("\n- c · grad on b float64: **") == 1 and "**fail**" in md
     assert summ["exit_code"] == 1 and summ["counts"]["unsupported"] == 1
 
 

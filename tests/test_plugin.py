@@ -177,7 +177,7 @@ def test_assert_agree_fails_with_backends_values_and_tolerance():
         assert_agree(backend_dependent, np.array([1.0, 2.0]), backends=["numpy", "torch"])
     text = str(info.value)
     assert "grad of backend_dependent disagrees between torch and numpy" in text
-    assert "index (1,)" in text and "4.004" in text and "tolerance" in text
+    assert "element [1]" in text and "4.004" in text and "tolerance" in text
 
 
 def test_assert_agree_wants_module_level_functions_for_workers():
@@ -191,3 +191,112 @@ def test_plugin_is_registered_as_entry_point():
     eps = {ep.name: ep.value for ep in md.entry_points(group="pytest11")}
     assert eps.get("unigrad") == "unigrad.testing.pytest_plugin"
     assert "unigrad.testing.pytest_plugin" in sys.modules
+
+
+# --------------------------------------------------------------- xfails, requirements, report
+
+KNOWN_BAD = """
+def test_known_bad(unigrad_backend):
+    assert unigrad_backend.name != "torch"
+"""
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "test_known_bad.py::test_known_bad[torch-float64]: torch differs here",
+        "test_known_bad[torch-float64]: torch differs here",
+        "*::test_known_bad[torch-*]: torch differs here",
+        "*known_bad[[]torch-*: torch differs here",  # fnmatch's escape still means a bracket
+    ],
+)
+def test_xfail_entries_match_parametrised_ids_literally(pytester, entry):
+    pytester.makepyfile(test_known_bad=KNOWN_BAD)
+    xf = pytester.path / "xfails.txt"
+    xf.write_text(entry + "\n")
+    result = pytester.runpytest("-rxX", "--unigrad-backends=numpy,torch", f"--unigrad-xfails={xf}")
+    result.assert_outcomes(passed=1, xfailed=1)
+    result.stdout.fnmatch_lines(["*XFAIL*torch-float64*torch differs here*"])
+    assert "matches no test" not in result.stdout.str()
+
+
+PARTIAL_CONFTEST = """
+from unigrad import registry
+from unigrad.registry import BackendSpec
+registry.register(BackendSpec(
+    name="partialfw", adapter="unigrad.backends.numpy.backend:NumpyBackend", module="numpy",
+    distribution="numpy", install_hint="-",
+    capabilities={"reverse": "native", "higher_order": "partial"}))
+"""
+
+
+def test_requires_runs_a_partial_backend_and_skips_what_it_refuses(pytester):
+    pytester.makeconftest(PARTIAL_CONFTEST)
+    pytester.makepyfile("""
+import pytest
+import unigrad
+
+@pytest.mark.unigrad_requires("hessian")
+def test_refused(unigrad_backend):
+    if unigrad_backend.name == "partialfw":
+        raise unigrad.UnsupportedError("partialfw", "hessian", "no second order for this op")
+    assert unigrad.hessian(lambda x: x ** 3)(2.0) == 12.0
+
+@pytest.mark.unigrad_requires("hessian")
+def test_served(unigrad_backend):
+    assert unigrad.hessian(lambda x: x ** 3)(2.0) == 12.0
+
+def test_unmarked_gap_still_fails(unigrad_backend):
+    if unigrad_backend.name == "partialfw":
+        raise unigrad.UnsupportedError("partialfw", "hessian", "not marked")
+""")
+    result = pytester.runpytest("-rs", "--unigrad-backends=numpy,partialfw")
+    result.assert_outcomes(passed=4, skipped=1, failed=1)
+    result.stdout.fnmatch_lines(["*partialfw*no second order for this op*"])
+
+
+def test_a_misspelled_requirement_is_a_usage_error(pytester):
+    pytester.makepyfile("""
+import pytest
+
+@pytest.mark.unigrad_requires("hesian")
+def test_needs_hessian(unigrad_backend):
+    pass
+""")
+    result = pytester.runpytest("--unigrad-backends=numpy")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*'hesian'*did you mean 'hessian'*"])
+
+
+def test_report_of_your_own_tests_writes_the_summary(pytester, tmp_path):
+    pytester.makeconftest(PARTIAL_CONFTEST)
+    pytester.makepyfile("""
+import pytest
+import unigrad
+import unigrad.numpy as unp
+
+def test_grad(unigrad_backend):
+    x = unigrad_backend.asarray([0.5, 1.5])
+    unigrad.grad(lambda v: unp.sum(v * v))(x)
+
+@pytest.mark.unigrad_requires("hessian")
+def test_curvature(unigrad_backend):
+    if unigrad_backend.name == "partialfw":
+        raise unigrad.UnsupportedError("partialfw", "hessian", "no second order here")
+
+def test_broken(unigrad_backend):
+    assert unigrad_backend.name == "numpy"
+""")
+    out = tmp_path / "rep"
+    result = pytester.runpytest("--unigrad-backends=numpy,partialfw", f"--unigrad-report={out}")
+    result.assert_outcomes(passed=4, skipped=1, failed=1)
+    import json
+
+    summary = json.loads((out / "latest" / "summary.json").read_text())
+    assert summary["per_backend"]["numpy"] == {"pass": 3}
+    assert summary["per_backend"]["partialfw"] == {"pass": 1, "unsupported": 1, "fail": 1}
+    assert summary["exit_code"] == 1
+    rows = [json.loads(x) for x in (out / "latest" / "results.jsonl").read_text().splitlines()]
+    broken = next(r for r in rows if r["backend"] == "partialfw" and "broken" in r["case"])
+    assert broken["status"] == "fail" and "assert" in broken["detail"]
+    assert (out / "latest" / "agreement.md").exists()

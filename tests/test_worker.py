@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -173,3 +174,98 @@ def test_a_bare_folder_in_the_working_directory_does_not_hide_a_module(tmp_path,
     assert resolve("mine:VALUE", tmp_path) == 7
     with pytest.raises(ValueError, match="module:attr"):
         resolve("mine.VALUE", tmp_path)
+
+
+# ------------------------------------------------- starting: readiness, banners, early deaths
+
+
+def wrapper(tmp_path, name: str, body: str) -> str:
+    """An executable that stands in for a worker's interpreter."""
+    path = tmp_path / name
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_a_restarted_worker_is_not_charged_its_start(tmp_path):
+    # an interpreter that takes 2 s to start, as a framework's import does
+    slow = wrapper(tmp_path, "slow-python", f'sleep 2\nexec "{sys.executable}" "$@"')
+    w = Worker("numpy", python=slow)
+    try:
+        assert w.invoke(f"{T}:describe_payload", {"a": 1.0}, timeout=1.5) == {"a": "float"}
+        with pytest.raises(WorkerError, match="crashed"):
+            w.invoke(CALL, call_request(f"{T}:crash", [1.0]), timeout=1.5)
+        # the fresh worker's 2 s start does not count against this request's 1.5 s
+        assert w.invoke(f"{T}:describe_payload", {"a": 1.0}, timeout=1.5) == {"a": "float"}
+    finally:
+        w.kill()
+
+
+def test_a_banner_on_stdout_is_a_protocol_error_at_once(tmp_path):
+    banner = 'echo "Welcome to my python"'
+    noisy = wrapper(tmp_path, "noisy-python", f'{banner}\nexec "{sys.executable}" "$@"')
+    w = Worker("numpy", python=noisy)
+    t0 = time.monotonic()
+    with pytest.raises(WorkerError, match="Welcome to my python") as info:
+        w.invoke(f"{T}:describe_payload", {}, timeout=60)
+    assert info.value.kind == "protocol" and "stdout" in str(info.value)
+    assert time.monotonic() - t0 < 30  # not after the 60 s timeout
+    assert w.proc is None
+
+
+def test_a_worker_that_dies_before_its_first_request_is_a_clear_error(tmp_path):
+    dead = wrapper(tmp_path, "dead-python", 'echo "cannot start: no unigrad here" >&2\nexit 1')
+    w = Worker("numpy", python=dead)
+    t0 = time.monotonic()
+    with pytest.raises(WorkerError, match="exit code 1") as info:
+        w.invoke(f"{T}:describe_payload", {}, timeout=60)
+    assert "no unigrad here" in str(info.value) and info.value.kind == "protocol"
+    assert time.monotonic() - t0 < 30
+
+
+# ------------------------------------------------------------------------------- trust
+
+
+def test_backends_shows_which_interpreter_it_would_start_and_why(tmp_path):
+    import json
+    import os
+    import subprocess
+
+    env_dir = tmp_path / "envs" / "mx"
+    (env_dir / "bin").mkdir(parents=True)
+    (env_dir / "lib/python3.9/site-packages/mxnet-1.9.1.dist-info").mkdir(parents=True)
+    python = env_dir / "bin" / "python"
+    python.write_text("#!/bin/sh\nexit 1\n")
+    python.chmod(0o755)
+    config = '[tool.unigrad]\nmxnet_python = "envs/mx/bin/python"\n'
+    (tmp_path / "pyproject.toml").write_text(config)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UNIGRAD_")}
+    out = subprocess.run(
+        [sys.executable, "-m", "unigrad.cli", "backends", "--json", "--no-probe"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=True,
+    )
+    row = next(r for r in json.loads(out.stdout) if r["name"] == "mxnet")
+    assert row["python"] == str(python)
+    assert str(tmp_path / "pyproject.toml") in row["python_from"]
+    table = subprocess.run(
+        [sys.executable, "-m", "unigrad.cli", "backends", "--no-probe"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**env, "COLUMNS": "400"},
+        check=True,
+    ).stdout
+    assert "pyproject.toml" in table and str(python) in table
+
+
+def test_the_readme_says_what_unigrad_runs():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    trust = text.split("### Trust", 1)[1].split("\n## ", 1)[0]
+    assert "case files are python code" in trust.lower() and "rights" in trust
+    assert "mxnet_python" in trust and "unigrad backends" in trust

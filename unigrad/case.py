@@ -3,6 +3,26 @@
 The implementation lives in ``unigrad.compare.case``.
 """
 
-from unigrad.compare.case import DTYPES, TRANSFORMS, Case, CaseLoadError, cast, load_file
+from unigrad.compare.case import (
+    DTYPES,
+    TRANSFORMS,
+    Case,
+    CaseError,
+    CaseLoadError,
+    CaseNameError,
+    cast,
+    load_file,
+    read_file,
+)
 
-__all__ = ["DTYPES", "TRANSFORMS", "Case", "CaseLoadError", "cast", "load_file"]
+__all__ = [
+    "DTYPES",
+    "TRANSFORMS",
+    "Case",
+    "CaseError",
+    "CaseLoadError",
+    "CaseNameError",
+    "cast",
+    "load_file",
+    "read_file",
+]

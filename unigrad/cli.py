@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
+import threading
 from typing import Any
 
 import click
@@ -23,12 +26,15 @@ def backend_rows(probe: bool = True) -> list[dict]:
     rows = []
     for name, spec in registry.specs().items():
         avail = spec.availability()
+        python, origin = _interpreter(name, avail.runs_in)
         row = {
             "name": name,
             "available": avail.available,
             "version": avail.version,
             "runs_in": "this process" if avail.runs_in == "process" else "worker environment",
             "where": avail.reason if avail.runs_in == "worker" else sys.executable,
+            "python": python,
+            "python_from": origin,
             "devices": [],
             "capabilities": dict(spec.capabilities),
             "reason": "" if avail.available else avail.reason,
@@ -40,6 +46,16 @@ def backend_rows(probe: bool = True) -> list[dict]:
                 row["reason"] = problem
         rows.append(row)
     return rows
+
+
+def _interpreter(name: str, runs_in: str) -> tuple[str, str]:
+    """The program unigrad would start for a worker backend, and where that choice comes from."""
+    if runs_in != "worker":
+        return sys.executable, "this process"
+    from unigrad.workers.interpreters import find_python
+
+    python, origin = find_python(name)
+    return (str(python) if python else ""), origin
 
 
 def _devices(name: str, runs_in: str) -> tuple[list[str], str]:
@@ -75,7 +91,11 @@ def backends(as_json: bool, no_probe: bool) -> None:
         table.add_column(col, overflow="fold")
     for r in rows:
         ok = "[green]yes[/]" if r["available"] else f"[red]no[/] {r['reason']}"
-        runs = "this process" if r["runs_in"] == "this process" else f"worker: {r['where']}"
+        runs = (
+            "this process"
+            if r["runs_in"] == "this process"
+            else f"worker: {r['python'] or '-'} (from {r['python_from']})"
+        )
         table.add_row(
             r["name"],
             ok,
@@ -142,17 +162,21 @@ def graph(function: str, inputs: tuple[str, ...], dot_path: str | None) -> None:
 
 
 @cli.command()
-@click.option("--backends", "backends_opt", help="Comma-separated backends (default: all).")
+@click.option("--backends", "backends_opt", help="Comma-separated backends  [default: all]")
 @click.option(
     "--cases",
     "cases_opt",
     multiple=True,
-    help="Case files or folders, case ids, or id globs (repeatable).",
+    help="Case files or folders, case ids, or id globs (repeatable)  [default: the shipped "
+    "case library]",
 )
-@click.option("--dtype", default="both", type=click.Choice(["float32", "float64", "both"]))
+@click.option(
+    "--dtype", default="both", show_default=True, type=click.Choice(["float32", "float64", "both"])
+)
 @click.option(
     "--out",
     default="reports",
+    show_default=True,
     type=click.Path(file_okay=False),
     help="Folder for the reports (a run folder is made inside it).",
 )
@@ -160,18 +184,26 @@ def graph(function: str, inputs: tuple[str, ...], dot_path: str | None) -> None:
     "--format",
     "formats",
     default="all",
+    show_default=True,
     help="Report files to write: all, or a comma list of csv,json,md,html,repro.",
 )
-@click.option("--timeout", default=60.0, type=float, help="Seconds per case and backend.")
-@click.option("--jobs", default=0, type=int, help="Workers at once (default: the core count).")
+@click.option(
+    "--timeout",
+    default=60.0,
+    show_default=True,
+    type=float,
+    help="Seconds per case and backend (a worker's start is not counted).",
+)
+@click.option("--jobs", default=0, type=int, help="Workers at once  [default: the number of cores]")
 def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs) -> None:
     """Run the cases on every backend and report where they agree.
 
     Exit code 0 when every cell passes or is a declared gap, 1 on any disagreement, error or
-    crash, 2 on a usage error.
+    crash, 2 on a usage error, 130 when interrupted by Ctrl-C (143 by SIGTERM): the cells that
+    finished are in the reports.
     """
     from unigrad.compare import reports
-    from unigrad.compare.runner import run
+    from unigrad.compare.runner import Interrupted, run
     from unigrad.compare.selection import UsageError
 
     backends_list = [b.strip() for b in backends_opt.split(",")] if backends_opt else None
@@ -179,24 +211,69 @@ def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs) -> None
     unknown = [f for f in fmts if f not in reports.FORMATS]
     if unknown:
         raise click.UsageError(f"unknown format(s) {unknown}; use {', '.join(reports.FORMATS)}")
+    missing = reports.missing_packages(fmts)
+    if missing:
+        raise click.UsageError(missing)
     show = _progress()
     try:
-        res = run(list(cases_opt) or None, backends_list, dtype, out, timeout, show, jobs or None)
+        with _signals_interrupt():
+            specs = list(cases_opt) or None
+            res = run(specs, backends_list, dtype, out, timeout, show, jobs or None)
     except UsageError as exc:
         raise click.UsageError(str(exc)) from exc
+    except KeyboardInterrupt as exc:  # before the run started: nothing to report
+        name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+        click.echo(f"interrupted ({name}) before any cell ran", err=True)
+        sys.exit(128 + getattr(signal, name))
     finally:
         show.close()
-    summ = reports.write(res, fmts)
+    try:
+        summ = reports.write(res, fmts)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted while writing the reports in {res.run_dir}", err=True)
+        sys.exit(130)
+    _print_summary(res, summ)
+    if res.interrupted:
+        sys.exit(128 + getattr(signal, res.interrupted))
+    sys.exit(res.exit_code)
+
+
+def _print_summary(res: Any, summ: dict) -> None:
     for p in res.problems:
         click.echo(f"problem: {p.error}", err=True)
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summ["counts"].items()))
+    if res.interrupted:
+        click.echo(
+            f"interrupted ({res.interrupted}): {summ['cells']} cells finished; the reports "
+            "hold those"
+        )
     click.echo(f"{summ['cells']} cells in {summ['wall_s']:.1f} s: {counts}")
     for b, t in summ["time_per_backend_s"].items():
         click.echo(f"  {b}: {t:.1f} s")
+    for b, v in summ["backends"].items():
+        if v.get("error"):
+            click.echo(f"  {b}: not run: {v['error']}")
     if summ["disagreements"]:
         click.echo(f"{len(summ['disagreements'])} backend pair(s) disagree: see agreement.md")
     click.echo(f"reports: {res.run_dir}")
-    sys.exit(res.exit_code)
+
+
+@contextlib.contextmanager
+def _signals_interrupt():
+    """SIGTERM stops a run as Ctrl-C does (workers stopped, finished cells reported)."""
+    from unigrad.compare.runner import Interrupted
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise Interrupted("SIGTERM")
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class _Plain:

@@ -2,13 +2,17 @@
 
 The data path of one cell, module by module:
 
-- ``case``: the case format and case files; ``selection``: which cases a run uses;
-- ``reference``: every cell on the numpy engine in float64, checked by finite differences;
+- ``case``: the case format and case files (``case_checks``: their fields); ``selection``:
+  which cases a run uses;
+- ``reference``: every cell on the numpy engine in float64, checked by finite differences, in
+  a numpy worker of its own;
 - ``runner``: one worker per backend, one ``invoke unigrad.compare.cells:run_case`` per case;
+  the reference's worker beside them; Ctrl-C stops them all;
 - ``cells``: inside the worker, each cell through ``unigrad.api.dispatch.apply`` (``native``:
   the framework's own op, with its own idiom);
 - ``records``: ``CellResult`` (an ``Outcome``), ``Record`` (a ``Status``), ``counts_against``
   (the exit-code rule); ``oracle``: tolerances and comparisons; ``verdicts``: cell results
   judged into records;
-- ``reports`` (``matrix``, ``agreement_md``, ``agreement_html``, ``repro``): the report files.
+- ``reports`` (``matrix``, ``agreement_md``, ``agreement_html``, ``repro``): the report files;
+  ``escape``: case text made safe for each of them.
 """

@@ -1,42 +1,62 @@
-"""agreement.md: the case x backend matrix, what does not pass, and the native catalogue."""
+"""agreement.md: the case x backend matrix, what does not pass, and the native catalogue.
+
+Every piece of case text goes through ``escape.md``: an id with a pipe, a newline or HTML in
+it stays one cell of one row, shown as text.
+"""
 
 from __future__ import annotations
 
-from unigrad.compare.matrix import MARK, cell, grid
+from unigrad.compare.escape import md
+from unigrad.compare.matrix import MARKS, MEANING, cell, grid
 from unigrad.compare.records import RunResult, Status, counts_against
+
+
+def _header(res: RunResult, summ: dict) -> list[str]:
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summ["counts"].items()))
+    lines = [
+        f"# unigrad compare: {md(summ['run'])}",
+        "",
+        f"unigrad {summ['unigrad']}, {md(summ['platform'])}, dtypes {', '.join(res.dtypes)}. "
+        f"{summ['cells']} cells: {counts}.",
+        "",
+    ]
+    if res.interrupted:
+        note = f"**Interrupted** ({res.interrupted}): only the cells that finished are here."
+        lines += [note, ""]
+    lines += [
+        "Backends: "
+        + ", ".join(
+            f"{md(b)} {md(v.get('version') or '(not run)')}" for b, v in summ["backends"].items()
+        ),
+        "",
+        "Marks: "
+        + ", ".join(f"{m} {MEANING[k]}" for k, m in MARKS.items())
+        + ". Each cell shows the worst of its dtypes and its largest error: against the exact "
+        "value, the reference engine (float64) or, where neither exists, the other backends.",
+        "",
+    ]
+    return lines
 
 
 def agreement_md(res: RunResult, summ: dict) -> str:
     """The case x backend matrix, a mark and the max error in each cell."""
     rows, cells = grid(res)
-    lines = [
-        f"# unigrad compare: {summ['run']}",
-        "",
-        f"unigrad {summ['unigrad']}, {summ['platform']}, dtypes {', '.join(res.dtypes)}. "
-        f"{summ['cells']} cells: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(summ["counts"].items()))
-        + ".",
-        "",
-        "Backends: "
-        + ", ".join(f"{b} {v.get('version', '(not run)')}" for b, v in summ["backends"].items()),
-        "",
-        "Marks: "
-        + ", ".join(f"{m} {s}" for s, m in MARK.items())
-        + ". Each cell shows the worst of its dtypes and the max abs error against the "
-        "reference engine (float64).",
-        "",
-        "| case · transform | " + " | ".join(res.backends) + " |",
-        "| --- | " + " | ".join("---" for _ in res.backends) + " |",
+    shown = [b for b in res.backends if any((row, b) in cells for row in rows)]
+    lines = _header(res, summ)
+    lines += [
+        "| case · transform | " + " | ".join(md(b) for b in shown) + " |",
+        "| --- | " + " | ".join("---" for _ in shown) + " |",
     ]
     for row in rows:
-        marks = [cell(cells[(row, b)])[2] if (row, b) in cells else "" for b in res.backends]
-        lines.append(f"| {row} | " + " | ".join(marks) + " |")
-    bad = [r for r in res.records if counts_against(r)]
-    if bad:
+        marks = [cell(cells[(row, b)])[2] if (row, b) in cells else "" for b in shown]
+        lines.append(f"| {md(row)} | " + " | ".join(marks) + " |")
+    failing = [r for r in res.records if counts_against(r)]
+    if failing:
         lines += ["", "## Not passing", ""]
-        for r in bad:
+        for r in failing:
             lines.append(
-                f"- `{r.case}` {r.transform} on {r.backend} {r.dtype}: **{r.status}**: {r.detail}"
+                f"- {md(r.case, leading=True)} · {r.transform} on {md(r.backend)} {r.dtype}: "
+                f"**{r.status}**: {md(r.detail)}"
             )
     gaps = sorted(
         {
@@ -47,31 +67,39 @@ def agreement_md(res: RunResult, summ: dict) -> str:
     )
     if gaps:
         lines += ["", "## Declared gaps", ""]
-        lines += [f"- `{c}` {t} on {b}: {why}" for c, t, b, why in gaps]
+        lines += [f"- {md(c, leading=True)} · {t} on {md(b)}: {md(why)}" for c, t, b, why in gaps]
     if summ["disagreements"]:
         lines += ["", "## Backends that disagree with each other", ""]
         for d in summ["disagreements"]:
             lines.append(
-                f"- `{d['case']}` {d['transform']} {d['dtype']}: "
-                f"{' vs '.join(d['backends'])}: {d['status']} {d['detail']}"
+                f"- {md(d['case'], leading=True)} · {d['transform']} {d['dtype']}: "
+                f"{' vs '.join(md(b) for b in d['backends'])}: {d['status']} {md(d['detail'])}"
             )
-    if summ["native_findings"]:
-        lines += [
-            "",
-            "## Native catalogue: where the frameworks' own ops differ",
-            "",
-            "Each framework's own op, differentiated with its own idiom (float64). "
-            "Disagreement here is the finding; it does not fail the run. The unigrad "
-            "column is the convention `unigrad.numpy` pins on every backend.",
-            "",
-            "| case | unigrad | " + " | ".join(res.backends) + " | departures |",
-            "| --- | --- | " + " | ".join("---" for _ in res.backends) + " | --- |",
-        ]
-        for f in summ["native_findings"]:
-            vals = " | ".join(f["values"].get(b, "") for b in res.backends)
-            dep = "; ".join(f["departures"]) or "all agree"
-            lines.append(f"| {f['case']} | {f['unigrad'] or ''} | {vals} | {dep} |")
+    lines += _native(res, summ)
     if res.problems:
         lines += ["", "## Case files with problems", ""]
-        lines += [f"- {p.error}" for p in res.problems]
+        lines += [f"- {md(p.error, leading=True)}" for p in res.problems]
     return "\n".join(lines) + "\n"
+
+
+def _native(res: RunResult, summ: dict) -> list[str]:
+    findings = summ["native_findings"]
+    if not findings:
+        return []
+    shown = [b for b in res.backends if any(b in f["values"] for f in findings)]
+    lines = [
+        "",
+        "## Native catalogue: where the frameworks' own ops differ",
+        "",
+        "Each framework's own op, differentiated with its own idiom (float64). "
+        "Disagreement here is the finding; it does not fail the run. The unigrad "
+        "column is the convention `unigrad.numpy` pins on every backend.",
+        "",
+        "| case | unigrad | " + " | ".join(md(b) for b in shown) + " | departures |",
+        "| --- | --- | " + " | ".join("---" for _ in shown) + " | --- |",
+    ]
+    for f in findings:
+        vals = " | ".join(md(f["values"].get(b, "")) for b in shown)
+        dep = md("; ".join(f["departures"]) or "all agree")
+        lines.append(f"| {md(f['case'])} | {md(f['unigrad'] or '')} | {vals} | {dep} |")
+    return lines

@@ -25,6 +25,8 @@ to each dtype the case runs in; integer data stays integer.
 
 from __future__ import annotations
 
+import ast
+import contextvars
 import hashlib
 import importlib.resources
 import importlib.util
@@ -39,9 +41,17 @@ from typing import Any
 import numpy as np
 
 from unigrad import pytree
+from unigrad.compare import case_checks
+from unigrad.compare.case_checks import CaseError
+from unigrad.compare.case_checks import CaseNameError as CaseNameError  # re-exported
 
 TRANSFORMS = ("value", "grad", "jacobian", "hessian", "vjp", "jvp", "hvp")
 DTYPES = ("float32", "float64")
+
+# While a case file is read: the cases made with bad fields, and why (read_file reports them).
+_BAD_CASES: contextvars.ContextVar[list[tuple[Case, CaseError]] | None] = contextvars.ContextVar(
+    "unigrad_bad_cases", default=None
+)
 
 
 @dataclass
@@ -67,15 +77,16 @@ class Case:
     line: int = 0
 
     def __post_init__(self) -> None:
-        bad = [t for t in self.transforms if t not in TRANSFORMS]
-        if bad:
-            raise ValueError(f"case {self.id!r}: unknown transform(s) {bad}; use {TRANSFORMS}")
-        bad = [d for d in self.dtypes if d not in DTYPES]
-        if bad:
-            raise ValueError(f"case {self.id!r}: unknown dtype(s) {bad}; use {DTYPES}")
         if not self.file:
             frame = sys._getframe(2)  # where Case(...) was written
             self.file, self.line = frame.f_code.co_filename, frame.f_lineno
+        try:
+            case_checks.check(self, TRANSFORMS, DTYPES)
+        except CaseError as exc:
+            sink = _BAD_CASES.get()
+            if sink is None:  # made outside a case file being read: raise at once
+                raise
+            sink.append((self, exc))
 
     @property
     def where(self) -> str:
@@ -136,8 +147,26 @@ def _where(exc: BaseException, path: str) -> str:
     return f"{path}:{line or 1}"
 
 
-def load_file(path: str | Path) -> list[Case]:
-    """Import one case file and return its cases (raises CaseLoadError with file:line)."""
+def _cases_line(path: str) -> int:
+    """The line of the module-level ``CASES = ...`` in a case file (1 if there is none)."""
+    try:
+        tree = ast.parse(Path(path).read_text())
+    except (OSError, SyntaxError, ValueError):
+        return 1
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        if any(isinstance(t, ast.Name) and t.id == "CASES" for t in targets):
+            return node.lineno
+    return 1
+
+
+def read_file(path: str | Path) -> tuple[list[Case], list[CaseError]]:
+    """Import one case file: its good cases, and a located error for each bad one.
+
+    A file that does not import, or whose ``CASES`` is not a list, raises ``CaseLoadError``
+    (file:line); a case with bad fields, or an entry of ``CASES`` that is not a ``Case``, costs
+    only itself.
+    """
     path = str(Path(path).resolve())
     name = "unigrad_cases_" + hashlib.sha256(path.encode()).hexdigest()[:12]
     spec = importlib.util.spec_from_file_location(name, path)
@@ -146,17 +175,41 @@ def load_file(path: str | Path) -> list[Case]:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     linecache.checkcache(path)
+    bad: list[tuple[Case, CaseError]] = []
+    token = _BAD_CASES.set(bad)
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # any failure of user code becomes a located error
+    except (Exception, SystemExit) as exc:  # any failure of user code becomes a located error
         raise CaseLoadError(path, _where(exc, path), f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        _BAD_CASES.reset(token)
     found = getattr(module, "CASES", None)
     if found is None:
         found = [v for v in vars(module).values() if isinstance(v, Case)]
-    cases = list(found)
-    for c in cases:
+    if not isinstance(found, list | tuple):
+        where = f"{path}:{_cases_line(path)}"
+        raise CaseLoadError(
+            path, where, f"CASES must be a list of Case objects, not {type(found).__name__}"
+        )
+    errors = [exc for _, exc in bad]
+    rejected = {id(c) for c, _ in bad}
+    cases = []
+    for i, c in enumerate(found):
         if not isinstance(c, Case):
-            raise CaseLoadError(path, f"{path}:1", f"CASES holds {type(c).__name__}, not Case")
+            where = f"{path}:{_cases_line(path)}"
+            problem = f"CASES[{i}] is a {type(c).__name__}, not a Case"
+            errors.append(CaseError(where, None, [problem]))
+        elif id(c) not in rejected:
+            cases.append(c)
+    return cases, errors
+
+
+def load_file(path: str | Path) -> list[Case]:
+    """Import one case file and return its cases; any problem raises CaseLoadError (file:line)."""
+    cases, errors = read_file(path)
+    if errors:
+        first = errors[0]
+        raise CaseLoadError(str(path), first.where, str(first).split(": ", 1)[1]) from first
     return cases
 
 

@@ -1,8 +1,8 @@
 """Running one case's cells on one backend: in a worker (``run_case``) or in this process.
 
 A worker runs ``run_case`` when ``unigrad compare`` sends it ``invoke
-unigrad.compare.cells:run_case``; the reference run and the repro scripts call ``run_cell``
-and ``compute`` directly.
+unigrad.compare.cells:run_case``; the reference's worker (``reference.reference_case``) and the
+repro scripts call ``run_cell`` and ``compute`` directly.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 from unigrad import pytree
 from unigrad.api.dispatch import apply
-from unigrad.compare.case import Case, directions, load_file
+from unigrad.compare.case import Case, directions, read_file
 from unigrad.compare.records import CaseResults, CellResult, Outcome
 from unigrad.errors import UnsupportedError
 
@@ -24,9 +24,13 @@ _loaded: dict[str, dict[str, Case]] = {}
 
 
 def find_case(path: str, case_id: str) -> Case:
-    """The case ``case_id`` of the case file at ``path`` (each file is loaded once)."""
+    """The case ``case_id`` of the case file at ``path`` (each file is loaded once; of two
+    cases with one id, the first, as ``unigrad compare`` runs it)."""
     if path not in _loaded:
-        _loaded[path] = {c.id: c for c in load_file(path)}
+        cases: dict[str, Case] = {}
+        for c in read_file(path)[0]:
+            cases.setdefault(c.id, c)
+        _loaded[path] = cases
     return _loaded[path][case_id]
 
 
@@ -78,8 +82,24 @@ def _located(exc: BaseException, case: Case) -> str:
     return case.where
 
 
+def _not_numbers(value: Any) -> str | None:
+    """What is wrong with a result that is not (a pytree of) arrays of numbers, if anything."""
+    for leaf in pytree.tree_leaves(value):
+        if isinstance(leaf, bool | int | float):
+            continue
+        if isinstance(leaf, np.ndarray | np.generic) and leaf.dtype.kind in "biufc":
+            continue
+        shown = leaf.tolist() if isinstance(leaf, np.ndarray | np.generic) else leaf
+        return f"the function returned {type(shown).__name__} {shown!r:.60}, not numbers"
+    return None
+
+
 def run_cell(case: Case, transform: str, backend: str, dtype: str) -> CellResult:
-    """One cell, its value as NumPy, or how it failed (an error located in the case file)."""
+    """One cell, its value as NumPy, or how it failed (an error located in the case file).
+
+    ``sys.exit`` in a case is an error of its cell like any exception; only the worker's own
+    death (a crash) or a hang costs more than the cell.
+    """
     import unigrad
 
     t0 = time.perf_counter()
@@ -87,14 +107,18 @@ def run_cell(case: Case, transform: str, backend: str, dtype: str) -> CellResult
         value = unigrad.to_numpy(compute(case, transform, backend, dtype))
     except UnsupportedError as exc:
         return CellResult(Outcome.UNSUPPORTED, error=str(exc), time=time.perf_counter() - t0)
-    except Exception as exc:  # a case that raises is reported, located, and the run goes on
+    except (Exception, SystemExit) as exc:  # a case that raises is reported, located
         return CellResult(
             Outcome.ERROR,
             error=f"{type(exc).__name__}: {exc}",
             where=_located(exc, case),
             time=time.perf_counter() - t0,
         )
-    return CellResult(Outcome.OK, value=value, time=time.perf_counter() - t0)
+    took = time.perf_counter() - t0
+    wrong = _not_numbers(value)
+    if wrong:
+        return CellResult(Outcome.ERROR, error=wrong, where=case.where, time=took)
+    return CellResult(Outcome.OK, value=value, time=took)
 
 
 def run_native(case: Case, backend: str) -> CellResult:
@@ -104,7 +128,7 @@ def run_native(case: Case, backend: str) -> CellResult:
     t0 = time.perf_counter()
     try:
         value = native_grad(backend, case.native[backend], case.make_inputs("float64"))
-    except Exception as exc:  # the finding is what the framework does, errors included
+    except (Exception, SystemExit) as exc:  # the finding is what the framework does, errors too
         return CellResult(
             Outcome.ERROR, error=f"{type(exc).__name__}: {exc}", time=time.perf_counter() - t0
         )

@@ -62,30 +62,55 @@ class Verdict:
         return self.status == Status.PASS
 
 
-def compare(got: Any, ref: Any, dtype: str, tol: dict[str, float]) -> Verdict:
-    """Compare two results (pytrees of arrays); return status and error measures."""
+def number(v: Any) -> str:
+    """A value as people write it: ``4.0``, ``nan``, ``-inf`` (never ``np.float64(4.0)``)."""
+    a = np.asarray(v)
+    return str(a[()] if a.ndim == 0 else a)
+
+
+def _at(k: int, n_leaves: int, idx: tuple[int, ...]) -> str:
+    """Where in a result: ``output 1 element [0, 2]``, or nothing for a lone scalar."""
+    parts = [f"output {k}"] if n_leaves > 1 else []
+    if idx:
+        parts.append(f"element [{', '.join(map(str, idx))}]")
+    return " ".join(parts) + ": " if parts else ""
+
+
+def compare(
+    got: Any, ref: Any, dtype: str, tol: dict[str, float], against: str = "reference"
+) -> Verdict:
+    """Compare two results (pytrees of arrays); return status and error measures.
+
+    Shapes must match exactly. ``against`` names the second result in the message ("got 4.0,
+    reference 5.0").
+    """
     ref = like(ref, got)
     g_leaves = pytree.tree_leaves(got)
     r_leaves = pytree.tree_leaves(ref)
     if len(g_leaves) != len(r_leaves):
-        return Verdict(Status.FAIL, f"structure differs: {len(g_leaves)} arrays vs {len(r_leaves)}")
+        return Verdict(
+            Status.FAIL, f"structure differs: {len(g_leaves)} arrays, {against} {len(r_leaves)}"
+        )
+    n = len(g_leaves)
     worst = {"max_abs": 0.0, "max_rel": 0.0, "ulp": 0.0}
     status, detail = Status.PASS, ""
-    for k, (g, r) in enumerate(zip(g_leaves, r_leaves)):
-        g = np.asarray(g, dtype=np.float64)
-        r = np.asarray(r, dtype=np.float64)
+    for k, (g0, r0) in enumerate(zip(g_leaves, r_leaves)):
+        g = np.asarray(g0, dtype=np.float64)
+        r = np.asarray(r0, dtype=np.float64)
         if g.shape != r.shape:
-            if g.size == r.size == 1:
-                g, r = g.reshape(()), r.reshape(())
-            else:
-                return Verdict(Status.FAIL, f"array {k}: shape {g.shape} vs {r.shape}")
+            return Verdict(
+                Status.FAIL, f"{_at(k, n, ())}got shape {g.shape}, {against} shape {r.shape}"
+            )
         g_nan, r_nan = np.isnan(g), np.isnan(r)
         g_inf, r_inf = np.isinf(g), np.isinf(r)
         bad_pos = (g_nan != r_nan) | (g_inf != r_inf) | (g_inf & r_inf & (np.sign(g) != np.sign(r)))
         if bad_pos.any():
             idx = tuple(int(i) for i in np.argwhere(bad_pos)[0])
             status = Status.NAN_MISMATCH
-            detail = f"array {k} index {idx}: got {g[idx]!r}, reference {r[idx]!r}"
+            detail = (
+                f"{_at(k, n, idx)}got {number(np.asarray(g0)[idx])}, "
+                f"{against} {number(np.asarray(r0)[idx])}"
+            )
             continue
         finite = np.isfinite(r)
         if not finite.any():
@@ -95,7 +120,8 @@ def compare(got: Any, ref: Any, dtype: str, tol: dict[str, float]) -> Verdict:
         allowed = tol["atol"] * scale + tol["rtol"] * np.abs(np.where(finite, r, 0.0))
         rel = err / np.maximum(np.abs(np.where(finite, r, 1.0)), np.finfo(np.float64).tiny)
         spacing = np.spacing(np.abs(np.where(finite, r, 1.0)).astype(dtype)).astype(np.float64)
-        ulp = err / spacing
+        with np.errstate(over="ignore"):  # an error of many ulps of a tiny reference: inf ulps
+            ulp = err / spacing
         worst["max_abs"] = max(worst["max_abs"], float(err.max(initial=0)))
         worst["max_rel"] = max(worst["max_rel"], float(np.where(r != 0, rel, 0).max(initial=0)))
         worst["ulp"] = max(worst["ulp"], float(ulp.max(initial=0)))
@@ -105,7 +131,8 @@ def compare(got: Any, ref: Any, dtype: str, tol: dict[str, float]) -> Verdict:
             idx = tuple(int(v) for v in i)
             status = Status.FAIL
             detail = (
-                f"array {k} index {idx}: got {g[idx]!r}, reference {r[idx]!r}, "
+                f"{_at(k, n, idx)}got {number(np.asarray(g0)[idx])}, "
+                f"{against} {number(np.asarray(r0)[idx])}, "
                 f"|diff| {err[idx]:.3g} > allowed {allowed[idx]:.3g}"
             )
     return Verdict(status, detail, **worst)

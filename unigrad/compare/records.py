@@ -49,6 +49,7 @@ class Status(_Word):
     CRASH = "crash"
     SKIPPED = "skipped"  # the backend is not installed, and was not asked for by name
     FINDING = "finding"  # a native-catalogue result: reported, never judged
+    UNVERIFIED = "unverified"  # a value with no reference and no exact value to judge it by
 
 
 @dataclass
@@ -126,11 +127,15 @@ class Record:
     max_rel: float | None = None
     ulp: float | None = None
     exact: Status | None = None  # the verdict against the case's exact value, if it has one
+    against: str | None = None  # what max_abs, max_rel and ulp measure: exact, reference, pairwise
     detail: str = ""
     where: str | None = None  # file:line where the case raised
     shown: str | None = None  # native catalogue: the value as the report prints it
     repro: str | None = None  # the path of the script that recomputes this cell
+    # in memory only (reports show them; the report files hold the error measures)
     value: Any = field(default=None, repr=False)
+    reference: Any = field(default=None, repr=False)  # the reference engine's float64 value
+    expected: Any = field(default=None, repr=False)  # the case's exact value, if any
 
     @property
     def counts_against(self) -> bool:
@@ -138,13 +143,16 @@ class Record:
         return counts_against(self)
 
     def row(self) -> dict[str, Any]:
-        """The record as report files hold it: every field but ``value``, statuses as text."""
+        """The record as report files hold it: every field but the values, statuses as text."""
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name != "value":
+            if f.name not in IN_MEMORY:
                 v = getattr(self, f.name)
                 out[f.name] = v.value if isinstance(v, Enum) else v
         return out
+
+
+IN_MEMORY = ("value", "reference", "expected")
 
 
 def counts_against(rec: Record) -> bool:
@@ -198,11 +206,13 @@ class RunResult:
     backend_info: dict[str, dict]
     backend_time: dict[str, float]
     wall: float
+    interrupted: str | None = None  # the signal that stopped the run early ("SIGINT"), if any
 
     @property
     def exit_code(self) -> int:
-        """0 if every cell passes or is a declared gap and every case file loaded, else 1."""
-        if self.problems or any(counts_against(r) for r in self.records):
+        """0 if every cell passes or is a declared gap, no two backends disagree and every case
+        loaded, else 1. (An interrupted run exits 128 + the signal's number: the CLI's rule.)"""
+        if self.problems or self.disagreements or any(counts_against(r) for r in self.records):
             return 1
         return 0
 
@@ -215,7 +225,12 @@ def show(value: Any) -> str:
         return "(" + ", ".join(show(v) for v in value) + ")"
     if value is None:
         return "None"
-    a = np.asarray(value, dtype=np.float64)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {show(v)}" for k, v in value.items()) + "}"
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return repr(value)
     return np.array2string(a, precision=6, separator=", ") if a.ndim else f"{float(a):.6g}"
 
 
@@ -255,3 +270,11 @@ class ResultsStream:
     def close(self) -> None:
         """Close the file."""
         self.fh.close()
+
+    def rewrite(self, items: Iterable[Record | Problem]) -> None:
+        """Replace the whole file with ``items`` at once (the final rows, after cross-checks)."""
+        self.close()
+        path = Path(self.fh.name)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("".join(to_json_line(i.row()) + "\n" for i in items))
+        tmp.replace(path)

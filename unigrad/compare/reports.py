@@ -7,20 +7,41 @@ not a pass, and ``reports/latest`` pointing at the newest run.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
 import sys
 from collections import Counter
+from dataclasses import fields
 
 from unigrad import __version__
 from unigrad.compare import oracle
 from unigrad.compare.agreement_html import agreement_html
 from unigrad.compare.agreement_md import agreement_md
-from unigrad.compare.records import Record, RunResult, Status, show
+from unigrad.compare.escape import spreadsheet
+from unigrad.compare.records import IN_MEMORY, Record, RunResult, Status, show
 from unigrad.compare.repro import write_repro
 
 FORMATS = ("jsonl", "csv", "json", "md", "html", "repro")
+#: report formats that need a package beyond unigrad's own, and the command that installs it
+NEEDS = {"csv": ("pandas", "pip install pandas")}
+
+
+def missing_packages(formats: tuple[str, ...]) -> str | None:
+    """Why these report formats cannot be written here (a package to install), else None.
+
+    Checked before a run starts, so that no run ends without its reports.
+    """
+    for fmt in formats:
+        if fmt in NEEDS:
+            package, command = NEEDS[fmt]
+            if importlib.util.find_spec(package) is None:
+                return (
+                    f"results.csv is written with {package}, which is not installed here: "
+                    f"{command} (or leave csv out: --format json,md,html,repro)"
+                )
+    return None
 
 
 def _count_as(r: Record) -> str:
@@ -34,7 +55,7 @@ def native_findings(res: RunResult) -> list[dict]:
     per_case: dict[str, dict[str, str]] = {}
     source: dict[str, str] = {}
     for r in res.records:
-        if r.section == "native":
+        if r.section == "native" and r.status == Status.FINDING:
             per_case.setdefault(r.case, {})[r.backend] = r.shown or ""
             source[r.case] = r.source
     convention: dict[str, str] = {}  # the reference engine's float64 grad of each native case
@@ -102,6 +123,7 @@ def summary(res: RunResult) -> dict:
         "per_backend": {b: dict(c) for b, c in by_backend.items()},
         "time_per_backend_s": {b: round(t, 3) for b, t in res.backend_time.items()},
         "wall_s": round(res.wall, 3),
+        "interrupted": res.interrupted,
         "problems": [p.row() for p in res.problems],
         "disagreements": [d.row() for d in res.disagreements],
         "reference_fd_mismatches": sorted(
@@ -125,20 +147,41 @@ def write(res: RunResult, formats: tuple[str, ...] = FORMATS) -> dict:
     if "json" in formats:
         (res.run_dir / "summary.json").write_text(json.dumps(summ, indent=2, default=str))
     if "csv" in formats:
-        import pandas as pd
-
-        pd.DataFrame([r.row() for r in res.records]).to_csv(
-            res.run_dir / "results.csv", index=False
-        )
+        write_csv(res)
     if "md" in formats:
         (res.run_dir / "agreement.md").write_text(agreement_md(res, summ))
     if "html" in formats:
         (res.run_dir / "agreement.html").write_text(agreement_html(res, summ))
-    latest = res.run_dir.parent / "latest"
-    try:
-        if latest.is_symlink() or latest.exists():
-            latest.unlink()
-        os.symlink(res.run_dir.name, latest)
-    except OSError:
-        (res.run_dir.parent / "latest.txt").write_text(res.run_dir.name + "\n")
+    point_latest(res.run_dir)
     return summ
+
+
+def write_csv(res: RunResult) -> None:
+    """results.csv (RFC 4180: CRLF rows, so that any line break inside a field is quoted), one
+    row per cell, with text that a spreadsheet would run as a formula neutralised (a leading
+    apostrophe)."""
+    import pandas as pd
+
+    rows = [{k: spreadsheet(v) for k, v in r.row().items()} for r in res.records]
+    columns = [f.name for f in fields(Record) if f.name not in IN_MEMORY]
+    pd.DataFrame(rows, columns=columns).to_csv(
+        res.run_dir / "results.csv", index=False, lineterminator="\r\n"
+    )
+
+
+def point_latest(run_dir: os.PathLike | str) -> None:
+    """Point ``<out>/latest`` at ``run_dir`` in one step (a new link renamed over the old), so
+    that runs finishing together never see it missing; where links are not possible,
+    ``latest.txt`` names the run."""
+    from pathlib import Path
+
+    run_dir = Path(run_dir)
+    latest = run_dir.parent / "latest"
+    tmp = run_dir.parent / f".latest-{os.getpid()}-{run_dir.name}"
+    try:
+        os.symlink(run_dir.name, tmp)
+        os.replace(tmp, latest)
+    except OSError:
+        if tmp.is_symlink():
+            tmp.unlink()
+        (run_dir.parent / "latest.txt").write_text(run_dir.name + "\n")

@@ -6,16 +6,17 @@ python that has unigrad and the backend's framework installed, from any folder.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from unigrad.compare.escape import docstring, file_stem
 from unigrad.compare.records import Record, RunResult, Status
 
-HEADER = '''"""Recompute one cell of a unigrad compare run: {case} {transform} on {backend} {dtype}.
+DOC = """Recompute one cell of a unigrad compare run: {case} {transform} on {backend} {dtype}.
 
 Status in the run: {status}. {detail}
 Run with the python of the backend's environment{mx_note}.
 """
+HEADER = """{doc}
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from unigrad.compare.cells import compute, find_case
 
 case = find_case({file!r}, {case!r})
 np.set_printoptions(precision=17)
-'''
+"""
 CELL = """value = unigrad.to_numpy(compute(case, {transform!r}, {backend!r}, {dtype!r}))
 reference = unigrad.to_numpy(compute(case, {transform!r}, "numpy", "float64"))
 print("{backend} {dtype}:", value)
@@ -51,23 +52,30 @@ def script(rec: Record, case_file: str) -> str:
         "backend": rec.backend,
         "dtype": rec.dtype,
         "status": rec.status,
-        "detail": rec.detail.replace('"""', "'''")[:500],
+        "detail": rec.detail[:500],
         "file": case_file,
         "mx_note": " (.venv-mxnet/bin/python)" if rec.backend == "mxnet" else "",
     }
+    # the case's text goes into the docstring only through docstring() (any id compiles),
+    # and into code only as repr()
+    doc = docstring(DOC.format(**fields))
     body = NATIVE if rec.section == "native" else CELL
-    return HEADER.format(**fields) + body.format(**fields)
+    return HEADER.format(doc=doc, **fields) + body.format(**fields)
 
 
 def write_repro(res: RunResult) -> None:
-    """One script per cell that is not a pass (nor a skipped backend); sets ``Record.repro``."""
+    """One script per cell that is not a pass (nor a skipped backend); sets ``Record.repro``.
+
+    File names are the cell's parts made safe and cut short, plus a hash of them: unique, and
+    short enough for any file system, whatever the case id.
+    """
     folder = res.run_dir / "repro"
     files = {c.id: c.file for c in res.cases}
     for r in res.records:
-        if r.status in (Status.PASS, Status.SKIPPED):
+        if r.status in (Status.PASS, Status.SKIPPED) or r.case not in files:
             continue
         folder.mkdir(exist_ok=True)
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{r.case}-{r.transform}-{r.backend}-{r.dtype}")
+        name = file_stem(r.case, r.transform, r.backend, r.dtype, r.section)
         path: Path = folder / f"{name}.py"
         path.write_text(script(r, files[r.case]))
         r.repro = str(path)

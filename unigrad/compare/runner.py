@@ -1,16 +1,22 @@
 """``unigrad compare``: run the selected cases on every backend, judge each cell, stream records.
 
-A cell is case x transform x backend x dtype. The reference (numpy engine, float64, checked
-by finite differences) is computed first, in this process. Then each backend runs in its own
-worker process (MXNet in its environment), up to one per core at a time: one ``invoke
-unigrad.compare.cells:run_case`` request per case. Each cell's result is judged as it arrives
-and streamed to results.jsonl; backends are compared pairwise at the end. The report files
-come from ``unigrad.compare.reports.write``.
+A cell is case x transform x backend x dtype. Every process that runs a case is a worker: the
+reference (numpy engine, float64, checked by finite differences) runs in a numpy worker of its
+own, beside the backends, one request per case under the same timeout; each backend runs in its
+own worker (MXNet in its environment), up to one per core at a time, one ``invoke
+unigrad.compare.cells:run_case`` request per case. A cell is judged as soon as its case's
+reference is in, and streamed to results.jsonl. At the end the backends are cross-checked
+pairwise and results.jsonl is rewritten with the final rows.
+
+Ctrl-C (KeyboardInterrupt, or ``Interrupted`` raised by a signal handler) stops the workers at
+once; the run returns what finished, with ``RunResult.interrupted`` set.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from unigrad import registry
+from unigrad.compare import reference as references
 from unigrad.compare import verdicts
 from unigrad.compare.case import DTYPES, Case
 from unigrad.compare.records import (
@@ -28,16 +35,54 @@ from unigrad.compare.records import (
     Record,
     ResultsStream,
     RunResult,
+    Status,
 )
-from unigrad.compare.reference import Reference, reference
+from unigrad.compare.reference import Reference
 from unigrad.compare.selection import UsageError, select_cases
 from unigrad.errors import BackendUnavailableError, WorkerError
 
 # The longest workers start first (measured: jax, then tensorflow), so the others fit beside them.
 START_ORDER = ("jax", "tensorflow", "torch", "mxnet", "numpy")
 RUN_CASE = "unigrad.compare.cells:run_case"
+STARTUP_TIMEOUT = 180.0  # a worker's start (a framework's import) is not charged to its cases
 
 _FAILED = {"timeout": Outcome.TIMEOUT, "crash": Outcome.CRASH}
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal asked the run to stop (raised by the CLI's SIGTERM handler)."""
+
+    def __init__(self, signal_name: str = "SIGINT") -> None:
+        self.signal_name = signal_name
+        super().__init__(signal_name)
+
+
+class Fleet:
+    """The run's workers and its stop flag: ``halt`` stops every worker at once."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self._workers: list[Any] = []
+        self._lock = threading.Lock()
+
+    def worker(self, backend: str, **options: Any) -> Any:
+        """A new worker for ``backend`` that ``halt`` will stop."""
+        from unigrad.workers.client import Worker
+
+        w = Worker(backend, startup_timeout=STARTUP_TIMEOUT, **options)
+        with self._lock:
+            self._workers.append(w)
+            if self.stop.is_set():
+                w.abort()
+        return w
+
+    def halt(self) -> None:
+        """Stop: no new request starts, and every worker process is killed now."""
+        self.stop.set()
+        with self._lock:
+            workers = list(self._workers)
+        for w in workers:
+            w.abort()
 
 
 def request_case(
@@ -61,6 +106,23 @@ def request_case(
         )
 
 
+def _not_run(
+    backend: str,
+    cases: list[Case],
+    dtypes: list[str],
+    why: str,
+    status: Status,
+    emit: Callable[[Record], None],
+) -> None:
+    for case in cases:
+        ds = [d for d in dtypes if d in case.dtypes]
+        for d in ds:
+            for t in case.transforms:
+                emit(verdicts.not_run(case, t, backend, d, why, status))
+        if ds and backend in case.native:
+            emit(verdicts.not_run(case, "native grad", backend, "float64", why, status))
+
+
 def _run_backend(
     backend: str,
     cases: list[Case],
@@ -71,27 +133,37 @@ def _run_backend(
     emit: Callable[[Record], None],
     info: dict[str, dict],
     times: dict[str, float],
+    fleet: Fleet,
 ) -> None:
-    from unigrad.workers.client import Worker
-
     t0 = time.perf_counter()
+    worker = None
     try:
-        worker = Worker(backend)
-        info[backend] = worker.ping(timeout=180)
-    except (BackendUnavailableError, WorkerError) as exc:
-        for case in cases:
-            for d in dtypes:
-                if d in case.dtypes:
-                    for t in case.transforms:
-                        emit(verdicts.not_run(case, t, backend, d, str(exc), asked_for))
+        worker = fleet.worker(backend)
+        worker.start()  # its greeting, then a ping that imports the framework
+        info[backend] = dict(worker.info or {})
+    except BackendUnavailableError as exc:  # not installed: skipped unless asked for by name
         info[backend] = {"error": str(exc)}
+        status = Status.ERROR if asked_for else Status.SKIPPED
+        _not_run(backend, cases, dtypes, str(exc), status, emit)
+        return
+    except WorkerError as exc:  # installed but broken: always an error
+        if fleet.stop.is_set():
+            return
+        info[backend] = {"error": str(exc)}
+        _not_run(backend, cases, dtypes, str(exc), Status.ERROR, emit)
+        if worker is not None:
+            worker.kill()
         return
     try:
         for case in cases:
             ds = [d for d in dtypes if d in case.dtypes]
             if not ds:
                 continue
+            if fleet.stop.is_set():
+                return
             got = request_case(worker, case, backend, ds, timeout)
+            if fleet.stop.is_set() or not ref.wait(case.id, fleet.stop):
+                return  # cells cut short by an interrupt are not results
             for d in ds:
                 for t in case.transforms:
                     emit(verdicts.judge(case, t, backend, d, got.cells[(d, t)], ref))
@@ -102,14 +174,38 @@ def _run_backend(
         times[backend] = time.perf_counter() - t0
 
 
-def _new_run_dir(out: str | Path) -> Path:
+def _run_reference(cases: list[Case], ref: Reference, timeout: float, fleet: Fleet) -> None:
+    worker = fleet.worker("numpy", python=sys.executable)
+    try:
+        references.compute(cases, ref, worker, timeout, fleet.stop)
+    finally:
+        worker.kill()
+
+
+def new_run_dir(out: str | Path) -> Path:
+    """A new folder ``out/<date-time>[-n]`` for one run; two runs never get the same one."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    run_dir, n = Path(out) / stamp, 1
-    while run_dir.exists():
-        run_dir = Path(out) / f"{stamp}-{n}"
-        n += 1
-    run_dir.mkdir(parents=True)
-    return run_dir
+    Path(out).mkdir(parents=True, exist_ok=True)
+    for n in itertools.count():
+        run_dir = Path(out) / (stamp if n == 0 else f"{stamp}-{n}")
+        try:
+            run_dir.mkdir()  # atomic: exactly one run creates it
+        except FileExistsError:
+            continue
+        return run_dir
+    raise AssertionError("unreachable")
+
+
+def _wait_all(pool: ThreadPoolExecutor, threads: list[threading.Thread], fleet: Fleet) -> None:
+    """Wait for every thread; a second Ctrl-C while stopping keeps stopping."""
+    while True:
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+            for t in threads:
+                t.join()
+            return
+        except KeyboardInterrupt:
+            fleet.halt()
 
 
 def run(
@@ -124,11 +220,14 @@ def run(
     """Run the comparison and write results.jsonl; raises ``UsageError`` on a bad option.
 
     ``backends`` None means every known backend, skipping those that are not installed; a
-    backend named here that cannot run is an error.
+    backend named here that cannot run is an error. A Ctrl-C stops the run: it returns the
+    cells that finished, with ``interrupted`` set.
     """
     t_start = time.perf_counter()
     if dtype not in ("float32", "float64", "both"):
         raise UsageError(f"--dtype must be float32, float64 or both, not {dtype!r}")
+    if timeout <= 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout:g}")
     dtypes = list(DTYPES) if dtype == "both" else [dtype]
     asked_for = backends is not None
     names = list(backends) if backends else registry.backend_names()
@@ -138,10 +237,9 @@ def run(
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
     sel = select_cases(case_specs)
-    run_dir = _new_run_dir(out)
+    run_dir = new_run_dir(out)
     stream = ResultsStream(run_dir / "results.jsonl")
     stream.write_all(sel.problems)
-    ref = reference(sel.cases)
     records: list[Record] = []
     lock = threading.Lock()
     runs = [c for c in sel.cases if any(d in c.dtypes for d in dtypes)]
@@ -160,20 +258,36 @@ def run(
 
     info: dict[str, dict] = {}
     times: dict[str, float] = {}
+    fleet = Fleet()
+    ref = Reference()
     order = sorted(names, key=lambda b: START_ORDER.index(b) if b in START_ORDER else 99)
-    workers = jobs or os.cpu_count() or 2
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 2))
+    # the reference is quick and every backend waits for it: it never queues behind them
+    ref_thread = threading.Thread(
+        target=_run_reference, args=(runs, ref, timeout, fleet), daemon=True
+    )
+    interrupted = None
     try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = [
-                pool.submit(
-                    _run_backend, b, sel.cases, dtypes, ref, timeout, asked_for, emit, info, times
-                )
-                for b in order
-            ]
-            for f in futures:
-                f.result()
+        ref_thread.start()
+        futures = [
+            pool.submit(
+                _run_backend, b, runs, dtypes, ref, timeout, asked_for, emit, info, times, fleet
+            )
+            for b in order
+        ]
+        for f in futures:
+            f.result()
+    except KeyboardInterrupt as exc:
+        interrupted = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+        fleet.halt()
+    except BaseException:
+        fleet.halt()
+        raise
     finally:
-        stream.close()
+        _wait_all(pool, [ref_thread], fleet)
+    cases = {c.id: c for c in sel.cases}
+    disagreements = verdicts.cross_check(records, cases)
+    stream.rewrite([*sel.problems, *records])
     return RunResult(
         run_dir=run_dir,
         records=records,
@@ -181,8 +295,9 @@ def run(
         backends=names,
         dtypes=dtypes,
         problems=sel.problems,
-        disagreements=verdicts.pairwise(records, {c.id: c for c in sel.cases}),
+        disagreements=disagreements,
         backend_info=info,
         backend_time=times,
         wall=time.perf_counter() - t_start,
+        interrupted=interrupted,
     )

@@ -8,12 +8,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from unigrad.compare.case import Case, CaseLoadError, case_files, default_case_dir, load_file
+from unigrad.compare.case import (
+    Case,
+    CaseLoadError,
+    CaseNameError,
+    case_files,
+    default_case_dir,
+    read_file,
+)
 from unigrad.compare.records import Problem
 
 
 class UsageError(ValueError):
-    """A bad option (an unknown backend, case id or dtype): exit code 2."""
+    """A bad option (an unknown backend, case id or dtype, or a name a case file gets wrong):
+    exit code 2."""
 
 
 @dataclass
@@ -24,33 +32,54 @@ class Selection:
     problems: list[Problem] = field(default_factory=list)
 
 
+def _pool(paths: list[str], sel: Selection) -> list[Case]:
+    """Every good case of the files under ``paths``, the first definition of each id."""
+    pool: list[Case] = []
+    unknown_names: list[str] = []
+    for f in case_files(paths):
+        if not f.exists():
+            raise UsageError(f"case file {f} does not exist")
+        try:
+            cases, errors = read_file(f)
+        except CaseLoadError as exc:
+            sel.problems.append(Problem("case_file", exc.where, str(exc)))
+            continue
+        for e in errors:
+            if isinstance(e, CaseNameError):
+                unknown_names.append(str(e))
+            else:
+                sel.problems.append(Problem("bad_case", e.where, str(e)))
+        pool.extend(cases)
+    if unknown_names:
+        raise UsageError("\n".join(unknown_names))
+    first: dict[str, Case] = {}
+    for c in pool:
+        if c.id in first:
+            sel.problems.append(
+                Problem(
+                    "duplicate_id",
+                    c.where,
+                    f"{c.where}: case id {c.id!r} is already defined at {first[c.id].where}; "
+                    "this definition is not run (give it another id)",
+                )
+            )
+        else:
+            first[c.id] = c
+    return list(first.values())
+
+
 def select_cases(specs: Sequence[str] | None) -> Selection:
     """Cases from paths (files or folders), ids and id globs; the shipped library if no path.
 
-    A case file that does not load and a duplicated id become problems (the run goes on and
-    exits 1); a pattern that matches no case is a ``UsageError``.
+    A case file that does not load, a case with badly typed fields and a duplicated id become
+    problems (the run goes on without them and exits 1); a name a case gets wrong (a transform,
+    dtype or backend) and a pattern that matches no case are a ``UsageError``.
     """
     sel = Selection()
     paths, patterns = [], []
     for s in specs or []:
         (paths if Path(s).exists() or s.endswith(".py") else patterns).append(s)
-    if not paths:
-        paths = [str(default_case_dir())]
-    pool: list[Case] = []
-    for f in case_files(paths):
-        if not f.exists():
-            raise UsageError(f"case file {f} does not exist")
-        try:
-            pool.extend(load_file(f))
-        except CaseLoadError as exc:
-            sel.problems.append(Problem("case_file", exc.where, str(exc)))
-    seen: set[str] = set()
-    for c in pool:
-        if c.id in seen:
-            sel.problems.append(
-                Problem("duplicate_id", c.where, f"{c.where}: case id {c.id!r} is defined twice")
-            )
-        seen.add(c.id)
+    pool = _pool(paths or [str(default_case_dir())], sel)
     if not patterns:
         sel.cases = pool
         return sel

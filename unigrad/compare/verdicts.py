@@ -1,8 +1,9 @@
 """From cell results to records: the one place ``unigrad compare`` makes its records.
 
-``judge`` compares a cell with the case's exact value and the reference; ``not_run`` records
-a backend that could not start; ``finding`` records a native-catalogue result; ``pairwise``
-lists the backends that disagree with each other.
+``judge`` compares a cell with the case's exact value (if any) and the reference; a value with
+neither is ``unverified``, never a pass. ``not_run`` records a backend that could not start;
+``finding`` records a native-catalogue result; ``cross_check`` compares the backends with each
+other and fails the unverified cells of any pair that disagrees.
 """
 
 from __future__ import annotations
@@ -35,6 +36,39 @@ def _record(case: Case, transform: str, backend: str, dtype: str, **rest: Any) -
     )
 
 
+def _measure(rec: Record, v: oracle.Verdict, against: str) -> None:
+    rec.max_abs, rec.max_rel, rec.ulp, rec.against = v.max_abs, v.max_rel, v.ulp, against
+
+
+def _judge_value(rec: Record, case: Case, dtype: str, ref: Reference) -> None:
+    """Set the status and error measures of a cell that gave a value.
+
+    The error measures are those of the comparison that decided: the exact value when the cell
+    fails against it, else the reference.
+    """
+    key = (case.id, rec.transform)
+    tol = oracle.tolerance(dtype, case.tolerance)
+    exact = against_ref = None
+    if rec.transform in case.expected:
+        exact = oracle.compare(rec.value, rec.expected, dtype, tol, against="exact value")
+        rec.exact = exact.status
+    if key in ref.values:
+        against_ref = oracle.compare(rec.value, rec.reference, dtype, tol)
+    if exact is not None and not exact.passed:
+        rec.status, rec.detail = exact.status, f"vs exact value: {exact.detail}"
+        _measure(rec, exact, "exact")
+    elif against_ref is not None:
+        _measure(rec, against_ref, "reference")
+        if not against_ref.passed:
+            rec.status, rec.detail = against_ref.status, f"vs reference: {against_ref.detail}"
+    elif exact is not None:
+        _measure(rec, exact, "exact")
+    else:
+        why = ref.errors.get(key, "the reference was not computed")
+        rec.status = Status.UNVERIFIED
+        rec.detail = f"no reference ({why}) and no exact value: nothing to judge this value by"
+
+
 def judge(
     case: Case, transform: str, backend: str, dtype: str, result: CellResult, ref: Reference
 ) -> Record:
@@ -49,37 +83,33 @@ def judge(
         time=result.time,
         declared_gap=case.gap(backend, transform),
         reference_fd=ref.fd.get(key, "n/a"),
+        reference=ref.values.get(key),
+        expected=case.expected.get(transform),
     )
     if result.outcome != Outcome.OK:
         rec.detail, rec.where = result.error, result.where or None
         return rec
-    tol = oracle.tolerance(dtype, case.tolerance)
     rec.value = result.value
-    if transform in case.expected:
-        v = oracle.compare(result.value, case.expected[transform], dtype, tol)
-        rec.exact = v.status
-        if not v.passed:
-            rec.status, rec.detail = v.status, f"vs exact value: {v.detail}"
-    if key in ref.values:
-        v = oracle.compare(result.value, ref.values[key], dtype, tol)
-        rec.max_abs, rec.max_rel, rec.ulp = v.max_abs, v.max_rel, v.ulp
-        if not v.passed and rec.status == Status.PASS:
-            rec.status, rec.detail = v.status, f"vs reference: {v.detail}"
-    elif key in ref.errors and transform not in case.expected:
-        rec.detail = f"no reference ({ref.errors[key]})"
+    try:
+        _judge_value(rec, case, dtype, ref)
+    except Exception as exc:  # a value the oracle cannot read is this cell's error, not the run's
+        rec.status = Status.ERROR
+        rec.detail = f"cannot compare this result: {type(exc).__name__}: {exc}"
     return rec
 
 
 def not_run(
-    case: Case, transform: str, backend: str, dtype: str, why: str, asked_for: bool
+    case: Case, transform: str, backend: str, dtype: str, why: str, status: Status
 ) -> Record:
-    """A cell of a backend that could not start: skipped, or an error when asked for by name."""
+    """A cell of a backend that could not start (``skipped`` or ``error``)."""
+    native = transform == "native grad"
     return _record(
         case,
         transform,
         backend,
-        dtype,
-        status=Status.ERROR if asked_for else Status.SKIPPED,
+        "float64" if native else dtype,
+        section="native" if native else "main",
+        status=status,
         detail=f"backend not run: {why}",
     )
 
@@ -101,19 +131,46 @@ def finding(case: Case, backend: str, result: CellResult) -> Record:
     )
 
 
-def pairwise(records: list[Record], cases: dict[str, Case]) -> list[Disagreement]:
-    """Every pair of backends whose values for the same (main-section) cell disagree."""
+def _doubled(tol: dict[str, float]) -> dict[str, float]:
+    # each of the two may be off the truth by one tolerance
+    return {k: 2 * v for k, v in tol.items()}
+
+
+def cross_check(records: list[Record], cases: dict[str, Case]) -> list[Disagreement]:
+    """Every pair of backends whose values for the same (main-section) cell disagree.
+
+    Two values disagree beyond twice the cell's tolerance (each may be one tolerance off the
+    truth). A cell that had nothing to be judged by (``unverified``) and disagrees with another
+    backend fails, with the error against that backend: without a reference neither can be
+    trusted.
+    """
     by_cell: dict[tuple[str, str, str], dict[str, Record]] = {}
     for r in records:
         if r.value is not None and r.section == "main":
             by_cell.setdefault((r.case, r.transform, r.dtype), {})[r.backend] = r
     out = []
+    worst: dict[int, tuple[oracle.Verdict, str, Record]] = {}
     for (cid, t, dtype), per in by_cell.items():
         names = sorted(per)
-        tol = oracle.tolerance(dtype, cases[cid].tolerance)
+        tol = _doubled(oracle.tolerance(dtype, cases[cid].tolerance))
         for i, a in enumerate(names):
             for b in names[i + 1 :]:
-                v = oracle.compare(per[a].value, per[b].value, dtype, tol)
-                if not v.passed:
-                    out.append(Disagreement(cid, t, dtype, [a, b], v.status, v.detail))
+                v = oracle.compare(per[a].value, per[b].value, dtype, tol, against=b)
+                if v.passed:
+                    continue
+                out.append(Disagreement(cid, t, dtype, [a, b], v.status, v.detail))
+                for mine, other in ((a, b), (b, a)):
+                    rec = per[mine]
+                    if rec.status != Status.UNVERIFIED:
+                        continue
+                    w = oracle.compare(rec.value, per[other].value, dtype, tol, against=other)
+                    seen = worst.get(id(rec))
+                    if seen is None or (w.max_abs or 0.0) > (seen[0].max_abs or 0.0):
+                        worst[id(rec)] = (w, other, rec)
+    for w, other, rec in worst.values():
+        rec.status = Status.FAIL
+        rec.detail = (
+            f"disagrees with {other}, and there is no reference to tell which is right: {w.detail}"
+        )
+        _measure(rec, w, "pairwise")
     return out

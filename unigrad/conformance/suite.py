@@ -55,6 +55,11 @@ class SuiteState:
             w.kill()
 
 
+def existing_state(config: pytest.Config) -> SuiteState | None:
+    """The session's conformance state, if the conformance suite ran."""
+    return config.stash.get(_STATE, None)
+
+
 def suite_state(config: pytest.Config) -> SuiteState:
     """The session's conformance state (built on first use)."""
     from unigrad.testing.pytest_plugin import chosen_backends, chosen_dtypes

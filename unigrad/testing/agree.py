@@ -55,6 +55,7 @@ def assert_agree(
     from unigrad import registry
     from unigrad.compare import oracle
     from unigrad.compare.case import cast
+    from unigrad.compare.records import show
 
     names = list(backends) if backends is not None else registry.available_backends()
     if len(names) < 2:
@@ -68,12 +69,12 @@ def assert_agree(
             first = names[0]
             tol = oracle.tolerance(dtype, tolerance)
             for b in names[1:]:
-                v = oracle.compare(results[b], results[first], dtype, tol)
+                v = oracle.compare(results[b], results[first], dtype, tol, against=first)
                 if not v.passed:
                     raise AssertionError(
                         f"{transform} of {getattr(f, '__qualname__', f)} disagrees between "
                         f"{b} and {first} ({dtype}): {v.status}: {v.detail}\n"
                         f"  tolerance: |{b} - {first}| <= {tol['atol']:g} * max(1, max|{first}|)"
                         f" + {tol['rtol']:g} * |{first}|\n"
-                        f"  {b}: {results[b]!r}\n  {first}: {results[first]!r}"
+                        f"  {b}: {show(results[b])}\n  {first}: {show(results[first])}"
                     )

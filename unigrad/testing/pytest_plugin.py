@@ -4,13 +4,16 @@ Options: ``--unigrad-backends`` (or ``UNIGRAD_BACKENDS``), ``--unigrad-dtypes``,
 ``--unigrad-xfails FILE``, ``--unigrad-report DIR``. The fixture ``unigrad_backend`` is
 parametrised over the chosen backends and dtypes (ids like ``torch-float32``) and makes its
 backend the active one inside the test. ``@pytest.mark.unigrad_requires("hessian")`` skips a
-backend that declares that gap.
+backend that lacks the capability, and reports a test that raises ``UnsupportedError`` on a
+backend that has it only partly as skipped, with the reason; an unknown capability name is a
+usage error. ``--unigrad-report`` writes the report files of ``unigrad compare`` for every
+``unigrad_backend`` test and every conformance cell.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +28,7 @@ DEFAULT_BACKENDS = ("numpy",)
 DEFAULT_DTYPES = ("float64",)
 _RECORDS = pytest.StashKey[list]()
 _XFAILS = pytest.StashKey[list]()
+_RESULT = pytest.StashKey[dict]()  # per test item: the record made of its outcome
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--unigrad-xfails",
         default=None,
         metavar="FILE",
-        help="expected failures: one 'pattern: reason' a line, patterns match test ids (fnmatch)",
+        help="expected failures: one 'test id: reason' a line; * and ? glob, brackets are literal",
     )
     group.addoption(
         "--unigrad-report",
@@ -103,17 +107,39 @@ def chosen_dtypes(config: pytest.Config) -> list[str]:
     return names
 
 
+def _split_entry(line: str) -> tuple[str, str]:
+    """``pattern: reason`` split at the first ": " outside the brackets of a parametrised id."""
+    depth, i = 0, 0
+    while i < len(line):
+        if line.startswith(("[[]", "[]]"), i):  # fnmatch's escaped bracket: a literal
+            i += 3
+            continue
+        ch = line[i]
+        depth += {"[": 1, "]": -1}.get(ch, 0)
+        if ch == ":" and depth <= 0 and line[i + 1 : i + 2] in (" ", "\t", ""):
+            return line[:i].strip(), line[i + 1 :].strip()
+        i += 1
+    return line.strip(), ""
+
+
+def _uncomment(line: str) -> str:
+    """The line without a comment: ``#`` at its start or after whitespace (ids may hold #)."""
+    m = re.search(r"(^|\s)#", line)
+    return line[: m.start()] if m else line
+
+
 def _read_xfails(path: str) -> list[dict]:
     entries = []
     for n, line in enumerate(Path(path).read_text().splitlines(), 1):
-        line = line.split("#", 1)[0].strip()
+        line = _uncomment(line).strip()
         if not line:
             continue
-        pattern, _, reason = line.partition(":") if ": " in line else (line, "", "")
+        pattern, reason = _split_entry(line)
         entries.append(
             {
-                "pattern": pattern.strip(),
-                "reason": reason.strip() or "expected to fail (xfail file)",
+                "pattern": pattern,
+                "regex": id_pattern(pattern),
+                "reason": reason or "expected to fail (xfail file)",
                 "line": n,
                 "hits": 0,
             }
@@ -121,11 +147,37 @@ def _read_xfails(path: str) -> list[dict]:
     return entries
 
 
+def id_pattern(pattern: str) -> re.Pattern[str]:
+    """A test-id pattern: ``*`` and ``?`` glob, everything else (brackets, ``::``) is literal.
+
+    fnmatch's escapes ``[[]`` and ``[]]`` still mean a literal bracket.
+    """
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith(("[[]", "[]]"), i):
+            out.append(re.escape(pattern[i + 1]))
+            i += 3
+            continue
+        ch = pattern[i]
+        out.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
+        i += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
+def _matches(entry: dict, item: pytest.Item) -> bool:
+    """An entry matches a test's full id, its name, or its id without leading folders."""
+    rx: re.Pattern[str] = entry["regex"]
+    nodeid = item.nodeid
+    tails = [nodeid[i + 1 :] for i, ch in enumerate(nodeid.split("::")[0]) if ch == "/"]
+    return any(rx.fullmatch(text) for text in (nodeid, item.name, *tails))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "unigrad_requires(capability): skip backends that declare this gap "
-        "(a capability such as 'higher_order' or a transform such as 'hessian')",
+        "unigrad_requires(capability): skip backends that lack it (a capability such as "
+        "'higher_order' or a transform such as 'hessian'); where a backend has it partly, "
+        "an UnsupportedError skips the test with its reason",
     )
     config.stash[_RECORDS] = []
     xf = config.getoption("--unigrad-xfails")
@@ -180,14 +232,38 @@ def skip_or_fail_unavailable(name: str, in_process: bool = True) -> None:
         pytest.fail(f"{name} is installed but broken: {exc}", pytrace=False)
 
 
+REQUIREMENTS = (*C.ALL, *C.TRANSFORM_NEEDS)
+
+
 def requirement_gap(name: str, needs: tuple[str, ...]) -> str | None:
-    """Why backend ``name`` cannot serve ``needs`` (capabilities or transform names)."""
+    """Why backend ``name`` cannot serve ``needs`` (capabilities or transform names) at all.
+
+    A capability the backend has partly (or emulated) is no gap: the test runs, and an
+    ``UnsupportedError`` it raises skips it.
+    """
     caps = registry.specs()[name].capabilities
     for need in needs:
         for cap in C.TRANSFORM_NEEDS.get(need, (need,)):
             if not caps.get(cap):
                 return f"{name} declares no {cap} (needed for {need})"
     return None
+
+
+def _check_requirements(item: pytest.Item) -> None:
+    for marker in item.iter_markers("unigrad_requires"):
+        if not marker.args:
+            raise pytest.UsageError(
+                f"{item.nodeid}: @pytest.mark.unigrad_requires needs a capability, e.g. "
+                "unigrad_requires('hessian')"
+            )
+        for need in marker.args:
+            if need not in REQUIREMENTS:
+                from unigrad.compare.case_checks import suggest
+
+                raise pytest.UsageError(
+                    f"{item.nodeid}: @pytest.mark.unigrad_requires: "
+                    + suggest(need, REQUIREMENTS, "capability")
+                )
 
 
 @pytest.fixture
@@ -201,20 +277,35 @@ def unigrad_backend(request: pytest.FixtureRequest) -> Any:
     if marker is not None:
         gap = requirement_gap(param.name, tuple(marker.args))
         if gap:
+            request.node.stash[_RESULT] = {"gap": gap}
             pytest.skip(gap)
     with unigrad.use_backend(param.name):
         yield param
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Under ``unigrad_requires``, an ``UnsupportedError`` is a skip that says why."""
+    from unigrad.errors import UnsupportedError
+
+    try:
+        return (yield)
+    except UnsupportedError as exc:
+        if item.get_closest_marker("unigrad_requires") is None:
+            raise
+        item.stash[_RESULT] = {"gap": str(exc)}
+        pytest.skip(str(exc))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        _check_requirements(item)
     entries = config.stash.get(_XFAILS, None)
     if not entries:
         return
     for item in items:
         for e in entries:
-            if fnmatch.fnmatchcase(item.nodeid, e["pattern"]) or fnmatch.fnmatchcase(
-                item.name, e["pattern"]
-            ):
+            if _matches(e, item):
                 e["hits"] += 1
                 item.add_marker(pytest.mark.xfail(reason=e["reason"], strict=True))
                 break
@@ -234,34 +325,83 @@ def record(config: pytest.Config, rec: Any) -> None:
     config.stash[_RECORDS].append(rec)
 
 
+def _outcome_record(item: pytest.Item, report: pytest.TestReport, param: BackendParam) -> Any:
+    """The record of one ``unigrad_backend`` test's outcome, for ``--unigrad-report``."""
+    from unigrad.compare.records import Record, Status
+
+    gap = item.stash.get(_RESULT, {}).get("gap")
+    if hasattr(report, "wasxfail"):
+        status, gap = Status.UNSUPPORTED, f"expected to fail: {report.wasxfail}"
+    elif report.passed:
+        status = Status.PASS
+    elif report.skipped:
+        status = Status.UNSUPPORTED if gap else Status.SKIPPED
+    else:
+        status = Status.FAIL if report.when == "call" else Status.ERROR
+    path, line, _ = item.location
+    detail = ""
+    if report.failed:
+        detail = getattr(report.longrepr, "reprcrash", None)
+        detail = detail.message if detail is not None else str(report.longrepr)[-500:]
+    elif report.skipped and isinstance(report.longrepr, tuple):
+        detail = report.longrepr[2]
+    return Record(
+        case=item.nodeid.split("[", 1)[0],
+        source=item.nodeid,
+        file=f"{path}:{(line or 0) + 1}",
+        transform="test",
+        backend=param.name,
+        dtype=param.dtype,
+        status=status,
+        declared_gap=gap if status == Status.UNSUPPORTED else None,
+        time=report.duration,
+        detail=detail,
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    report = yield
+    callspec = getattr(item, "callspec", None)
+    param = callspec.params.get("unigrad_backend") if callspec is not None else None
+    if not isinstance(param, BackendParam) or not item.config.getoption("--unigrad-report"):
+        return report
+    # one record per test: its call, or its setup when the test never ran
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        record(item.config, _outcome_record(item, report, param))
+    return report
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     out = session.config.getoption("--unigrad-report", None)
-    records = session.config.stash.get(_RECORDS, [])
-    if not out or not records:
+    if not out:
         return
-    import time
-
     from unigrad.compare import reports
     from unigrad.compare.records import ResultsStream, RunResult
-    from unigrad.compare.verdicts import pairwise
-    from unigrad.conformance.suite import suite_state
+    from unigrad.compare.runner import new_run_dir
+    from unigrad.compare.verdicts import cross_check
+    from unigrad.conformance.suite import existing_state
 
-    state = suite_state(session.config)
-    run_dir = Path(out) / time.strftime("%Y%m%d-%H%M%S")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    records = session.config.stash.get(_RECORDS, [])
+    state = existing_state(session.config)
+    cases = state.cases if state is not None else []
+    problems = state.problems if state is not None else []
+    backends = [*chosen_backends(session.config), *(r.backend for r in records)]
+    backends = list(dict.fromkeys(backends))
+    run_dir = new_run_dir(out)
     stream = ResultsStream(run_dir / "results.jsonl")
-    stream.write_all([*state.problems, *records])
+    stream.write_all([*problems, *records])
     stream.close()
     res = RunResult(
         run_dir=run_dir,
         records=records,
-        cases=state.cases,
-        backends=state.backends,
-        dtypes=state.dtypes,
-        problems=state.problems,
-        disagreements=pairwise(records, {c.id: c for c in state.cases}),
-        backend_info=state.info,
+        cases=cases,
+        backends=backends,
+        dtypes=chosen_dtypes(session.config),
+        problems=problems,
+        disagreements=cross_check(records, {c.id: c for c in cases}),
+        backend_info=state.info if state is not None else {},
         backend_time={},
         wall=0.0,
     )
-    reports.write(res)
+    reports.write(res, tuple(f for f in reports.FORMATS if not reports.missing_packages((f,))))

@@ -8,12 +8,17 @@ what that interpreter has installed, and targets from the working directory. A c
 process dies, as MXNet can), a hang (no reply within the timeout) or an undecodable exchange
 raises ``WorkerError`` with ``kind`` set to "crash", "timeout" or "protocol"; the process is
 then discarded and the next request starts a fresh one.
+
+A worker dies with the process that started it, whatever ends that process: the worker ignores
+Ctrl-C (its parent decides what an interrupt stops), leaves when its stdin reaches end-of-file,
+and watches its parent, exiting when the parent is gone (``unigrad.workers.server``).
 """
 
 from __future__ import annotations
 
 import atexit
 import collections
+import contextlib
 import os
 import selectors
 import struct
@@ -63,7 +68,12 @@ def python_for(backend: str) -> Path:
 
 
 class Worker:
-    """One worker process for one backend, restarted after a crash, hang or protocol error."""
+    """One worker process for one backend, restarted after a crash, hang or protocol error.
+
+    Starting a worker waits for it to be ready (its greeting, then a ``ping`` that loads the
+    backend) under ``startup_timeout``; only then does a request's own timeout start, so a
+    framework's import is never charged to a request.
+    """
 
     def __init__(
         self,
@@ -71,107 +81,212 @@ class Worker:
         python: str | Path | None = None,
         env: dict[str, str] | None = None,
         cwd: str | Path | None = None,
+        startup_timeout: float = 180.0,
     ) -> None:
         self.backend = backend
         self.python = Path(python) if python else python_for(backend)
         self.env = {**os.environ, **WORKER_THREAD_ENV, **(env or {})}
         self.cwd = str(cwd or os.getcwd())
+        self.startup_timeout = startup_timeout
         self.proc: subprocess.Popen | None = None
+        self.info: dict | None = None  # what the worker said about itself when it got ready
         self._stderr: collections.deque[str] = collections.deque(maxlen=200)
-        self._lock = threading.Lock()
+        self._drainer: threading.Thread | None = None
+        self._lock = threading.Lock()  # one request at a time
+        self._spawn_lock = threading.Lock()  # starting a process vs. abort() from elsewhere
+        self._aborted = False
 
     def __repr__(self) -> str:
         return f"<unigrad worker {self.backend} ({self.python})>"
 
     def start(self) -> None:
-        """Start the process (a no-op while it is running)."""
+        """Start the process and wait until it is ready (a no-op while it is running)."""
+        with self._lock:
+            self._ensure_started()
+
+    def _spawn(self) -> subprocess.Popen:
+        with self._spawn_lock:
+            if self._aborted:
+                raise WorkerError(f"the {self.backend} worker was stopped", kind="stopped")
+            self._stderr.clear()
+            env = {**self.env, wire.PARENT_ENV: str(os.getpid())}
+            self.proc = subprocess.Popen(
+                [str(self.python), "-m", "unigrad.workers.server"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=self.cwd,
+                env=env,
+            )
+            self._drainer = threading.Thread(target=self._drain, args=(self.proc,), daemon=True)
+            self._drainer.start()
+            return self.proc
+
+    def _ensure_started(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             return
-        self._stderr.clear()
-        self.proc = subprocess.Popen(
-            [str(self.python), "-m", "unigrad.workers.server"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=self.cwd,
-            env=self.env,
-        )
-        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
+        self._spawn()
+        deadline = time.monotonic() + self.startup_timeout
+        try:
+            self._read_greeting(deadline)
+        except TimeoutError:
+            self.kill()
+            raise WorkerError(
+                f"the {self.backend} worker ({self.python}) did not start within "
+                f"{self.startup_timeout:g} s",
+                kind="timeout",
+            ) from None
+        except EOFError:
+            how, tail = self._death()
+            raise WorkerError(
+                f"the {self.backend} worker ({self.python}) exited ({how}) before it started "
+                f"serving requests. Its last output:\n{tail}",
+                kind="protocol",
+            ) from None
+        except _Banner as exc:
+            self.kill()
+            raise WorkerError(
+                f"the {self.backend} worker's interpreter ({self.python}) printed "
+                f"{exc.text!r} on stdout before the worker started; unigrad needs the worker's "
+                "stdout for its protocol (look for a wrapper script or a sitecustomize that "
+                "prints)",
+                kind="protocol",
+            ) from None
+        try:
+            reply = self._exchange(
+                {"op": "ping", "backend": self.backend}, self.startup_timeout, "ping"
+            )
+            self.info = _unpack(reply, self.backend)
+        except (WorkerError, UnsupportedError):
+            self.kill()
+            raise
+
+    def _read_greeting(self, deadline: float) -> None:
+        """Read the worker's greeting; anything else first is a banner (raises _Banner)."""
+        got = b""
+        while len(got) < len(wire.GREETING):
+            got += self._read_some(len(wire.GREETING) - len(got), deadline)
+            if not wire.GREETING.startswith(got):
+                more = b""
+                with contextlib.suppress(TimeoutError, EOFError):
+                    more = self._read_some(300, time.monotonic() + 0.5)
+                text = (got + more).decode(errors="replace").strip()
+                raise _Banner(text[:200])
 
     def _drain(self, proc: subprocess.Popen) -> None:
         assert proc.stderr is not None
         for line in iter(proc.stderr.readline, b""):
             self._stderr.append(line.decode(errors="replace").rstrip())
+        proc.stderr.close()
 
     def stderr_tail(self, n: int = 15) -> str:
         """The last lines the worker wrote to stderr."""
         return "\n".join(list(self._stderr)[-n:])
 
+    def _death(self) -> tuple[str, str]:
+        """How the process died and its last stderr lines (it is then discarded)."""
+        code = None
+        if self.proc is not None:
+            try:
+                code = self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # it closed its pipes but lives on: end it
+                self.proc.kill()
+                code = self.proc.wait()
+        if self._drainer is not None:
+            self._drainer.join(timeout=2)  # the last lines it wrote before dying
+        tail = self.stderr_tail()
+        self.kill()
+        return (f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"), tail
+
     def kill(self) -> None:
         """Stop the process now."""
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc.wait()
-            for s in (self.proc.stdin, self.proc.stdout):
-                if s is not None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        for s in (proc.stdin, proc.stdout):
+            if s is not None:
+                with contextlib.suppress(OSError):  # unsent bytes to a dead worker
                     s.close()
-        self.proc = None
 
     close = kill
 
-    def _read_exact(self, n: int, deadline: float) -> bytes:
+    def abort(self) -> None:
+        """Kill the process from another thread and start no other (an interrupted run).
+
+        A request in flight then ends as a crash in its own thread, which cleans up.
+        """
+        with self._spawn_lock:
+            self._aborted = True
+            proc = self.proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+
+    def _read_some(self, n: int, deadline: float) -> bytes:
         assert self.proc is not None and self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
-        chunks, got = [], 0
         with selectors.DefaultSelector() as sel:
             sel.register(fd, selectors.EVENT_READ)
-            while got < n:
-                left = deadline - time.monotonic()
-                if left <= 0 or not sel.select(left):
-                    raise TimeoutError
-                chunk = os.read(fd, n - got)
-                if not chunk:
-                    raise EOFError
-                chunks.append(chunk)
-                got += len(chunk)
+            left = deadline - time.monotonic()
+            if left <= 0 or not sel.select(left):
+                raise TimeoutError
+        chunk = os.read(fd, n)
+        if not chunk:
+            raise EOFError
+        return chunk
+
+    def _read_exact(self, n: int, deadline: float) -> bytes:
+        chunks, got = [], 0
+        while got < n:
+            chunk = self._read_some(n - got, deadline)
+            chunks.append(chunk)
+            got += len(chunk)
         return b"".join(chunks)
 
+    def _exchange(self, msg: dict, timeout: float, what: str) -> Any:
+        """Send one message and read its reply; a death, hang or garbage raises WorkerError."""
+        assert self.proc is not None and self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(wire.dumps(msg))
+            self.proc.stdin.flush()
+            deadline = time.monotonic() + timeout
+            (size,) = struct.unpack("<I", self._read_exact(4, deadline))
+            if size > wire.MAX_MESSAGE:
+                raise wire.ProtocolError(f"a reply of {size} bytes was announced")
+            return wire.loads(self._read_exact(size, deadline))
+        except TimeoutError:
+            self.kill()
+            raise WorkerError(
+                f"the {self.backend} worker gave no answer to a {what} request within "
+                f"{timeout:g} s (a hang); it was stopped and the next request starts a "
+                "fresh one",
+                kind="timeout",
+            ) from None
+        except (EOFError, OSError):  # OSError: BrokenPipeError on a worker already gone
+            how, tail = self._death()
+            err = WorkerError(
+                f"the {self.backend} worker crashed during a {what} request ({how}); the "
+                f"next request starts a fresh one. Its last output:\n{tail}",
+                kind="crash",
+            )
+            err.how = how  # type: ignore[attr-defined]
+            raise err from None
+        except wire.ProtocolError as exc:
+            self.kill()
+            raise WorkerError(
+                f"bad reply from the {self.backend} worker: {exc}", "protocol"
+            ) from exc
+
     def request(self, msg: dict, timeout: float = 60.0) -> Any:
-        """Send ``msg``; return the reply's result or raise the error it carries."""
+        """Send ``msg``; return the reply's result or raise the error it carries.
+
+        A worker that is not running is started first (and waited for, outside ``timeout``).
+        """
         with self._lock:
-            self.start()
-            assert self.proc is not None and self.proc.stdin is not None
-            what = msg.get("op", "request")
-            try:
-                self.proc.stdin.write(wire.dumps(msg))
-                self.proc.stdin.flush()
-                deadline = time.monotonic() + timeout
-                (size,) = struct.unpack("<I", self._read_exact(4, deadline))
-                reply = wire.loads(self._read_exact(size, deadline))
-            except TimeoutError:
-                self.kill()
-                raise WorkerError(
-                    f"the {self.backend} worker gave no answer to a {what} request within "
-                    f"{timeout:g} s (a hang); it was stopped and the next request starts a "
-                    "fresh one",
-                    kind="timeout",
-                ) from None
-            except (EOFError, BrokenPipeError):
-                code = self.proc.wait() if self.proc is not None else None
-                tail = self.stderr_tail()
-                self.kill()
-                how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-                raise WorkerError(
-                    f"the {self.backend} worker crashed during a {what} request ({how}); the "
-                    f"next request starts a fresh one. Its last output:\n{tail}",
-                    kind="crash",
-                ) from None
-            except wire.ProtocolError as exc:
-                self.kill()
-                raise WorkerError(
-                    f"bad reply from the {self.backend} worker: {exc}", "protocol"
-                ) from exc
+            self._ensure_started()
+            reply = self._exchange(msg, timeout, msg.get("op", "request"))
         return _unpack(reply, self.backend)
 
     def ping(self, timeout: float = 120.0) -> dict:
@@ -181,6 +296,14 @@ class Worker:
     def invoke(self, target: str, payload: Any = None, timeout: float = 60.0) -> Any:
         """Call the function at import path ``target`` in the worker with ``payload``."""
         return self.request({"op": "invoke", "target": target, "payload": payload}, timeout)
+
+
+class _Banner(Exception):
+    """The worker's interpreter wrote something else before the worker's greeting."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        super().__init__(text)
 
 
 def _unpack(reply: Any, backend: str) -> Any:

@@ -6,17 +6,25 @@ payload and replies with its result. The transport knows nothing else: what a re
 the invoked function's business. Targets are found as ``python -m`` finds modules, the worker's
 working directory first (``unigrad.workers.targets.resolve``).
 
-Requests and replies use ``unigrad.workers.wire``. Anything the worker's code prints goes to
-stderr, so it cannot corrupt the protocol. A request it cannot decode gets an error reply, and
-the worker goes on; an exception in the invoked function comes back as an error reply (typed
-``unsupported`` for ``UnsupportedError``).
+Requests and replies use ``unigrad.workers.wire``; the worker first writes
+``wire.GREETING``. Anything the worker's code prints goes to stderr, so it cannot corrupt the
+protocol. A request it cannot decode gets an error reply, and the worker goes on; an exception
+in the invoked function comes back as an error reply (typed ``unsupported`` for
+``UnsupportedError``).
+
+The worker dies with its parent: it ignores SIGINT (a Ctrl-C reaches the whole process group;
+the parent decides what stops), exits at end-of-file on stdin, and a watchdog thread exits the
+process as soon as the parent is gone, even while a request hangs in Python code.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import signal
 import sys
+import threading
+import time
 import traceback
 from typing import Any
 
@@ -75,11 +83,49 @@ def _error_reply(exc: BaseException) -> dict:
     return reply
 
 
+def _parent_alive(parent: int, direct: int) -> bool:
+    if os.getppid() != direct:  # reparented: the process that started this one is gone
+        return False
+    if os.name != "posix":  # os.kill(pid, 0) is a probe on POSIX only
+        return True
+    try:
+        os.kill(parent, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def watch_parent(interval: float = 0.25) -> None:
+    """Exit this process as soon as the process that started it is gone.
+
+    The parent is the one named in ``wire.PARENT_ENV`` (the client's process, even when a
+    wrapper script sits between them), else this process's parent at start.
+    """
+    direct = os.getppid()
+    try:
+        parent = int(os.environ.get(wire.PARENT_ENV, direct))
+    except ValueError:
+        parent = direct
+
+    def watch() -> None:
+        while _parent_alive(parent, direct):
+            time.sleep(interval)
+        os._exit(70)
+
+    threading.Thread(target=watch, name="unigrad-parent-watch", daemon=True).start()
+
+
 def main() -> None:
-    """Serve requests until stdin closes."""
+    """Serve requests until stdin closes (or the parent is gone)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_parent()
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # user code's prints go to stderr, not into the protocol
     sys.stdout = sys.stderr
+    out.write(wire.GREETING)
+    out.flush()
     inp = sys.stdin.buffer
     while True:
         try:

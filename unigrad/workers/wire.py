@@ -14,6 +14,10 @@ from typing import Any, BinaryIO
 import numpy as np
 
 MAX_MESSAGE = 1 << 30
+#: the first bytes a worker writes: anything else first (an interpreter's banner) is an error
+GREETING = b"\x00unigrad-worker 1\n"
+#: the environment variable that tells a worker which process started it
+PARENT_ENV = "UNIGRAD_WORKER_PARENT"
 
 
 class ProtocolError(ValueError):
