@@ -67,3 +67,33 @@ def test_readme_block_runs(block: str, tmp_path: Path) -> None:
             tmp_path,
         )
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+
+
+def test_ids_and_paths_together_select_both(tmp_path: Path) -> None:
+    """The README's `--cases 'seed00*' --cases my_cases/`: the seed cases and every case of the
+    folder (giving a path once dropped the shipped library, and the id matched nothing)."""
+    from unigrad.compare.selection import select_cases
+
+    (tmp_path / "my_cases").mkdir()
+    (tmp_path / "my_cases" / "mine.py").write_text(
+        "from unigrad.case import Case\n"
+        "CASES = [Case(id='mine.square', function=lambda x: x * x, inputs=(2.0,))]\n"
+    )
+    ids = {c.id for c in select_cases(["seed00*", str(tmp_path / "my_cases")]).cases}
+    assert "mine.square" in ids
+    assert any(i.startswith("seed000") for i in ids) and all(
+        i == "mine.square" or i.startswith("seed00") for i in ids
+    )
+
+
+def test_assert_agree_takes_all_backends():
+    import numpy as np
+
+    from tests.user_functions import softmax_cross_entropy
+    from unigrad.testing import assert_agree
+
+    # "all" is every available backend (MXNet through its worker): not iterated letter by letter
+    w = np.random.default_rng(0).normal(size=(3, 3))
+    assert_agree(softmax_cross_entropy, w, backends="all", transforms=("value", "grad"))
+    with pytest.raises(ValueError, match="not a backend"):
+        assert_agree(lambda x: x, 1.0, backends="numpy,pytorchh")

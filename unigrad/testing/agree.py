@@ -40,7 +40,7 @@ def assert_agree(
     f: Callable,
     *inputs: Any,
     transforms: Sequence[str] = ("grad",),
-    backends: Sequence[str] | None = None,
+    backends: Sequence[str] | str | None = None,
     dtypes: Sequence[str] = ("float64",),
     argnums: int | tuple[int, ...] = 0,
     tolerance: dict[str, dict[str, float]] | None = None,
@@ -57,7 +57,14 @@ def assert_agree(
     from unigrad.compare.case import cast
     from unigrad.compare.records import show
 
-    names = list(backends) if backends is not None else registry.available_backends()
+    if backends is None or backends == "all":
+        names = registry.available_backends()
+    elif isinstance(backends, str):
+        names = [b.strip() for b in backends.split(",") if b.strip()]
+    else:
+        names = list(backends)
+    for b in names:
+        registry.check_name(b, "assert_agree(backends=...)")
     if len(names) < 2:
         raise ValueError(f"assert_agree needs at least two backends, got {names}")
     for transform in transforms:
