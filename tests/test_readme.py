@@ -69,21 +69,22 @@ def test_readme_block_runs(block: str, tmp_path: Path) -> None:
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
 
 
-def test_ids_and_paths_together_select_both(tmp_path: Path) -> None:
-    """The README's `--cases 'seed00*' --cases my_cases/`: the seed cases and every case of the
-    folder (giving a path once dropped the shipped library, and the id matched nothing)."""
+def test_ids_pick_from_the_library_and_the_given_files(tmp_path: Path) -> None:
+    """The README's `--cases 'seed00*' --cases 'mine.*' --cases my_cases/` (giving a path once
+    dropped the shipped library, and the seed pattern matched nothing)."""
     from unigrad.compare.selection import select_cases
 
     (tmp_path / "my_cases").mkdir()
     (tmp_path / "my_cases" / "mine.py").write_text(
         "from unigrad.case import Case\n"
-        "CASES = [Case(id='mine.square', function=lambda x: x * x, inputs=(2.0,))]\n"
+        "CASES = [Case(id='mine.square', function=lambda x: x * x, inputs=(2.0,)),\n"
+        "         Case(id='other.cube', function=lambda x: x ** 3, inputs=(2.0,))]\n"
     )
-    ids = {c.id for c in select_cases(["seed00*", str(tmp_path / "my_cases")]).cases}
-    assert "mine.square" in ids
-    assert any(i.startswith("seed000") for i in ids) and all(
-        i == "mine.square" or i.startswith("seed00") for i in ids
-    )
+    mine = str(tmp_path / "my_cases")
+    ids = {c.id for c in select_cases(["seed00*", "mine.*", mine]).cases}
+    assert "mine.square" in ids and "other.cube" not in ids
+    assert any(i.startswith("seed000") for i in ids)
+    assert {c.id for c in select_cases([mine]).cases} == {"mine.square", "other.cube"}
 
 
 def test_assert_agree_takes_all_backends():

@@ -82,11 +82,8 @@ def select_cases(specs: Sequence[str] | None) -> Selection:
     if not patterns:
         sel.cases = _pool(paths or [str(default_case_dir())], sel)
         return sel
-    # ids and globs pick from the shipped library and the given files alike; every case of a
-    # given file runs (--cases 'seed00*' --cases my_cases/ is both)
+    # ids and globs pick from the shipped library and the given files alike
     pool = _pool([*paths, str(default_case_dir())], sel)
-    given = {str(f.resolve()) for f in case_files(paths)}
-    sel.cases = [c for c in pool if str(Path(c.file).resolve()) in given]
     for pat in patterns:
         hits = [c for c in pool if fnmatch.fnmatchcase(c.id, pat)]
         if not hits:
