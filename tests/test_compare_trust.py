@@ -220,7 +220,6 @@ CASES = [Case(id="e.inf", function=lambda x: unp.sum(x * x),
 """
 
 
-@pytest.mark.xfail(strict=True, reason="engine: fixed on branch i11-engine")
 def test_the_reference_jacobian_keeps_inf_times_zero_out_of_other_elements(tmp_path):
     from unigrad.compare import runner
 

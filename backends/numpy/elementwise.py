@@ -51,7 +51,9 @@ add.defjvp(lambda t, ans, x, y: t, lambda t, ans, x, y: t)
 subtract.defvjp(lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g))
 subtract.defjvp(lambda t, ans, x, y: t, lambda t, ans, x, y: negative(t))
 multiply.defvjp(lambda g, ans, x, y: multiply(g, y), lambda g, ans, x, y: multiply(g, x))
-multiply.defjvp(lambda t, ans, x, y: multiply(t, y), lambda t, ans, x, y: multiply(t, x))
+# A batch of tangents holds exact zeros for the directions that do not move an argument: they
+# must stay zero beside an infinite factor (a jacobian at [inf, 1.5] is not all nan).
+multiply.defjvp(lambda t, ans, x, y: times_partial(t, y), lambda t, ans, x, y: times_partial(t, x))
 divide.defvjp(
     lambda g, ans, x, y: divide(g, y),
     lambda g, ans, x, y: negative(divide(multiply(g, ans), y)),
@@ -97,7 +99,10 @@ def _dpow_exp(x: Any, y: Any, ans: Any) -> Any:
 
 
 def _times_partial_impl(t: Any, d: Any) -> Any:
-    out = np.multiply(t, d)
+    if np.isfinite(d).all():  # d is the unbatched factor: cheap to check, and the usual case
+        return np.multiply(t, d)
+    with np.errstate(invalid="ignore"):  # 0 * inf is replaced just below
+        out = np.multiply(t, d)
     return np.where(np.equal(t, 0), np.zeros((), dtype=out.dtype), out)[()]
 
 
@@ -148,7 +153,7 @@ def unary(name: str, impl: Callable[[Any], Any], deriv: Callable[[Any, Any], Any
     """Define an elementwise unary primitive from its derivative ``deriv(x, ans)``."""
     p = Primitive(name, impl)
     p.defvjp(lambda g, ans, x: multiply(g, deriv(x, ans)))
-    p.defjvp(lambda t, ans, x: multiply(t, deriv(x, ans)))
+    p.defjvp(lambda t, ans, x: times_partial(t, deriv(x, ans)))
     return p
 
 
