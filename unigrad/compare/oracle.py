@@ -115,7 +115,8 @@ def compare(
         finite = np.isfinite(r)
         if not finite.any():
             continue
-        err = np.where(finite, np.abs(g - r), 0.0)
+        with np.errstate(invalid="ignore"):  # inf - inf where both are infinite: masked out
+            err = np.where(finite, np.abs(g - r), 0.0)
         scale = max(1.0, float(np.max(np.abs(r[finite]))))
         allowed = tol["atol"] * scale + tol["rtol"] * np.abs(np.where(finite, r, 0.0))
         rel = err / np.maximum(np.abs(np.where(finite, r, 1.0)), np.finfo(np.float64).tiny)
