@@ -34,6 +34,14 @@ from unigrad.errors import UnsupportedError
 
 Fun = Callable[..., tuple[list[Any], Any]]
 
+#: operators whose meaning on two arrays of one dtype (or an array and a Python number) is
+#: NumPy's in torch, TensorFlow and MXNet (measured by tests/test_user_code.py); power only with
+#: a Python number as the exponent (x ** c with c != 0 follows the pin)
+ARITHMETIC_OPERATORS = frozenset(
+    {"add", "subtract", "multiply", "divide", "power"}
+    | {"less", "less_equal", "greater", "greater_equal", "equal", "not_equal"}
+)
+
 #: dtypes a differentiated input may hold
 FLOAT_DTYPES = frozenset({"float16", "bfloat16", "float32", "float64"})
 

@@ -16,7 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 import tensorflow as tf
-from unigrad.backends.base import Backend, Fun
+from unigrad.backends.base import ARITHMETIC_OPERATORS, Backend, Fun
 from unigrad.backends.optable import convert_arguments
 
 ZERO = tf.UnconnectedGradients.ZERO
@@ -52,12 +52,7 @@ class TensorflowBackend(Backend):
     namespace = "tensorflow.experimental.numpy"
     departures = "unigrad.backends.tensorflow.ops"
     # measured by the native catalogue: TF's own ops already follow these pins
-    # same-dtype operators already mean what NumPy's do (measured by tests/test_user_code.py);
-    # power only with a Python number as the exponent (x ** c with c != 0 follows the pin)
-    native_operators = frozenset(
-        {"add", "subtract", "multiply", "divide", "power", "less", "less_equal", "greater"}
-        | {"greater_equal", "equal", "not_equal"}
-    )
+    native_operators = ARITHMETIC_OPERATORS
     native_pins = frozenset(
         {"abs", "absolute", "relu", "max", "min", "amax", "amin", "prod", "inner"}
     )

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import func as tf_
 from unigrad.backends.auxsplit import AuxSplit
-from unigrad.backends.base import Backend, Fun
+from unigrad.backends.base import ARITHMETIC_OPERATORS, Backend, Fun
 from unigrad.backends.optable import convert_arguments
 
 _DTYPES = {
@@ -45,12 +45,7 @@ class TorchBackend(Backend):
     namespace = "torch"
     departures = "unigrad.backends.torch.ops"
     # measured by the native catalogue: torch's own ops already follow these pins
-    # same-dtype operators already mean what NumPy's do (measured by tests/test_user_code.py);
-    # power only with a Python number as the exponent (x ** c with c != 0 follows the pin)
-    native_operators = frozenset(
-        {"add", "subtract", "multiply", "divide", "power", "less", "less_equal", "greater"}
-        | {"greater_equal", "equal", "not_equal", "matmul"}
-    )
+    native_operators = ARITHMETIC_OPERATORS | {"matmul"}
     native_pins = frozenset(
         {"abs", "absolute", "clip", "relu", "maximum", "minimum", "max", "min", "amax", "amin"}
         | {"prod", "inner"}

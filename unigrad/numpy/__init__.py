@@ -158,6 +158,12 @@ def _make(name: str, doc: str) -> Callable[..., Any]:
     takes_sequence = name in _SEQUENCE_OPS or ARRAY_ARGS.get(name, 1) == 0
 
     def op(*args: Any, **kwargs: Any) -> Any:
+        if type(args[0]) is Array if args else False:
+            first = args[0]
+            if len(args) == 1 and not any(type(v) is Array for v in kwargs.values()):
+                # the common case, unp.tanh(x) or x.sum(axis=0): nothing else to look at
+                b = first._b
+                return wrap(getattr(b.ops, name)(first.native, **kwargs), b)
         impl, wrapping = target(args)
         fn = getattr(impl.ops, name)
         if wrapping:
