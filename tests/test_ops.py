@@ -1,4 +1,4 @@
-"""The per-op suite: every OpInfo of cases/ops.py on every backend, in float32 and float64.
+"""The per-op suite: every OpInfo of cases/opinfos/ on every backend, in float32 and float64.
 
 For each op and sample: the value against NumPy's, and the gradient, the jvp/vjp consistency
 and the hvp against the reference engine in float64; the reference engine itself against
@@ -13,9 +13,9 @@ import os
 
 import numpy as np
 import pytest
+from unigrad.cases.opinfos import OPINFOS
 
 import unigrad
-from cases.ops import OPINFOS
 from unigrad import capabilities as C
 from unigrad import pytree
 from unigrad.compare import opchecks, oracle

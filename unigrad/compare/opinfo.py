@@ -1,5 +1,5 @@
 """One declarative entry per op (PyTorch's OpInfo idea): how to call it, on what, and what to
-expect. ``cases/ops.py`` holds the table; the per-op suite (tests/test_ops.py, and ``unigrad
+expect. ``cases/opinfos/`` holds the table; the per-op suite (tests/test_ops.py, and ``unigrad
 compare``'s ops suite) runs every entry on every backend.
 
 An entry says which samples to draw (ordinary points inside the op's domain, and edge points:

@@ -1,0 +1,10 @@
+"""The per-op table: one OpInfo per op (see unigrad/compare/opinfo.py), one module per family.
+
+``OPINFOS`` is every entry; tests/test_ops.py and compare's ops suite run them on every backend.
+"""
+
+from unigrad.cases.opinfos.core import OPINFOS as CORE
+
+OPINFOS = [*CORE]
+
+__all__ = ["OPINFOS"]
