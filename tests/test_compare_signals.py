@@ -93,6 +93,9 @@ def started(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # a test run started in the background by a shell inherits SIGINT as ignored; the run
+        # under test must see Ctrl-C as a terminal user's run does
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     workers: set[int] = set()
     try:

@@ -42,6 +42,10 @@ def test_round_trip(numpy_worker):
 def test_prints_do_not_corrupt_the_protocol(numpy_worker):
     out = numpy_worker.invoke(CALL, call_request(f"{T}:noisy", [np.arange(3.0)]))
     np.testing.assert_array_equal(out, [0.0, 2.0, 4.0])
+    # stderr is drained by a thread of its own: give it a moment on a loaded machine
+    deadline = time.monotonic() + 10
+    while "hello" not in numpy_worker.stderr_tail() and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert "hello from inside the worker" in numpy_worker.stderr_tail()
 
 
