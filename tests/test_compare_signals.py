@@ -78,6 +78,16 @@ def wait_gone(pids: set[int], seconds: float) -> set[int]:
     return {p for p in pids if alive(p)}
 
 
+# `unigrad` with Ctrl-C live: a test run started in the background by a shell inherits SIGINT
+# as ignored, and the run under test must see Ctrl-C as a terminal user's run does
+LIVE_SIGINT = (
+    sys.executable,
+    "-c",
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'unigrad'; runpy.run_module('unigrad.cli', run_name='__main__')",
+)
+
+
 @pytest.fixture
 def started(tmp_path):
     """A compare run in its own process group, stopped at its hanging case."""
@@ -85,7 +95,8 @@ def started(tmp_path):
     out = tmp_path / "reports"
     proc = subprocess.Popen(
         [
-            *(sys.executable, "-m", "unigrad.cli", "compare", "--cases", str(tmp_path / "slow.py")),
+            *LIVE_SIGINT,
+            *("compare", "--cases", str(tmp_path / "slow.py")),
             *("--backends", "numpy", "--dtype", "float64", "--timeout", HANG_TIMEOUT),
             *("--out", str(out)),
         ],
@@ -93,9 +104,6 @@ def started(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-        # a test run started in the background by a shell inherits SIGINT as ignored; the run
-        # under test must see Ctrl-C as a terminal user's run does
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     workers: set[int] = set()
     try:
