@@ -51,3 +51,27 @@ def test_python_values_from_arrays_are_constants_on_every_backend(backend):
     np.testing.assert_allclose(jac, 2 * np.eye(2))
     g = unigrad.to_numpy(unigrad.grad(lambda v: unp.sum(branchy(v) * v), backend=backend)(x))
     np.testing.assert_allclose(g, 4 * x)
+
+
+@pytest.mark.parametrize(
+    "out",
+    [
+        lambda x: "hello",
+        lambda x: b"x",
+        lambda x: {"a": "b"},
+        lambda x: np.array("3.5"),
+        lambda x: (x * 2).astype("int64").sum(),
+    ],
+    ids=["str", "bytes", "dict-of-str", "str-array", "int-array"],
+)
+def test_outputs_that_are_not_float_are_errors_never_zero_gradients(backend, out):
+    # TensorFlow and the numpy engine once returned [0, 0] for these
+    with pytest.raises((unigrad.OutputTypeError, unigrad.EscapedNumpyError)):
+        unigrad.grad(out, backend=backend)(np.array([1.0, 2.0]))
+
+
+def test_a_python_number_output_is_a_constant_everywhere(backend):
+    # a constant function has a zero gradient (jax once raised for an int)
+    for c in (3, 3.0, True):
+        g = unigrad.to_numpy(unigrad.grad(lambda x, c=c: c, backend=backend)(np.array([1.0, 2.0])))
+        np.testing.assert_array_equal(g, [0.0, 0.0])

@@ -50,6 +50,10 @@ class DifferentiationTypeError(UnigradError, TypeError):
     """A differentiated argument holds integer, bool or complex data."""
 
 
+class OutputTypeError(UnigradError, TypeError):
+    """A differentiated function returned something that is not a float number or array."""
+
+
 class EscapedNumpyError(UnigradError, TypeError):
     """The function computed its output with NumPy instead of the backend: no derivative."""
 

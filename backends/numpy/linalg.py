@@ -89,13 +89,16 @@ norm2 = Primitive("norm2", _norm2_impl)
 
 
 def _norm2_dir(x: Any, ans: Any, axis: Any, keepdims: bool) -> Any:
-    """x / ||x||, with 0 where the norm is 0 (the pinned derivative of the 2-norm at 0)."""
+    """x / ||x||, with 0 where the norm is 0 (the pinned derivative of the 2-norm at 0), and a
+    constant there, so that the second derivative at 0 is 0 too, as on every other backend."""
     nd = np.ndim(x)
     axes = normalize_axes(axis, nd)
     shape = tuple(1 if i in axes else n for i, n in enumerate(np.shape(x)))
     n = ans if keepdims else reshape(ans, shape)
-    safe = where(primal(n) == 0, np.ones((), dtype=np.result_type(primal(x))), n)
-    return divide(x, safe)
+    dt = np.result_type(primal(x))
+    zero = primal(n) == 0
+    safe = where(zero, np.ones((), dtype=dt), n)
+    return where(zero, np.zeros((), dtype=dt), divide(x, safe))
 
 
 norm2.defvjp(

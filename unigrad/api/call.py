@@ -22,6 +22,7 @@ from unigrad.errors import (
     ComplexOutputError,
     DifferentiationTypeError,
     EscapedNumpyError,
+    OutputTypeError,
     ScalarOutputError,
     complex_output_message,
 )
@@ -258,18 +259,45 @@ class FlatCall:
             outs, self.out_def = pytree.tree_flatten(out)
         else:
             outs, self.out_def = [out], pytree.LEAF
-        if self.diff:
-            for leaf in outs:
-                if isinstance(leaf, np.ndarray | np.generic) and not self.impl.is_array(leaf):
-                    raise EscapedNumpyError(
-                        f"{self.what}: {fname(self.f)} returned a NumPy "
-                        f"{type(leaf).__name__}, not a {self.impl.name} array, so no derivative "
-                        "can reach it: it computed with NumPy (np.*) on its input. Use "
-                        "unigrad.numpy ops; for a constant output return a Python float."
-                    )
+        for k, leaf in enumerate(outs):
+            outs[k] = self._output(leaf)
         if self.scalar:
             self.check_scalar(outs)
         return outs, aux
+
+    def _output(self, leaf: Any) -> Any:
+        """An output leaf checked: numbers and float (or complex) arrays of the backend pass;
+        a Python int or bool is a constant (a float); anything else is an error that says what
+        the function returned, never a silent zero derivative."""
+        t = type(leaf)
+        if t is float:
+            return leaf
+        if t is int or t is bool:
+            return float(leaf)
+        impl = self.impl
+        if isinstance(leaf, np.ndarray | np.generic):
+            if self.diff and not impl.is_array(leaf) and leaf.dtype.kind in "biufc":
+                raise EscapedNumpyError(
+                    f"{self.what}: {fname(self.f)} returned a NumPy {t.__name__}, not a "
+                    f"{impl.name} array, so no derivative can reach it: it computed with NumPy "
+                    "(np.*) on its input. Use unigrad.numpy ops; for a constant output return a "
+                    "Python float."
+                )
+            kind = leaf.dtype.kind
+        elif impl.is_array(leaf):
+            kind = "f" if impl.is_float(leaf) else np.dtype(impl.dtype_name(leaf)).kind
+        else:
+            raise OutputTypeError(
+                f"{self.what}: {fname(self.f)} returned {_what_it_is(leaf)}, not a number or an "
+                "array; return the value to differentiate (a float array or number)."
+            )
+        if kind not in "fc":
+            raise OutputTypeError(
+                f"{self.what}: {fname(self.f)} returned an array of dtype "
+                f"{impl.dtype_name(leaf) if impl.is_array(leaf) else leaf.dtype}; derivatives need "
+                "floating-point outputs: cast it (x.astype(float)) or return a float expression."
+            )
+        return leaf
 
     def function(self, base: Sequence[Any] | None = None) -> Callable[..., tuple[list, Any]]:
         """The flat function of the differentiated leaves, the others taken from ``base``

@@ -18,10 +18,12 @@ import numpy as np
 
 from unigrad.api.array import Array
 from unigrad.api.call import FlatCall, backend_constant
+from unigrad.api.environment import Environment
 from unigrad.backends.auxsplit import AuxSplit
 from unigrad.errors import DifferentiationTypeError
 
 _WRAPPED = frozenset({Array})
+_MAX_CHANGES = 2  # recompilations for changed outside values before a transform runs eagerly
 #: an eager transform: (flat function, primals, extra arrays) -> (result arrays, aux)
 Eager = Callable[[Callable[..., Any], list[Any], list[Any]], tuple[Any, Any]]
 
@@ -38,6 +40,14 @@ class Compiled:
     refused: bool = False  #: cannot be compiled: run eagerly from now on
     n_args: int = 0  #: positional arguments, for the plain-array fast path
     plain: bool = False  #: every argument a single array, no aux: the fast path may call fn
+    #: the outside values the function reads, which a compiler bakes in (None: not compiled)
+    env: Environment | None = None
+    env_state: tuple = ()  #: their fingerprint when it was compiled
+    changes: int = 0  #: times an outside value changed (then compiling again costs too much)
+
+    def stale(self) -> bool:
+        """Whether an outside value the compiled function baked in has changed since."""
+        return self.env is not None and self.env.fingerprint() != self.env_state
 
 
 @dataclass
@@ -60,12 +70,24 @@ class CompiledCache:
             return eager(call.function(), call.primals, list(extra))
         leaves = [*call.leaves, *extra]
         static = static_positions(impl, leaves)
+        if entry.stale():
+            entry.changes += 1
+            if entry.changes > _MAX_CHANGES:  # outside values keep changing: run eagerly
+                entry.refused, entry.env, entry.fn = True, None, None
+                return eager(call.function(), call.primals, list(extra))
+            entry.fn = None
         if entry.fn is None or entry.static != static:
-            entry.fn = impl.compile(_traceable(entry, call, eager), static)
+            traced = _traceable(entry, call, eager)
+            entry.fn = impl.compile(traced, static)
             entry.static = static
             if entry.fn is None:
                 entry.refused = True
                 return eager(call.function(), call.primals, list(extra))
+            # a real compiler bakes in what the function reads from outside: watch it
+            entry.env = Environment(call.f) if entry.fn is not traced else None
+            entry.env_state = entry.env.fingerprint() if entry.env else ()
+            if entry.env is not None and not entry.env:
+                entry.env = None
         try:
             out = entry.fn(*leaves)
         except Exception as exc:
@@ -123,11 +145,11 @@ class FastPath:
     (which gives errors their messages).
     """
 
-    __slots__ = ("convert", "fn", "handle", "types")
+    __slots__ = ("convert", "entry", "handle", "types")
 
     def __init__(self, entry: Compiled, call: FlatCall, args: tuple) -> None:
         impl = call.impl
-        self.fn = entry.fn
+        self.entry = entry
         self.handle = call.handle
         self.types = tuple(type(a) for a in args)
         convert: list[Callable[[Any], Any] | None] = []
@@ -146,11 +168,12 @@ class FastPath:
         return entry.plain and entry.fn is not None and all(type(a) not in _WRAPPED for a in args)
 
     def __call__(self, args: tuple) -> Any:
-        if tuple(map(type, args)) != self.types:
+        entry = self.entry
+        if entry.refused or tuple(map(type, args)) != self.types or entry.stale():
             return None
         if self.convert is not None:
             args = tuple(a if c is None else c(a) for c, a in zip(self.convert, args))
         try:
-            return self.fn(*args)
+            return self.entry.fn(*args)
         except Exception:
             return None
