@@ -8,6 +8,7 @@ import pytest
 
 import unigrad
 import unigrad.numpy as unp
+from unigrad.testing import check_grads
 
 
 def loss(x):
@@ -75,3 +76,33 @@ def test_a_python_number_output_is_a_constant_everywhere(backend):
     for c in (3, 3.0, True):
         g = unigrad.to_numpy(unigrad.grad(lambda x, c=c: c, backend=backend)(np.array([1.0, 2.0])))
         np.testing.assert_array_equal(g, [0.0, 0.0])
+
+
+def test_python_values_from_arrays_on_repeated_calls(backend):
+    # TensorFlow compiles from the second call: float(x[0]) and x.item() must still work there
+    def pyval(x):
+        n = int(float(x[0]))
+        return unp.sum(x) * float(x[0]) + x[1].item() * 0.0 + sum(x[i] for i in range(n))
+
+    g = unigrad.grad(pyval, backend=backend)
+    x = np.array([2.0, 3.0])
+    for _ in range(3):
+        np.testing.assert_allclose(unigrad.to_numpy(g(x)), [3.0, 3.0])
+
+
+def test_masks_computed_from_the_traced_value_in_every_transform(backend):
+    # torch.func's tensors have no storage of their own: reading a mask's values failed there
+    x = np.array([0.2, 0.7, 1.5])
+
+    def f(v):
+        return unp.sum(v[v > 0.5] ** 2)
+
+    np.testing.assert_allclose(unigrad.to_numpy(unigrad.grad(f, backend=backend)(x)), [0, 1.4, 3])
+    jac = unigrad.jacobian(lambda v: v[v > 0.5] ** 2, backend=backend)(x)
+    np.testing.assert_allclose(unigrad.to_numpy(jac), [[0, 1.4, 0], [0, 0, 3]])
+    _, t = unigrad.jvp(f, (x,), (np.ones(3),), backend=backend)
+    assert np.isclose(float(unigrad.to_numpy(t)), 4.4)
+    if unigrad.get_backend(backend).capabilities.get("higher_order") == "native":
+        (hv,) = unigrad.hvp(f, (x,), (np.ones(3),), backend=backend)
+        np.testing.assert_allclose(unigrad.to_numpy(hv), [0, 2, 2])
+        check_grads(lambda v: unp.sum(v**2), x, order=2, backend=backend)

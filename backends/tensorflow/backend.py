@@ -88,9 +88,10 @@ class TensorflowBackend(Backend):
     def compile_refusal(self, exc: BaseException) -> bool:
         if isinstance(exc, tf.errors.OperatorNotAllowedInGraphError):
             return True
-        text = str(exc)
-        return isinstance(exc, TypeError | ValueError) and any(
-            s in text for s in ("symbolic", "graph execution", "not allowed", "EagerTensor")
+        # float(x), int(x), x.item() or NumPy on a tensor being traced
+        text = str(exc).lower()
+        return isinstance(exc, TypeError | ValueError | NotImplementedError) and any(
+            s in text for s in ("symbolic", "graph execution", "not allowed", "eagertensor")
         )
 
     def to_numpy(self, x: Any) -> np.ndarray:

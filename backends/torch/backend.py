@@ -86,7 +86,12 @@ class TorchBackend(Backend):
 
     def to_numpy(self, x: Any) -> np.ndarray:
         # force=True also materialises the ZeroTensors torch.func returns for zero blocks
-        return x.detach().cpu().numpy(force=True)
+        try:
+            return x.detach().cpu().numpy(force=True)
+        except RuntimeError:
+            # inside torch.func's grad and jvp a tensor has no storage of its own, but its
+            # values can be read (a constant: a mask, float(x), a NumPy call on a detached value)
+            return np.asarray(x.detach().tolist(), dtype=self.dtype_name(x))
 
     def dtype_name(self, x: Any) -> str:
         return str(x.dtype)[6:]

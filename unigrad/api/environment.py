@@ -48,7 +48,9 @@ class Environment:
 
 def _fingerprint(v: Any) -> Any:
     if isinstance(v, np.ndarray):
-        data = v if v.flags.c_contiguous else np.ascontiguousarray(v)
+        if v.dtype.hasobject:
+            return id(v)
+        data = np.ascontiguousarray(v).reshape(-1)  # 1-d: a 0-d array cannot be viewed as bytes
         return (id(v), v.shape, v.dtype.str, zlib.crc32(data.view(np.uint8)))
     if isinstance(v, int | float | complex | str | bytes | bool | np.generic) or v is None:
         return (type(v), v)
@@ -120,10 +122,18 @@ def _value(get: Getter, out: list[Getter], seen: set[int], depth: int, level: in
         seen.add(id(v))
         for i in range(min(len(v), _MAX_ITEMS)):
             _value(lambda get=get, i=i: _item(get(), i), out, seen, depth, level - 1)
-    elif hasattr(v, "__dict__") and not (hasattr(v, "shape") and hasattr(v, "dtype")):
+    elif _plain_object(v):
         seen.add(id(v))
         for k in list(vars(v))[:_MAX_ITEMS]:
             _value(lambda get=get, k=k: _attr(get(), k), out, seen, depth, level - 1)
+
+
+def _plain_object(v: Any) -> bool:
+    """An object whose attributes are data: not an array, not a proxy with computed attributes."""
+    cls = type(v)
+    if not hasattr(v, "__dict__") or hasattr(cls, "__getattr__"):
+        return False  # __getattr__ (an op table, a handle) computes attributes: reading them acts
+    return not (hasattr(cls, "shape") and hasattr(cls, "dtype"))
 
 
 def _item(container: Any, key: Any) -> Any:
