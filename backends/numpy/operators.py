@@ -243,11 +243,11 @@ class ArrayTracer(Tracer):
 
     def sort(self, *args: Any, **kwargs: Any) -> Any:
         """NumPy sorts in place; traced values cannot change: use unigrad.numpy.sort."""
-        raise TypeError(_IN_PLACE.format(name="sort"))
+        raise TracerConversionError(_IN_PLACE.format(name="sort"))
 
     def partition(self, *args: Any, **kwargs: Any) -> Any:
         """NumPy partitions in place; traced values cannot change: use unigrad.numpy.partition."""
-        raise TypeError(_IN_PLACE.format(name="partition"))
+        raise TracerConversionError(_IN_PLACE.format(name="partition"))
 
     sum = _reduction(sum)
     mean = _reduction(mean)

@@ -19,6 +19,8 @@ import tensorflow as tf
 from unigrad.backends.base import ARITHMETIC_OPERATORS, Backend, Fun
 from unigrad.backends.optable import convert_arguments
 
+from unigrad.errors import UnigradError
+
 ZERO = tf.UnconnectedGradients.ZERO
 
 
@@ -90,8 +92,15 @@ class TensorflowBackend(Backend):
         if isinstance(exc, tf.errors.OperatorNotAllowedInGraphError):
             return True
         text = str(exc)
-        return isinstance(exc, TypeError | ValueError) and any(
-            s in text for s in ("symbolic", "graph execution", "not allowed", "EagerTensor")
+        # NotImplementedError: "Cannot convert a symbolic tf.Tensor to a numpy array", raised
+        # where a value is read (a boolean mask, an index array, nonzero)
+        kinds = TypeError | ValueError | NotImplementedError
+        return (
+            isinstance(exc, kinds)
+            and not isinstance(exc, UnigradError)
+            and any(
+                s in text for s in ("symbolic", "graph execution", "not allowed", "EagerTensor")
+            )
         )
 
     def to_numpy(self, x: Any) -> np.ndarray:
