@@ -18,9 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from unigrad.errors import UnsupportedError
-
-AxisError = getattr(getattr(np, "exceptions", np), "AxisError", None) or np.AxisError
+from unigrad.errors import (
+    ArgumentError,
+    ArgumentTypeError,
+    ArrayAxisError,
+    ArrayIndexError,
+    UnsupportedError,
+)
 
 #: the modes of ``pad`` that are gathers (constant mode gathers constants too)
 PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
@@ -34,16 +38,23 @@ def grid(shape: Sequence[int]) -> np.ndarray:
 
 def numpy_says(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``fn(*args, **kwargs)``; NumPy's complaint about the arguments, if any, is raised again
-    (same type) naming ``unigrad.numpy.<name>``."""
+    as a unigrad error of the same kind, naming ``unigrad.numpy.<name>``."""
     try:
         return fn(*args, **kwargs)
     except (ValueError, TypeError, IndexError) as exc:
-        message = f"unigrad.numpy.{name}: {exc}"
-        try:
-            err = type(exc)(message)
-        except Exception:  # an exception class with another constructor
-            err = ValueError(message)
-        raise err from None
+        raise refusal(name, exc) from None
+
+
+def refusal(name: str, exc: Exception) -> Exception:
+    """The unigrad error for NumPy's ``exc`` about the arguments of op ``name``."""
+    message = f"unigrad.numpy.{name}: {exc}"
+    if isinstance(exc, ValueError) and isinstance(exc, IndexError):
+        return ArrayAxisError(message)
+    if isinstance(exc, IndexError):
+        return ArrayIndexError(message)
+    if isinstance(exc, TypeError):
+        return ArgumentTypeError(message)
+    return ArgumentError(message)
 
 
 def positions(name: str, fn: Callable[..., Any], shape: Sequence[int], *args: Any, **kw: Any):
@@ -63,7 +74,7 @@ def along_axis(shape: Sequence[int], axis: int) -> tuple[np.ndarray, int]:
 def tri_mask(name: str, shape: Sequence[int], k: Any, lower: bool) -> np.ndarray:
     """The mask of ``tril`` (``lower``) or ``triu`` over the last two axes of ``shape``."""
     if len(shape) == 0:
-        raise ValueError(f"unigrad.numpy.{name} needs an array of at least one dimension")
+        raise ArgumentError(f"unigrad.numpy.{name} needs an array of at least one dimension")
     n, m = (shape[-1], shape[-1]) if len(shape) == 1 else shape[-2:]
     k = numpy_says(name, operator.index, k)
     if lower:
@@ -115,7 +126,7 @@ def pad_positions(
     allowed["symmetric"] = allowed["reflect"]
     extra = sorted(set(kwargs) - allowed.get(mode, set()))
     if extra:
-        raise TypeError(f"unigrad.numpy.pad(mode={mode!r}) takes no {', '.join(extra)}")
+        raise ArgumentTypeError(f"unigrad.numpy.pad(mode={mode!r}) takes no {', '.join(extra)}")
     if kwargs.get("reflect_type", "even") != "even":
         raise UnsupportedError(
             backend,
@@ -125,7 +136,7 @@ def pad_positions(
     g = grid(shape)
     if mode != "constant":
         if g.size == 0:
-            raise ValueError(f"unigrad.numpy.pad(mode={mode!r}) cannot extend an empty array")
+            raise ArgumentError(f"unigrad.numpy.pad(mode={mode!r}) cannot extend an empty array")
         return numpy_says("pad", np.pad, g, pad_width, mode=mode)
     codes = -1 - np.arange(2 * nd, dtype=np.int64).reshape(nd, 2)
     out = numpy_says("pad", np.pad, g, pad_width, mode="constant", constant_values=codes)
@@ -142,7 +153,7 @@ def split_slices(name: str, shape: Sequence[int], sections: Any, axis: int) -> l
     if points is None:
         count = numpy_says(name, operator.index, sections)
         if count <= 0:
-            raise ValueError(f"unigrad.numpy.{name}: number of sections must be larger than 0")
+            raise ArgumentError(f"unigrad.numpy.{name}: number of sections must be larger than 0")
         each, extra = divmod(n, count)
         sizes = [0] + extra * [each + 1] + (count - extra) * [each]
         points = [int(p) for p in np.cumsum(sizes)]
@@ -159,12 +170,12 @@ def split_axis(name: str, ndim: int, axis: Any) -> int:
     """The axis ``split`` and its relatives cut along (NumPy's rules and errors)."""
     if name == "hsplit":
         if ndim == 0:
-            raise ValueError("unigrad.numpy.hsplit only works on arrays of 1 or more dimensions")
+            raise ArgumentError("unigrad.numpy.hsplit only works on arrays of 1 or more dimensions")
         return 1 if ndim > 1 else 0
     if name in ("vsplit", "dsplit"):
         need = 2 if name == "vsplit" else 3
         if ndim < need:
-            raise ValueError(
+            raise ArgumentError(
                 f"unigrad.numpy.{name} only works on arrays of {need} or more dimensions"
             )
         return 0 if name == "vsplit" else 2
@@ -175,7 +186,7 @@ def normalize_axis(name: str, axis: Any, ndim: int) -> int:
     """``axis`` in [0, ndim), or NumPy's AxisError naming the op."""
     a = numpy_says(name, operator.index, axis)
     if not -ndim <= a < ndim:
-        raise AxisError(
+        raise ArrayAxisError(
             f"unigrad.numpy.{name}: axis {a} is out of bounds for array of dimension {ndim}"
         )
     return a % ndim
@@ -189,18 +200,18 @@ def tensordot_axes(name: str, nda: int, ndb: int, axes: Any) -> tuple[list[int],
         try:
             xa, xb = axes
         except (TypeError, ValueError):
-            raise ValueError(
+            raise ArgumentError(
                 f"unigrad.numpy.{name}: axes is an integer or a pair of axis lists"
             ) from None
         xa = [xa] if isinstance(xa, int | np.integer) else list(xa)
         xb = [xb] if isinstance(xb, int | np.integer) else list(xb)
     else:
         if n < 0 or n > min(nda, ndb):
-            raise ValueError(f"unigrad.numpy.{name}: axes={n} does not fit operands of ranks "
+            raise ArgumentError(f"unigrad.numpy.{name}: axes={n} does not fit operands of ranks "
                              f"{nda} and {ndb}")  # fmt: skip
         xa, xb = list(range(nda - n, nda)), list(range(n))
     if len(xa) != len(xb):
-        raise ValueError(f"unigrad.numpy.{name}: {len(xa)} axes of a against {len(xb)} of b")
+        raise ArgumentError(f"unigrad.numpy.{name}: {len(xa)} axes of a against {len(xb)} of b")
     return [normalize_axis(name, a, nda) for a in xa], [normalize_axis(name, b, ndb) for b in xb]
 
 
@@ -216,12 +227,12 @@ def einsum_from_sublists(args: Sequence[Any]) -> tuple[str, tuple]:
         try:
             labels = [k if k is Ellipsis else operator.index(k) for k in sub]
         except TypeError:
-            raise TypeError(
+            raise ArgumentTypeError(
                 "unigrad.numpy.einsum: a sublist holds integers from 0 to 51 and Ellipsis, "
                 f"not {sub!r}"
             ) from None
         if any(k is not Ellipsis and not 0 <= k < 52 for k in labels):
-            raise ValueError(f"unigrad.numpy.einsum: sublist labels are 0 to 51, got {sub!r}")
+            raise ArgumentError(f"unigrad.numpy.einsum: sublist labels are 0 to 51, got {sub!r}")
         return "".join("..." if k is Ellipsis else chr(65 + k + 6 * (k >= 26)) for k in labels)
 
     spec = ",".join(letters(sub) for sub in pairs[1::2])

@@ -26,6 +26,8 @@ import numpy as np
 from unigrad.backends import layout
 from unigrad.backends.conventions.core import _op
 
+from unigrad.errors import ArgumentError, ArgumentTypeError, ArrayAxisError
+
 
 def operands(backend: Any, values: list[Any]) -> list[Any]:
     """``values`` as the backend's arrays of NumPy's result dtype (optable's rule)."""
@@ -53,7 +55,7 @@ def _constant(o: Any, v: Any) -> Any:
 
 def _no_out(name: str, out: Any) -> None:
     if out is not None:
-        raise TypeError(f"unigrad.numpy.{name}(out=...): arrays cannot be written in place")
+        raise ArgumentTypeError(f"unigrad.numpy.{name}(out=...): arrays cannot be written in place")
 
 
 def _gather(o: Any, x: Any, pos: np.ndarray) -> Any:
@@ -147,7 +149,7 @@ def diag(o: Any, v: Any, k: int = 0) -> Any:
     if len(s) == 2:
         return diagonal(o, x, k)
     if len(s) != 1:
-        raise ValueError("unigrad.numpy.diag: input must be 1-d or 2-d")
+        raise ArgumentError("unigrad.numpy.diag: input must be 1-d or 2-d")
     zero = o.zeros((1,), dtype=o.backend.dtype_name(x))
     return _gather(o, o.concatenate([x, zero]), layout.diag_positions("diag", s[0], k))
 
@@ -184,7 +186,7 @@ def pad(o: Any, array: Any, pad_width: Any, mode: Any = "constant", **kwargs: An
     if b.is_array(values) and not isinstance(values, np.ndarray | np.generic):
         consts = o.reshape(o.astype(values, dt), (-1,))  # a traced constant: its derivative
         if _shape(o, consts) != (1,):
-            raise TypeError(
+            raise ArgumentTypeError(
                 "unigrad.numpy.pad: a differentiated constant_values must be one number"
             )
         size = int(np.prod(s, dtype=int))
@@ -235,7 +237,7 @@ for _n in (1, 2, 3):
 def _joined(o: Any, name: str, tup: Any, n: int, axis: Any, dtype: Any) -> Any:
     arrays = [_at_least(o, x, n) for x in tup]
     if not arrays:
-        raise ValueError(f"unigrad.numpy.{name}: need at least one array to concatenate")
+        raise ArgumentError(f"unigrad.numpy.{name}: need at least one array to concatenate")
     if axis is None:  # hstack: along the first axis of 1-D arrays, else the second
         axis = 0 if len(_shape(o, arrays[0])) == 1 else 1
     out = o.concatenate(arrays, axis=axis)
@@ -266,7 +268,7 @@ def column_stack(o: Any, tup: Any) -> Any:
         s = _shape(o, x)
         cols.append(o.reshape(x, (s[0] if s else 1, 1)) if len(s) < 2 else x)
     if not cols:
-        raise ValueError("unigrad.numpy.column_stack: need at least one array to concatenate")
+        raise ArgumentError("unigrad.numpy.column_stack: need at least one array to concatenate")
     return o.concatenate(cols, axis=1)
 
 
@@ -282,7 +284,7 @@ def _split(o: Any, name: str, ary: Any, sections: Any, axis: Any = 0) -> list[An
             pass
         else:
             if count > 0 and s[ax] % count:
-                raise ValueError(
+                raise ArgumentError(
                     f"unigrad.numpy.{name}: array split does not result in an equal division"
                 )
     return [o.getitem(x, idx) for idx in layout.split_slices(name, s, sections, ax)]
@@ -325,7 +327,7 @@ def rollaxis(o: Any, a: Any, axis: int, start: int = 0) -> Any:
     given = layout.numpy_says("rollaxis", operator.index, start)
     start = given + n if given < 0 else given
     if not 0 <= start < n + 1:
-        raise layout.AxisError(f"unigrad.numpy.rollaxis: start must be in [{-n}, {n}], got {given}")
+        raise ArrayAxisError(f"unigrad.numpy.rollaxis: start must be in [{-n}, {n}], got {given}")
     if axis < start:
         start -= 1
     if axis == start:
@@ -342,7 +344,7 @@ def tensordot(o: Any, a: Any, b: Any, axes: Any = 2) -> Any:
     sa, sb = _shape(o, a), _shape(o, b)
     xa, xb = layout.tensordot_axes("tensordot", len(sa), len(sb), axes)
     if any(sa[i] != sb[j] for i, j in zip(xa, xb)):
-        raise ValueError(f"unigrad.numpy.tensordot: shape mismatch for sum ({sa} and {sb})")
+        raise ArgumentError(f"unigrad.numpy.tensordot: shape mismatch for sum ({sa} and {sb})")
     fa = [i for i in range(len(sa)) if i not in xa]
     fb = [j for j in range(len(sb)) if j not in xb]
     k = int(np.prod([sa[i] for i in xa], dtype=int))
@@ -390,7 +392,7 @@ def cross(
     b = o.moveaxis(b, layout.normalize_axis("cross", axisb, len(_shape(o, b))), -1)
     na, nb = _shape(o, a)[-1], _shape(o, b)[-1]
     if na not in (2, 3) or nb not in (2, 3):
-        raise ValueError(
+        raise ArgumentError(
             "unigrad.numpy.cross: incompatible dimensions for cross product (dimension must "
             "be 2 or 3)"
         )
@@ -429,12 +431,12 @@ def diff(
     x = _as(o, a)
     n = layout.numpy_says("diff", operator.index, n)
     if n < 0:
-        raise ValueError(f"unigrad.numpy.diff: order must be non-negative but got {n}")
+        raise ArgumentError(f"unigrad.numpy.diff: order must be non-negative but got {n}")
     if n == 0:
         return x
     s = _shape(o, x)
     if not s:
-        raise ValueError("unigrad.numpy.diff requires input that is at least one dimensional")
+        raise ArgumentError("unigrad.numpy.diff requires input that is at least one dimensional")
     ax = layout.normalize_axis("diff", axis, len(s))
     edge = tuple(1 if i == ax else m for i, m in enumerate(s))
     parts = []
@@ -509,7 +511,7 @@ def _sort_axis(o: Any, a: Any, axis: Any, name: str) -> tuple[Any, int]:
 
 def _refuse_order(name: str, order: Any) -> None:
     if order is not None:
-        raise TypeError(f"unigrad.numpy.{name}(order=...) sorts structured arrays only")
+        raise ArgumentTypeError(f"unigrad.numpy.{name}(order=...) sorts structured arrays only")
 
 
 @_op("argsort")
@@ -572,7 +574,9 @@ def linspace(
     b = o.backend
     num = layout.numpy_says("linspace", operator.index, num)
     if num < 0:
-        raise ValueError(f"unigrad.numpy.linspace: number of samples, {num}, must be non-negative")
+        raise ArgumentError(
+            f"unigrad.numpy.linspace: number of samples, {num}, must be non-negative"
+        )
     start, stop = operands(b, [start, stop])
     dt = np.dtype(b.dtype_name(start))
     if dt.kind not in "fc":
@@ -602,7 +606,7 @@ def nonzero(o: Any, a: Any) -> tuple[Any, ...]:
     b = o.backend
     c = np.asarray(b.to_numpy(b.stop_gradient(_as(o, a))))
     if c.ndim == 0:
-        raise ValueError(
+        raise ArgumentError(
             "unigrad.numpy.nonzero of a 0-d array: use atleast_1d(a).nonzero() as NumPy asks"
         )
     return tuple(b.asarray(i.astype(np.int64)) for i in np.nonzero(c))

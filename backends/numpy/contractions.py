@@ -32,6 +32,8 @@ from unigrad.backends.numpy.structural import (
 )
 from unigrad.backends.numpy.tracer import OpError, Primitive, primal
 
+from unigrad.errors import ArgumentError
+
 
 def matrix_transpose(x: Any) -> Any:
     """Swap the last two axes."""
@@ -296,7 +298,7 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     sa, sb = np.shape(a), np.shape(b)
     xa, xb = layout.tensordot_axes("tensordot", len(sa), len(sb), axes)
     if any(sa[i] != sb[j] for i, j in zip(xa, xb)):
-        raise OpError(f"unigrad.numpy.tensordot: shape mismatch for sum ({sa} and {sb})")
+        raise ArgumentError(f"unigrad.numpy.tensordot: shape mismatch for sum ({sa} and {sb})")
     fa = [i for i in range(len(sa)) if i not in xa]
     fb = [j for j in range(len(sb)) if j not in xb]
     k = int(np.prod([sa[i] for i in xa], dtype=int))
@@ -330,7 +332,7 @@ def cross(
     b = moveaxis(b, layout.normalize_axis("cross", axisb, np.ndim(b)), -1)
     na, nb = np.shape(a)[-1], np.shape(b)[-1]
     if na not in (2, 3) or nb not in (2, 3):
-        raise OpError(
+        raise ArgumentError(
             "unigrad.numpy.cross: incompatible dimensions for cross product (dimension must "
             "be 2 or 3)"
         )

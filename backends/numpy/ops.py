@@ -42,6 +42,8 @@ from unigrad.backends.numpy.structural import (
 )
 from unigrad.backends.numpy.tracer import Tracer, primal
 
+from unigrad.errors import ArgumentError
+
 
 def _array_like(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` taking (nested) lists and tuples as the arrays they spell, as NumPy does.
@@ -244,7 +246,9 @@ def linspace(
     """``num`` evenly spaced values from ``start`` to ``stop``, differentiable in both."""
     num = layout.numpy_says("linspace", operator.index, num)
     if num < 0:
-        raise ValueError(f"unigrad.numpy.linspace: number of samples, {num}, must be non-negative")
+        raise ArgumentError(
+            f"unigrad.numpy.linspace: number of samples, {num}, must be non-negative"
+        )
     start, stop = pack(start), pack(stop)
     dt = np.result_type(primal(start), primal(stop), 1.0)
     start, stop = astype(start, dt), astype(stop, dt)

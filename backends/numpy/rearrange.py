@@ -26,6 +26,8 @@ from unigrad.backends.numpy.structural import (
 )
 from unigrad.backends.numpy.tracer import Tracer, primal
 
+from unigrad.errors import ArgumentError, ArgumentTypeError, ArrayAxisError
+
 
 def gather(x: Any, positions: np.ndarray) -> Any:
     """The elements of ``x`` at the flat ``positions`` (an array of their shape)."""
@@ -95,7 +97,7 @@ def trace(
 def no_out(name: str, out: Any) -> None:
     """Refuse NumPy's ``out=``: arrays are never written in place."""
     if out is not None:
-        raise TypeError(f"unigrad.numpy.{name}(out=...): arrays cannot be written in place")
+        raise ArgumentTypeError(f"unigrad.numpy.{name}(out=...): arrays cannot be written in place")
 
 
 def diag(v: Any, k: int = 0) -> Any:
@@ -104,7 +106,7 @@ def diag(v: Any, k: int = 0) -> Any:
     if len(shape) == 2:
         return diagonal(v, k)
     if len(shape) != 1:
-        raise ValueError("unigrad.numpy.diag: input must be 1-d or 2-d")
+        raise ArgumentError("unigrad.numpy.diag: input must be 1-d or 2-d")
     source = concatenate([v, np.zeros(1, dtype=_dtype(v))])
     return gather(source, layout.diag_positions("diag", shape[0], k))
 
@@ -131,7 +133,7 @@ def pad(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> An
     values = kwargs.get("constant_values", 0)
     if isinstance(values, Tracer):  # a differentiated constant: one number, its derivative kept
         if np.size(primal(values)) != 1:
-            raise TypeError(
+            raise ArgumentTypeError(
                 "unigrad.numpy.pad: a differentiated constant_values must be one number"
             )
         consts = reshape(astype(values, dt), (1,))
@@ -179,7 +181,7 @@ atleast_1d, atleast_2d, atleast_3d = _atleast(1), _atleast(2), _atleast(3)
 def _joined(name: str, tup: Any, n: int, axis: Any, dtype: Any) -> Any:
     arrays = [_at_least(x, n) for x in tup]
     if not arrays:
-        raise ValueError(f"unigrad.numpy.{name}: need at least one array to concatenate")
+        raise ArgumentError(f"unigrad.numpy.{name}: need at least one array to concatenate")
     if axis is None:
         axis = 0 if np.ndim(arrays[0]) == 1 else 1
     out = concatenate(arrays, axis=axis)
@@ -207,7 +209,7 @@ def column_stack(tup: Any) -> Any:
         s = np.shape(x)
         cols.append(reshape(x, (s[0] if s else 1, 1)) if len(s) < 2 else x)
     if not cols:
-        raise ValueError("unigrad.numpy.column_stack: need at least one array to concatenate")
+        raise ArgumentError("unigrad.numpy.column_stack: need at least one array to concatenate")
     return concatenate(cols, axis=1)
 
 
@@ -222,7 +224,7 @@ def _split(name: str, ary: Any, sections: Any, axis: Any = 0) -> list[Any]:
             pass
         else:
             if count > 0 and shape[ax] % count:
-                raise ValueError(
+                raise ArgumentError(
                     f"unigrad.numpy.{name}: array split does not result in an equal division"
                 )
     return [getitem(ary, idx) for idx in layout.split_slices(name, shape, sections, ax)]
@@ -260,7 +262,7 @@ def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
     given = layout.numpy_says("rollaxis", operator.index, start)
     start = given + n if given < 0 else given
     if not 0 <= start < n + 1:
-        raise layout.AxisError(f"unigrad.numpy.rollaxis: start must be in [{-n}, {n}], got {given}")
+        raise ArrayAxisError(f"unigrad.numpy.rollaxis: start must be in [{-n}, {n}], got {given}")
     if axis < start:
         start -= 1
     if axis == start:

@@ -24,6 +24,8 @@ from unigrad.backends.numpy.structural import (
 )
 from unigrad.backends.numpy.tracer import Primitive, primal
 
+from unigrad.errors import ArgumentError
+
 
 def _reversed(x: Any, axis: int) -> Any:
     return getitem(x, (slice(None),) * axis + (slice(None, None, -1),))
@@ -79,12 +81,12 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     x = pack(a)
     n = layout.numpy_says("diff", operator.index, n)
     if n < 0:
-        raise ValueError(f"unigrad.numpy.diff: order must be non-negative but got {n}")
+        raise ArgumentError(f"unigrad.numpy.diff: order must be non-negative but got {n}")
     if n == 0:
         return x
     shape = np.shape(x)
     if not shape:
-        raise ValueError("unigrad.numpy.diff requires input that is at least one dimensional")
+        raise ArgumentError("unigrad.numpy.diff requires input that is at least one dimensional")
     ax = layout.normalize_axis("diff", axis, len(shape))
     edge = tuple(1 if i == ax else m for i, m in enumerate(shape))
     parts = []

@@ -16,10 +16,12 @@ from unigrad.backends.numpy.rearrange import constant, gather
 from unigrad.backends.numpy.structural import pack, reshape
 from unigrad.backends.numpy.tracer import primal
 
+from unigrad.errors import ArgumentError, ArgumentTypeError
+
 
 def _sort_input(name: str, a: Any, axis: Any, order: Any) -> tuple[Any, int]:
     if order is not None:
-        raise TypeError(f"unigrad.numpy.{name}(order=...) sorts structured arrays only")
+        raise ArgumentTypeError(f"unigrad.numpy.{name}(order=...) sorts structured arrays only")
     x = pack(a)
     if axis is None:
         return reshape(x, (-1,)), 0
@@ -58,7 +60,7 @@ def partition(
 
 def _nonzero_impl(a: Any) -> tuple[np.ndarray, ...]:
     if np.ndim(a) == 0:
-        raise ValueError(
+        raise ArgumentError(
             "unigrad.numpy.nonzero of a 0-d array: use atleast_1d(a).nonzero() as NumPy asks"
         )
     return tuple(i.astype(np.int64) for i in np.nonzero(a))

@@ -18,6 +18,7 @@ from unigrad.api.array import Array, unwrap, wrap
 from unigrad.api.detect import owning_backend
 from unigrad.backends.layout import einsum_from_sublists
 from unigrad.backends.optable import ARRAY_ARGS
+from unigrad.errors import ArgumentError, ArgumentTypeError
 from unigrad.numpy import linalg
 
 # name -> one-line description. Every backend's ops table provides all of these.
@@ -257,7 +258,7 @@ def where(condition: Any, x: Any = _NO_VALUE, y: Any = _NO_VALUE) -> Any:
     if x is _NO_VALUE and y is _NO_VALUE:
         return globals()["nonzero"](condition)
     if x is _NO_VALUE or y is _NO_VALUE:
-        raise ValueError("unigrad.numpy.where: give both x and y, or neither")
+        raise ArgumentError("unigrad.numpy.where: give both x and y, or neither")
     return _where(condition, x, y)
 
 
@@ -273,17 +274,17 @@ def clip(
     """Clip to [a_min, a_max] (or NumPy 2.1's min=, max=); derivative 1 on the closed interval,
     bounds included."""
     if out is not None:
-        raise TypeError("unigrad.numpy.clip(out=...): arrays cannot be written in place")
+        raise ArgumentTypeError("unigrad.numpy.clip(out=...): arrays cannot be written in place")
     if min is not _NO_VALUE:
         if a_min is not _NO_VALUE:
-            raise TypeError("unigrad.numpy.clip: give a_min or min, not both")
+            raise ArgumentTypeError("unigrad.numpy.clip: give a_min or min, not both")
         a_min = min
     if max is not _NO_VALUE:
         if a_max is not _NO_VALUE:
-            raise TypeError("unigrad.numpy.clip: give a_max or max, not both")
+            raise ArgumentTypeError("unigrad.numpy.clip: give a_max or max, not both")
         a_max = max
     if a_min is _NO_VALUE or a_max is _NO_VALUE:
-        raise TypeError("unigrad.numpy.clip needs a_min and a_max (either may be None)")
+        raise ArgumentTypeError("unigrad.numpy.clip needs a_min and a_max (either may be None)")
     return _clip(a, a_min, a_max)
 
 
