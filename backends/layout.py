@@ -232,7 +232,10 @@ def einsum_from_sublists(args: Sequence[Any]) -> tuple[str, tuple]:
                 f"not {sub!r}"
             ) from None
         if any(k is not Ellipsis and not 0 <= k < 52 for k in labels):
-            raise ArgumentError(f"unigrad.numpy.einsum: sublist labels are 0 to 51, got {sub!r}")
+            raise ArgumentError(
+                f"unigrad.numpy.einsum: a sublist holds integers from 0 to 51 and Ellipsis, "
+                f"not {sub!r}"
+            )
         return "".join("..." if k is Ellipsis else chr(65 + k + 6 * (k >= 26)) for k in labels)
 
     spec = ",".join(letters(sub) for sub in pairs[1::2])
