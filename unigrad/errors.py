@@ -74,3 +74,17 @@ def complex_output_message(dtype: str) -> str:
 
 class ArrayIndexError(UnigradError, IndexError):
     """An index out of range, or one NumPy would not take (never a clamped or wrapped value)."""
+
+
+class ArgumentError(UnigradError, ValueError):
+    """An op of unigrad.numpy was given arguments NumPy would refuse too (the message names the
+    op and what is wrong)."""
+
+
+class ArgumentTypeError(UnigradError, TypeError):
+    """An op of unigrad.numpy was given an argument of a kind it cannot take."""
+
+
+class ArrayAxisError(ArgumentError, IndexError):
+    """An axis out of range for the array (as NumPy's AxisError, a ValueError and an
+    IndexError)."""

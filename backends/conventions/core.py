@@ -399,19 +399,6 @@ def inner(o: Any, a: Any, b: Any) -> Any:
     return o.reshape(m, (*sa[:-1], *sb[:-1]))
 
 
-@_op("diagonal")
-def diagonal(o: Any, x: Any) -> Any:
-    """The diagonal of the last two axes."""
-    x = _arr(o, x)
-    return o.own("diagonal")(x, 0, -2, -1)
-
-
-@_op("trace")
-def trace(o: Any, x: Any) -> Any:
-    """Sum of the diagonal of the last two axes."""
-    return o.sum(diagonal(o, x), axis=-1)
-
-
 # --------------------------------------------------------------------------------- linalg
 
 

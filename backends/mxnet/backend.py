@@ -169,7 +169,9 @@ class MxnetBackend(Backend):
             n_out = int(onp.prod(o.shape, dtype=int))
             total = mnp.zeros((n_out,), dtype=o.dtype)
             for j_block, t in zip(row, tangents):
-                total = total + mnp.dot(j_block.reshape((n_out, -1)), t.reshape(-1))
+                n_in = int(onp.prod(t.shape, dtype=int))
+                if n_out and n_in:  # an empty block adds nothing (and MXNet cannot reshape it)
+                    total = total + mnp.dot(j_block.reshape((n_out, n_in)), t.reshape(-1))
             touts.append(total.reshape(o.shape))
         return outs, touts, aux
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as onp
 from mxnet import np as mnp
 from mxnet import npx
 
@@ -27,6 +28,19 @@ def matmul(a: Any, b: Any) -> Any:
     if a.ndim == 2 and b.ndim == 2:
         return npx.fully_connected(a, b.T, no_bias=True, num_hidden=b.shape[1], flatten=False)
     return mnp.matmul(a, b)
+
+
+def dot(a: Any, b: Any) -> Any:
+    """NumPy's dot. MXNet's backward of dot with a 0-d operand fails on its own shapes
+    (dot(1.5, C) for C of shape (2, 3, 4)): a product, as NumPy defines it."""
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    return mnp.dot(a, b)
+
+
+def argsort(x: Any, axis: int = -1) -> Any:
+    """Stable, as unigrad's argsort and sort pin (MXNet's is not): NumPy's, on the values."""
+    return mnp.array(onp.argsort(x.asnumpy(), axis=axis, kind="stable"), dtype="int64")
 
 
 class linalg:

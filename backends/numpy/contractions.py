@@ -11,20 +11,28 @@ import string
 from typing import Any
 
 import numpy as np
+from unigrad.backends import layout
 from unigrad.backends.numpy.elementwise import (
     add,
     multiply,
+    negative,
+    subtract,
 )
 from unigrad.backends.numpy.structural import (
+    broadcast_to,
     expand_batched,
     expand_dims,
     getitem,
+    moveaxis,
     reshape,
+    stack,
     sum,
     transpose,
     unbroadcast,
 )
 from unigrad.backends.numpy.tracer import OpError, Primitive, primal
+
+from unigrad.errors import ArgumentError
 
 
 def matrix_transpose(x: Any) -> Any:
@@ -278,12 +286,84 @@ def trace(x: Any) -> Any:
     return sum(getitem(x, (Ellipsis, idx, idx)), -1)
 
 
+# ------------------------------------------------ issue 16: tensordot, kron and cross
+
+
+def _permuted(x: Any, axes: tuple[int, ...]) -> Any:
+    return x if axes == tuple(range(len(axes))) else transpose(x, axes)
+
+
+def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
+    """The sum of products over ``axes`` of ``a`` and ``b`` (NumPy's meaning), one matmul."""
+    sa, sb = np.shape(a), np.shape(b)
+    xa, xb = layout.tensordot_axes("tensordot", len(sa), len(sb), axes)
+    if any(sa[i] != sb[j] for i, j in zip(xa, xb)):
+        raise ArgumentError(f"unigrad.numpy.tensordot: shape mismatch for sum ({sa} and {sb})")
+    fa = [i for i in range(len(sa)) if i not in xa]
+    fb = [j for j in range(len(sb)) if j not in xb]
+    k = int(np.prod([sa[i] for i in xa], dtype=int))
+    m = int(np.prod([sa[i] for i in fa], dtype=int))
+    n = int(np.prod([sb[j] for j in fb], dtype=int))
+    am = reshape(_permuted(a, (*fa, *xa)), (m, k))
+    bm = reshape(_permuted(b, (*xb, *fb)), (k, n))
+    return reshape(matmul(am, bm), (*(sa[i] for i in fa), *(sb[j] for j in fb)))
+
+
+def kron(a: Any, b: Any) -> Any:
+    """The Kronecker product: blocks ``a[i, j] * b``."""
+    sa, sb = np.shape(a), np.shape(b)
+    if not sa or not sb:
+        return multiply(a, b)
+    nd = builtins.max(len(sa), len(sb))
+    sa = (1,) * (nd - len(sa)) + tuple(sa)
+    sb = (1,) * (nd - len(sb)) + tuple(sb)
+    ar = reshape(a, tuple(n for d in sa for n in (d, 1)))
+    br = reshape(b, tuple(n for d in sb for n in (1, d)))
+    return reshape(multiply(ar, br), tuple(p * q for p, q in zip(sa, sb)))
+
+
+def cross(
+    a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: Any = None
+) -> Any:
+    """The cross product of vectors of 3 (or 2) components along the given axes."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a = moveaxis(a, layout.normalize_axis("cross", axisa, np.ndim(a)), -1)
+    b = moveaxis(b, layout.normalize_axis("cross", axisb, np.ndim(b)), -1)
+    na, nb = np.shape(a)[-1], np.shape(b)[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ArgumentError(
+            "unigrad.numpy.cross: incompatible dimensions for cross product (dimension must "
+            "be 2 or 3)"
+        )
+    ca = [getitem(a, (Ellipsis, i)) for i in range(na)]
+    cb = [getitem(b, (Ellipsis, i)) for i in range(nb)]
+    z = subtract(multiply(ca[0], cb[1]), multiply(ca[1], cb[0]))
+    if na == 2 and nb == 2:
+        return z  # the z component alone, a scalar per pair
+    if na == 3 and nb == 3:
+        x = subtract(multiply(ca[1], cb[2]), multiply(ca[2], cb[1]))
+        y = subtract(multiply(ca[2], cb[0]), multiply(ca[0], cb[2]))
+    elif na == 2:
+        x = multiply(ca[1], cb[2])
+        y = negative(multiply(ca[0], cb[2]))
+    else:
+        x = negative(multiply(ca[2], cb[1]))
+        y = multiply(ca[2], cb[0])
+    shape = np.broadcast_shapes(np.shape(x), np.shape(y), np.shape(z))
+    c = stack([broadcast_to(v, shape) if np.shape(v) != shape else v for v in (x, y, z)], -1)
+    return moveaxis(c, -1, layout.normalize_axis("cross", axisc, np.ndim(c)))
+
+
 __all__ = [
+    "cross",
     "dot",
     "einsum",
     "inner",
+    "kron",
     "matmul",
     "matrix_transpose",
     "outer",
+    "tensordot",
     "trace",
 ]

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from unigrad.backends.numpy.tracer import Primitive, primal
+from unigrad.backends.numpy.tracer import Primitive, Tracer, primal
 
 # ------------------------------------------------------------------------- binary arithmetic
 
@@ -87,7 +87,7 @@ def _dpow_base(x: Any, y: Any, ans: Any) -> Any:
             return multiply(x, 2)
         return multiply(c, power(x, c - 1))
     d = multiply(y, power(x, subtract(y, 1)))
-    if hasattr(y, "trace"):
+    if isinstance(y, Tracer):
         return d  # a traced exponent: y * x**(y-1) keeps its mixed partials at y = 0
     # A constant array exponent: x**0 still has derivative 0, at x = 0 too.
     return where(primal(y) == 0, 0.0, d)

@@ -67,7 +67,7 @@ def vjp(fun: Fun, primals: Sequence[Any]) -> tuple[list[Any], Callable[[list], l
     outs, aux = fun(*boxes)
     out_vals, idxs = [], []
     for o in outs:
-        if isinstance(o, RevTracer) and o.trace is trace:
+        if isinstance(o, RevTracer) and o._trace is trace:
             out_vals.append(o.value)
             idxs.append(o.idx)
         else:
@@ -85,7 +85,7 @@ def vjp(fun: Fun, primals: Sequence[Any]) -> tuple[list[Any], Callable[[list], l
 
 def _strip(tree: Any, trace: Any) -> Any:
     """Replace this trace's tracers in ``aux`` by their values (aux is not differentiated)."""
-    if isinstance(tree, RevTracer | FwdTracer) and tree.trace is trace:
+    if isinstance(tree, RevTracer | FwdTracer) and tree._trace is trace:
         return tree.value
     if isinstance(tree, list | tuple):
         return (
@@ -107,7 +107,7 @@ def jvp_batched(
     outs, aux = fun(*boxes)
     out_vals, out_tans = [], []
     for o in outs:
-        if isinstance(o, FwdTracer) and o.trace is trace:
+        if isinstance(o, FwdTracer) and o._trace is trace:
             out_vals.append(o.value)
             out_tans.append(o.tangent)
         else:
@@ -177,7 +177,7 @@ def jacobian_rev(fun: Fun, primals: Sequence[Any]) -> tuple[list, list[list], An
         row = []
         for p, g in zip(primals, grads):
             shape = (*np.shape(primal(o)), *np.shape(primal(p)))
-            if isinstance(g, FwdTracer) and g.trace is batch:
+            if isinstance(g, FwdTracer) and g._trace is batch:
                 row.append(reshape(_block(g.tangent, off, n), shape))
             else:
                 row.append(np.zeros(shape, dtype=_dtype(p)))

@@ -23,7 +23,7 @@ class FwdTracer(ArrayTracer):
     def __init__(self, value: Any, trace: FwdTrace, tangent: Any) -> None:
         self.value = value
         self.level = trace.level
-        self.trace = trace
+        self._trace = trace
         self.tangent = tangent
 
 

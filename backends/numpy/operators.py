@@ -32,7 +32,11 @@ from unigrad.backends.numpy.elementwise import (
     real,
     subtract,
 )
+from unigrad.backends.numpy.elementwise import clip as clip_p
+from unigrad.backends.numpy.rearrange import diagonal, repeat, trace
 from unigrad.backends.numpy.reductions import max, mean, min, prod, std, var
+from unigrad.backends.numpy.scans import cumprod, cumsum
+from unigrad.backends.numpy.sorting import argsort, nonzero
 from unigrad.backends.numpy.structural import (
     getitem,
     index,
@@ -43,6 +47,11 @@ from unigrad.backends.numpy.structural import (
     transpose,
 )
 from unigrad.backends.numpy.tracer import Tracer, TracerConversionError
+
+_IN_PLACE = (
+    "x.{name}() changes x in place, and a traced value cannot change; "
+    "use y = unigrad.numpy.{name}(x, ...) instead"
+)
 
 # np.<ufunc>(tracer) routes here through ArrayTracer.__array_ufunc__.
 UFUNCS: dict[str, Callable[..., Any]] = {**ELEMENTWISE_UFUNCS, "matmul": matmul}
@@ -197,6 +206,48 @@ class ArrayTracer(Tracer):
     def dot(self, other: Any) -> Any:
         """NumPy's dot of this array with ``other``."""
         return dot(self, other)
+
+    def cumsum(self, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+        """Cumulative sums along ``axis`` (of the flattened array when None)."""
+        return cumsum(self, axis, dtype, out)
+
+    def cumprod(self, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+        """Cumulative products along ``axis``, exact with zeros."""
+        return cumprod(self, axis, dtype, out)
+
+    def repeat(self, repeats: Any, axis: Any = None) -> Any:
+        """Each element repeated ``repeats`` times."""
+        return repeat(self, repeats, axis)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+        """NumPy's diagonal of the (axis1, axis2) planes."""
+        return diagonal(self, offset, axis1, axis2)
+
+    def trace(
+        self, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None
+    ) -> Any:
+        """The sum of NumPy's diagonal."""
+        return trace(self, offset, axis1, axis2, dtype, out)
+
+    def clip(self, min: Any = None, max: Any = None) -> Any:
+        """Clip to [min, max]; derivative 1 on the closed interval."""
+        return clip_p(self, min, max)
+
+    def argsort(self, axis: Any = -1, kind: Any = None, order: Any = None) -> Any:
+        """The indices of a stable sort along ``axis`` (a constant)."""
+        return argsort(self, axis, kind, order)
+
+    def nonzero(self) -> Any:
+        """The indices of the nonzero elements (constants)."""
+        return nonzero(self)
+
+    def sort(self, *args: Any, **kwargs: Any) -> Any:
+        """NumPy sorts in place; traced values cannot change: use unigrad.numpy.sort."""
+        raise TracerConversionError(_IN_PLACE.format(name="sort"))
+
+    def partition(self, *args: Any, **kwargs: Any) -> Any:
+        """NumPy partitions in place; traced values cannot change: use unigrad.numpy.partition."""
+        raise TracerConversionError(_IN_PLACE.format(name="partition"))
 
     sum = _reduction(sum)
     mean = _reduction(mean)

@@ -9,11 +9,21 @@ given a (nested) list or tuple that holds traced values treats it as the array i
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from unigrad.backends.numpy import contractions, elementwise, reductions, structural
+from unigrad.backends import layout
+from unigrad.backends.numpy import (
+    contractions,
+    elementwise,
+    rearrange,
+    reductions,
+    scans,
+    sorting,
+    structural,
+)
 from unigrad.backends.numpy import linalg as linalg_ops
 from unigrad.backends.numpy.elementwise import astype, nondiff
 from unigrad.backends.numpy.operators import UFUNCS
@@ -31,6 +41,8 @@ from unigrad.backends.numpy.structural import (
     unbroadcast,
 )
 from unigrad.backends.numpy.tracer import Tracer, primal
+
+from unigrad.errors import ArgumentError
 
 
 def _array_like(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -103,7 +115,6 @@ subtract = _array_like(elementwise.subtract)
 tan = _array_like(elementwise.tan)
 tanh = _array_like(elementwise.tanh)
 where = _array_like(elementwise.where)
-diagonal = _array_like(structural.diagonal)
 logsumexp = _array_like(reductions.logsumexp)
 max = _array_like(reductions.max)
 mean = _array_like(reductions.mean)
@@ -125,7 +136,45 @@ matrix_transpose = _array_like(contractions.matrix_transpose)
 norm = _array_like(linalg_ops.norm)
 outer = _array_like(contractions.outer)
 solve = _array_like(linalg_ops.solve)
-trace = _array_like(contractions.trace)
+# issue 16: structure
+tensordot = _array_like(contractions.tensordot)
+kron = _array_like(contractions.kron)
+cross = _array_like(contractions.cross)
+repeat = _array_like(rearrange.repeat)
+tile = _array_like(rearrange.tile)
+tril = _array_like(rearrange.tril)
+triu = _array_like(rearrange.triu)
+diag = _array_like(rearrange.diag)
+diagonal = _array_like(rearrange.diagonal)
+trace = _array_like(rearrange.trace)
+roll = _array_like(rearrange.roll)
+flip = _array_like(rearrange.flip)
+fliplr = _array_like(rearrange.fliplr)
+flipud = _array_like(rearrange.flipud)
+rot90 = _array_like(rearrange.rot90)
+pad = _array_like(rearrange.pad)
+append = _array_like(rearrange.append)
+split = _array_like(rearrange.split)
+array_split = _array_like(rearrange.array_split)
+hsplit = _array_like(rearrange.hsplit)
+vsplit = _array_like(rearrange.vsplit)
+dsplit = _array_like(rearrange.dsplit)
+rollaxis = _array_like(rearrange.rollaxis)
+cumsum = _array_like(scans.cumsum)
+cumprod = _array_like(scans.cumprod)
+diff = _array_like(scans.diff)
+sort = _array_like(sorting.sort)
+argsort = _array_like(sorting.argsort)
+partition = _array_like(sorting.partition)
+nonzero = _array_like(sorting.nonzero)
+# these take sequences of arrays (each may be a list), or several arrays
+hstack, vstack, row_stack = rearrange.hstack, rearrange.vstack, rearrange.row_stack
+column_stack = rearrange.column_stack
+atleast_1d, atleast_2d, atleast_3d = (
+    rearrange.atleast_1d,
+    rearrange.atleast_2d,
+    rearrange.atleast_3d,
+)
 
 # einsum's first argument is its subscripts (or, in the sublist form, an operand).
 einsum = contractions.einsum
@@ -185,6 +234,42 @@ def ones_like(x: Any, dtype: Any = None) -> np.ndarray:
     return np.ones(np.shape(v), dtype=dtype or np.result_type(v))
 
 
+def linspace(
+    start: Any,
+    stop: Any,
+    num: int = 50,
+    endpoint: bool = True,
+    retstep: bool = False,
+    dtype: Any = None,
+    axis: int = 0,
+) -> Any:
+    """``num`` evenly spaced values from ``start`` to ``stop``, differentiable in both."""
+    num = layout.numpy_says("linspace", operator.index, num)
+    if num < 0:
+        raise ArgumentError(
+            f"unigrad.numpy.linspace: number of samples, {num}, must be non-negative"
+        )
+    start, stop = pack(start), pack(stop)
+    dt = np.result_type(primal(start), primal(stop), 1.0)
+    start, stop = astype(start, dt), astype(stop, dt)
+    delta = elementwise.subtract(stop, start)
+    sd = np.shape(delta)
+    steps = np.arange(num, dtype=dt).reshape((-1,) + (1,) * len(sd))
+    div = num - 1 if endpoint else num
+    step = elementwise.divide(delta, div) if div > 0 else elementwise.multiply(delta, np.nan)
+    y = elementwise.add(elementwise.multiply(steps, step if div > 0 else delta), start)
+    if endpoint and num > 1:
+        last = broadcast_to(stop, sd) if np.shape(stop) != sd else stop
+        y = concatenate([getitem(y, slice(0, num - 1)), expand_dims(last, 0)], axis=0)
+    if axis != 0:
+        y = structural.moveaxis(y, 0, axis)
+    if dtype is not None:
+        if np.dtype(dtype).kind in "iu":
+            y = elementwise.floor(y)
+        y = astype(y, dtype)
+    return (y, step) if retstep else y
+
+
 def size(x: Any) -> int:
     """The number of elements of ``x``."""
     return int(np.size(primal(pack(x))))
@@ -210,6 +295,7 @@ __all__ = [
     "add",
     "amax",
     "amin",
+    "append",
     "arange",
     "arccos",
     "arccosh",
@@ -217,20 +303,32 @@ __all__ = [
     "arcsinh",
     "arctan",
     "arctanh",
+    "argsort",
     "array",
+    "array_split",
     "asarray",
     "astype",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
     "broadcast_to",
     "ceil",
     "clip",
+    "column_stack",
     "concatenate",
     "conj",
     "cos",
     "cosh",
+    "cross",
+    "cumprod",
+    "cumsum",
     "det",
+    "diag",
     "diagonal",
+    "diff",
     "divide",
     "dot",
+    "dsplit",
     "einsum",
     "equal",
     "exp",
@@ -238,19 +336,26 @@ __all__ = [
     "expand_dims",
     "expm1",
     "eye",
+    "flip",
+    "fliplr",
+    "flipud",
     "floor",
     "getitem",
     "greater",
     "greater_equal",
+    "hsplit",
+    "hstack",
     "imag",
     "inner",
     "inv",
     "isfinite",
     "isinf",
     "isnan",
+    "kron",
     "less",
     "less_equal",
     "linalg",
+    "linspace",
     "log",
     "log1p",
     "logsumexp",
@@ -266,11 +371,14 @@ __all__ = [
     "ndim",
     "negative",
     "nondiff",
+    "nonzero",
     "norm",
     "not_equal",
     "ones",
     "ones_like",
     "outer",
+    "pad",
+    "partition",
     "power",
     "primal",
     "prod",
@@ -278,8 +386,13 @@ __all__ = [
     "real",
     "reciprocal",
     "relu",
+    "repeat",
     "reshape",
+    "roll",
+    "rollaxis",
+    "rot90",
     "round",
+    "row_stack",
     "shape",
     "sigmoid",
     "sign",
@@ -288,6 +401,8 @@ __all__ = [
     "size",
     "softplus",
     "solve",
+    "sort",
+    "split",
     "sqrt",
     "square",
     "squeeze",
@@ -299,11 +414,17 @@ __all__ = [
     "swapaxes",
     "tan",
     "tanh",
+    "tensordot",
+    "tile",
     "trace",
     "transpose",
+    "tril",
+    "triu",
     "true_divide",
     "unbroadcast",
     "var",
+    "vsplit",
+    "vstack",
     "where",
     "zeros",
     "zeros_like",

@@ -93,5 +93,5 @@ def record(fun: Callable[..., Any], primals: Sequence[Any], names: Sequence[str]
         traced = {a for a, _ in parents}
         consts = [_describe_const(v) for a, v in enumerate(vals) if a not in traced]
         nodes[i] = Node(i, prim.__name__, shape, dtype, [p for _, p in parents], consts)
-    out_ids = [o.idx for o in outs if isinstance(o, RevTracer) and o.trace is trace]
+    out_ids = [o.idx for o in outs if isinstance(o, RevTracer) and o._trace is trace]
     return Graph(nodes, out_ids, list(names))

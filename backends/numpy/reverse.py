@@ -22,7 +22,7 @@ class RevTracer(ArrayTracer):
     def __init__(self, value: Any, trace: RevTrace, idx: int) -> None:
         self.value = value
         self.level = trace.level
-        self.trace = trace
+        self._trace = trace
         self.idx = idx
 
 
@@ -50,7 +50,7 @@ class RevTrace:
         lower = False
         for i, a in enumerate(args):
             if isinstance(a, Tracer):
-                if a.trace is self:
+                if a._trace is self:
                     vals[i] = a.value
                     parents.append((i, a.idx))
                     if isinstance(a.value, Tracer):

@@ -80,7 +80,7 @@ class Primitive:
                 return self.impl(*args, **kwargs)
             except (ValueError, TypeError, IndexError) as exc:
                 raise op_error(self.__name__, args, exc) from exc
-        return top.trace.process(self, args, kwargs)
+        return top._trace.process(self, args, kwargs)
 
     def defvjp(self, *rules: Callable[..., Any] | None) -> Primitive:
         """Set the vjp rule of each argument, in order (None: not differentiable)."""
@@ -165,12 +165,12 @@ class Tracer:
     ``operators``), the class every trace's tracers derive from.
     """
 
-    __slots__ = ("level", "trace", "value")
+    __slots__ = ("_trace", "level", "value")
     __array_priority__ = 1000.0
 
     value: Any
     level: int
-    trace: Any
+    _trace: Any  # the trace this value belongs to (`.trace()` is NumPy's trace method)
 
     @property
     def shape(self) -> tuple[int, ...]:

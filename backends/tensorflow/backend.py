@@ -19,6 +19,8 @@ import tensorflow as tf
 from unigrad.backends.base import ARITHMETIC_OPERATORS, Backend, Fun
 from unigrad.backends.optable import convert_arguments
 
+from unigrad.errors import UnigradError
+
 ZERO = tf.UnconnectedGradients.ZERO
 
 
@@ -88,10 +90,14 @@ class TensorflowBackend(Backend):
     def compile_refusal(self, exc: BaseException) -> bool:
         if isinstance(exc, tf.errors.OperatorNotAllowedInGraphError):
             return True
-        # float(x), int(x), x.item() or NumPy on a tensor being traced
+        # float(x), int(x), x.item(), NumPy on a tensor being traced, or a value read (a boolean
+        # mask, an index array, nonzero): "Cannot convert a symbolic tf.Tensor to a numpy array"
         text = str(exc).lower()
-        return isinstance(exc, TypeError | ValueError | NotImplementedError) and any(
-            s in text for s in ("symbolic", "graph execution", "not allowed", "eagertensor")
+        kinds = TypeError | ValueError | NotImplementedError
+        return (
+            isinstance(exc, kinds)
+            and not isinstance(exc, UnigradError)
+            and any(s in text for s in ("symbolic", "graph execution", "not allowed", "eagertensor"))
         )
 
     def to_numpy(self, x: Any) -> np.ndarray:

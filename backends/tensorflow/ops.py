@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import tensorflow as tf
+import tensorflow.experimental.numpy as tnp
 
 round = tf.round  # half to even, as NumPy
 relu = tf.nn.relu  # relu'(0) = 0, the pin
@@ -27,6 +28,11 @@ def sqrt(x: Any) -> Any:
     p = tf.pow(x, tf.constant(0.5, x.dtype))
     exact = tf.sqrt(x)
     return tf.where(tf.math.is_finite(p), p + tf.stop_gradient(exact - p), exact)
+
+
+def argsort(x: Any, axis: int = -1) -> Any:
+    """Stable, as unigrad's argsort and sort pin (their pin puts NaN last: TF would not)."""
+    return tnp.argsort(x, axis, kind="stable")
 
 
 class linalg:

@@ -34,6 +34,17 @@ def _vmap_refusal(exc: BaseException) -> bool:
     return any(s in str(exc) for s in ("vmap", "data-dependent", "doesn't have storage"))
 
 
+def _value(x: Any) -> Any:
+    """The tensor under torch.func's grad and jvp wrappers, for reading a value inside
+    torch.func.vjp (a boolean mask, nonzero); such wrappers have no storage of their own. A
+    vmapped value keeps its wrapper: its values differ per row, and reading one fails as
+    before (the jacobian then runs one pass per row)."""
+    fc = torch._C._functorch
+    while fc.is_functorch_wrapped_tensor(x) and not fc.is_batchedtensor(x):
+        x = fc.get_unwrapped(x)
+    return x
+
+
 def _no_transform_active() -> bool:
     return torch._C._functorch.peek_interpreter_stack() is None
 
@@ -86,12 +97,11 @@ class TorchBackend(Backend):
 
     def to_numpy(self, x: Any) -> np.ndarray:
         # force=True also materialises the ZeroTensors torch.func returns for zero blocks
-        try:
-            return x.detach().cpu().numpy(force=True)
-        except RuntimeError:
-            # inside torch.func's grad and jvp a tensor has no storage of its own, but its
-            # values can be read (a constant: a mask, float(x), a NumPy call on a detached value)
-            return np.asarray(x.detach().tolist(), dtype=self.dtype_name(x))
+        x = _value(x.detach())
+        if _no_transform_active():
+            return x.cpu().numpy(force=True)
+        with torch._C._DisableFuncTorch():  # the unwrapped tensor, read as itself
+            return x.cpu().numpy(force=True)
 
     def dtype_name(self, x: Any) -> str:
         return str(x.dtype)[6:]

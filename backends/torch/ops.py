@@ -69,3 +69,8 @@ equal = torch.eq  # torch.equal compares whole tensors
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return torch.logsumexp(x, dim=tuple(range(x.ndim)) if axis is None else axis, keepdim=keepdims)
+
+
+def argsort(x: Any, axis: int = -1) -> Any:
+    """Stable, as unigrad's argsort and sort pin (torch's default sort is not)."""
+    return torch.argsort(x, dim=axis, stable=True)

@@ -4,7 +4,8 @@
 """
 
 from unigrad.cases.opinfos.core import OPINFOS as CORE
+from unigrad.cases.opinfos.structure import OPINFOS as STRUCTURE
 
-OPINFOS = [*CORE]
+OPINFOS = [*CORE, *STRUCTURE]
 
 __all__ = ["OPINFOS"]

@@ -239,6 +239,14 @@ class Array:
     def clip(self, min: Any = None, max: Any = None) -> Array:
         return self._op("clip", min, max)
 
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        """NumPy sorts in place, and unigrad arrays cannot change: use unigrad.numpy.sort."""
+        raise ArrayConversionError(_IN_PLACE.format(name="sort"))
+
+    def partition(self, *args: Any, **kwargs: Any) -> None:
+        """NumPy partitions in place, and unigrad arrays cannot change."""
+        raise ArrayConversionError(_IN_PLACE.format(name="partition"))
+
     def __getattr__(self, name: str) -> Callable[..., Any]:
         from unigrad import numpy as unp
 
@@ -262,6 +270,12 @@ class Array:
 
     def __invert__(self) -> Array:
         return self._op("logical_not")
+
+
+_IN_PLACE = (
+    "x.{name}() changes x in place, and unigrad arrays cannot change (as in JAX); "
+    "use y = unigrad.numpy.{name}(x, ...) instead"
+)
 
 
 def _c_order(order: str) -> None:

@@ -16,7 +16,9 @@ from unigrad import registry
 from unigrad.api import switch
 from unigrad.api.array import Array, unwrap, wrap
 from unigrad.api.detect import owning_backend
+from unigrad.backends.layout import einsum_from_sublists
 from unigrad.backends.optable import ARRAY_ARGS
+from unigrad.errors import ArgumentError, ArgumentTypeError
 from unigrad.numpy import linalg
 
 # name -> one-line description. Every backend's ops table provides all of these.
@@ -89,14 +91,14 @@ OPS: dict[str, str] = {
     "broadcast_to": "Broadcast x to a shape.",
     "stack": "Join arrays along a new axis.",
     "concatenate": "Join arrays along an existing axis.",
-    "diagonal": "The diagonal of the last two axes.",
+    "diagonal": "diagonal(a, offset=0, axis1=0, axis2=1): NumPy's diagonal, as a last axis.",
     # contractions
     "matmul": "Matrix product (the @ operator).",
     "dot": "NumPy's dot product.",
     "outer": "Outer product.",
     "inner": "Inner product over the last axes.",
     "einsum": "Einstein summation: einsum(subscripts, *operands).",
-    "trace": "Sum of the diagonal.",
+    "trace": "trace(a, offset=0, axis1=0, axis2=1): the sum of NumPy's diagonal.",
     # comparisons (not differentiable: they return booleans)
     "greater": "x > y.",
     "greater_equal": "x >= y.",
@@ -108,6 +110,43 @@ OPS: dict[str, str] = {
     "isnan": "Elementwise NaN test.",
     "isinf": "Elementwise infinity test.",
     "stop_gradient": "A constant copy of x at every order of differentiation.",
+    # issue 16: structure (NumPy's signatures; README, "The structure family")
+    "tensordot": "Sum of products over the given axes of a and b.",
+    "repeat": "Repeat each element (of the flattened array when axis is None).",
+    "tile": "Repeat the whole array reps times along each axis.",
+    "tril": "Zero the elements above the k-th diagonal (last two axes).",
+    "triu": "Zero the elements below the k-th diagonal (last two axes).",
+    "diag": "A matrix with v on its k-th diagonal (v 1-D), or the k-th diagonal (v 2-D).",
+    "roll": "Shift elements cyclically along axis (the flattened array when None).",
+    "flip": "Reverse the order of elements along axis (every axis when None).",
+    "fliplr": "Reverse the order along axis 1.",
+    "flipud": "Reverse the order along axis 0.",
+    "rot90": "Rotate by 90 degrees k times in the plane of axes.",
+    "pad": "Pad in mode constant, edge, reflect, symmetric or wrap.",
+    "append": "Join values after arr along axis (both flattened when None).",
+    "split": "Split into equal sections or at indices along axis: a list of arrays.",
+    "array_split": "As split; sections may differ in length by one.",
+    "hsplit": "Split along axis 1 (axis 0 for 1-D arrays).",
+    "vsplit": "Split along axis 0.",
+    "dsplit": "Split along axis 2.",
+    "hstack": "Join along the second axis (the first for 1-D arrays).",
+    "vstack": "Join along the first axis, 1-D arrays as rows.",
+    "row_stack": "vstack.",
+    "column_stack": "Join 1-D arrays as columns, 2-D arrays as they are.",
+    "atleast_1d": "Each array with at least one dimension.",
+    "atleast_2d": "Each array with at least two dimensions.",
+    "atleast_3d": "Each array with at least three dimensions.",
+    "rollaxis": "Move axis to just before position start.",
+    "kron": "Kronecker product.",
+    "cross": "Cross product of 3- (or 2-) component vectors.",
+    "diff": "n-th discrete difference along axis.",
+    "cumsum": "Cumulative sum along axis (of the flattened array when None).",
+    "cumprod": "Cumulative product along axis; its derivative is exact with zeros.",
+    "sort": "Sorted copy; the derivative is the permutation of a stable sort (ties keep order).",
+    "argsort": "The indices of a stable sort (ties keep their order, NaN last): a constant.",
+    "partition": "Partitioned copy around kth: the full stable sort, with sort's derivative.",
+    "linspace": "Evenly spaced numbers, differentiable in start and stop.",
+    "nonzero": "Indices of the nonzero elements, one integer array per axis: constants.",
 }
 
 
@@ -150,7 +189,9 @@ def ops_for(args: tuple) -> Any:
 
 
 # ops whose first argument is a sequence of arrays by design
-_SEQUENCE_OPS = frozenset({"asarray", "stack", "concatenate"})
+_SEQUENCE_OPS = frozenset(
+    {"asarray", "stack", "concatenate", "hstack", "vstack", "row_stack", "column_stack"}
+)
 
 
 def _make(name: str, doc: str) -> Callable[..., Any]:
@@ -191,12 +232,72 @@ amin = globals()["min"]
 true_divide = globals()["divide"]
 
 
-def einsum(subscripts: str, *operands: Any) -> Any:
-    """Einstein summation: einsum(subscripts, *operands)."""
-    impl, wrapping = target(operands)
+def _call(name: str, args: tuple) -> Any:
+    impl, wrapping = target(args)
+    fn = getattr(impl.ops, name)
     if not wrapping:
-        return impl.ops.einsum(subscripts, *operands)
-    return wrap(impl.ops.einsum(subscripts, *unwrap(operands)), impl)
+        return fn(*args)
+    return wrap(fn(*unwrap(args)), impl)
+
+
+def einsum(*operands: Any) -> Any:
+    """Einstein summation: einsum(subscripts, *operands), or the sublist form
+    einsum(a, [0, 1], b, [1, 2], [0, 2])."""
+    if operands and not isinstance(operands[0], str):
+        operands = einsum_from_sublists(operands)
+        operands = (operands[0], *operands[1])
+    return _call("einsum", operands)
+
+
+_NO_VALUE: Any = object()
+
+
+def where(condition: Any, x: Any = _NO_VALUE, y: Any = _NO_VALUE) -> Any:
+    """Select from x where condition, else y; NaN from the branch not taken still flows.
+    ``where(condition)`` alone is ``nonzero(condition)``: index arrays, constants."""
+    if x is _NO_VALUE and y is _NO_VALUE:
+        return globals()["nonzero"](condition)
+    if x is _NO_VALUE or y is _NO_VALUE:
+        raise ArgumentError("unigrad.numpy.where: give both x and y, or neither")
+    return _where(condition, x, y)
+
+
+def clip(
+    a: Any,
+    a_min: Any = _NO_VALUE,
+    a_max: Any = _NO_VALUE,
+    out: Any = None,
+    *,
+    min: Any = _NO_VALUE,
+    max: Any = _NO_VALUE,
+) -> Any:
+    """Clip to [a_min, a_max] (or NumPy 2.1's min=, max=); derivative 1 on the closed interval,
+    bounds included."""
+    if out is not None:
+        raise ArgumentTypeError("unigrad.numpy.clip(out=...): arrays cannot be written in place")
+    if min is not _NO_VALUE:
+        if a_min is not _NO_VALUE:
+            raise ArgumentTypeError("unigrad.numpy.clip: give a_min or min, not both")
+        a_min = min
+    if max is not _NO_VALUE:
+        if a_max is not _NO_VALUE:
+            raise ArgumentTypeError("unigrad.numpy.clip: give a_max or max, not both")
+        a_max = max
+    if a_min is _NO_VALUE or a_max is _NO_VALUE:
+        raise ArgumentTypeError("unigrad.numpy.clip needs a_min and a_max (either may be None)")
+    return _clip(a, a_min, a_max)
+
+
+def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
+    """Swap two axes."""
+    return _swapaxes(a, axis1, axis2)
+
+
+_where, _clip, _swapaxes = (
+    _make("where", OPS["where"]),
+    _make("clip", OPS["clip"]),
+    _make("swapaxes", OPS["swapaxes"]),
+)
 
 
 def __getattr__(name: str) -> Any:
