@@ -7,6 +7,7 @@ ops into them: ``core`` (creation, kinks, reductions, indexing), and one module 
 ops added later.
 """
 
+from unigrad.backends.conventions import elementwise  # noqa: F401  (issue 16: elementwise)
 from unigrad.backends.conventions.core import FALLBACKS, LINALG_PINS, PINS
 
 __all__ = ["FALLBACKS", "LINALG_PINS", "PINS"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as onp
 from mxnet import np as mnp
 from mxnet import npx
 
@@ -27,6 +28,18 @@ def matmul(a: Any, b: Any) -> Any:
     if a.ndim == 2 and b.ndim == 2:
         return npx.fully_connected(a, b.T, no_bias=True, num_hidden=b.shape[1], flatten=False)
     return mnp.matmul(a, b)
+
+
+# mxnet.np.deg2rad and rad2deg exist but call operators missing from this build
+deg2rad = mnp.radians
+rad2deg = mnp.degrees
+
+
+def floor_divide(x: Any, y: Any) -> Any:
+    """NumPy's x // y (mxnet.np has none): the quotient that goes with x % y."""
+    if onp.dtype(x.dtype).kind != "f":
+        return mnp.floor(x / y).astype(x.dtype)
+    return mnp.where(y == 0, x / y, mnp.round((x - mnp.remainder(x, y)) / y))
 
 
 class linalg:

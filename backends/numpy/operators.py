@@ -20,6 +20,7 @@ from unigrad.backends.numpy.elementwise import (
     conj,
     divide,
     equal,
+    floor_divide,
     greater,
     greater_equal,
     imag,
@@ -30,6 +31,7 @@ from unigrad.backends.numpy.elementwise import (
     not_equal,
     power,
     real,
+    remainder,
     subtract,
 )
 from unigrad.backends.numpy.reductions import max, mean, min, prod, std, var
@@ -112,6 +114,24 @@ class ArrayTracer(Tracer):
 
     def __rpow__(self, other: Any) -> Any:
         return power(other, self)
+
+    def __mod__(self, other: Any) -> Any:
+        return remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Any:
+        return remainder(other, self)
+
+    def __floordiv__(self, other: Any) -> Any:
+        return floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return floor_divide(other, self)
+
+    def __divmod__(self, other: Any) -> Any:
+        return floor_divide(self, other), remainder(self, other)
+
+    def __rdivmod__(self, other: Any) -> Any:
+        return floor_divide(other, self), remainder(other, self)
 
     def __matmul__(self, other: Any) -> Any:
         return matmul(self, other)

@@ -126,6 +126,26 @@ norm = _array_like(linalg_ops.norm)
 outer = _array_like(contractions.outer)
 solve = _array_like(linalg_ops.solve)
 trace = _array_like(contractions.trace)
+# issue 16: elementwise
+arctan2 = _array_like(elementwise.arctan2)
+deg2rad = _array_like(elementwise.deg2rad)
+degrees = _array_like(elementwise.degrees)
+exp2 = _array_like(elementwise.exp2)
+fabs = _array_like(elementwise.fabs)
+floor_divide = _array_like(elementwise.floor_divide)
+fmax = _array_like(elementwise.fmax)
+fmin = _array_like(elementwise.fmin)
+hypot = _array_like(elementwise.hypot)
+log10 = _array_like(elementwise.log10)
+log2 = _array_like(elementwise.log2)
+logaddexp = _array_like(elementwise.logaddexp)
+logaddexp2 = _array_like(elementwise.logaddexp2)
+nan_to_num = _array_like(elementwise.nan_to_num)
+rad2deg = _array_like(elementwise.rad2deg)
+radians = _array_like(elementwise.radians)
+remainder = _array_like(elementwise.remainder)
+mod = remainder
+sinc = _array_like(elementwise.sinc)
 
 # einsum's first argument is its subscripts (or, in the sublist form, an operand).
 einsum = contractions.einsum
@@ -216,6 +236,7 @@ __all__ = [
     "arcsin",
     "arcsinh",
     "arctan",
+    "arctan2",
     "arctanh",
     "array",
     "asarray",
@@ -227,6 +248,8 @@ __all__ = [
     "conj",
     "cos",
     "cosh",
+    "deg2rad",
+    "degrees",
     "det",
     "diagonal",
     "divide",
@@ -234,14 +257,20 @@ __all__ = [
     "einsum",
     "equal",
     "exp",
+    "exp2",
     "expand_batched",
     "expand_dims",
     "expm1",
     "eye",
+    "fabs",
     "floor",
+    "floor_divide",
+    "fmax",
+    "fmin",
     "getitem",
     "greater",
     "greater_equal",
+    "hypot",
     "imag",
     "inner",
     "inv",
@@ -253,6 +282,10 @@ __all__ = [
     "linalg",
     "log",
     "log1p",
+    "log2",
+    "log10",
+    "logaddexp",
+    "logaddexp2",
     "logsumexp",
     "matmul",
     "matrix_transpose",
@@ -261,8 +294,10 @@ __all__ = [
     "mean",
     "min",
     "minimum",
+    "mod",
     "moveaxis",
     "multiply",
+    "nan_to_num",
     "ndim",
     "negative",
     "nondiff",
@@ -274,16 +309,20 @@ __all__ = [
     "power",
     "primal",
     "prod",
+    "rad2deg",
+    "radians",
     "ravel",
     "real",
     "reciprocal",
     "relu",
+    "remainder",
     "reshape",
     "round",
     "shape",
     "sigmoid",
     "sign",
     "sin",
+    "sinc",
     "sinh",
     "size",
     "softplus",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import tensorflow as tf
+import tensorflow.experimental.numpy as tnp
 
 round = tf.round  # half to even, as NumPy
 relu = tf.nn.relu  # relu'(0) = 0, the pin
@@ -27,6 +28,14 @@ def sqrt(x: Any) -> Any:
     p = tf.pow(x, tf.constant(0.5, x.dtype))
     exact = tf.sqrt(x)
     return tf.where(tf.math.is_finite(p), p + tf.stop_gradient(exact - p), exact)
+
+
+def floor_divide(x: Any, y: Any) -> Any:
+    """NumPy's x // y for floats: the quotient that goes with x % y. TF's floordiv is
+    floor(x / y), so 1.0 // 0.1 is 10.0 there and 9.0 in NumPy (1.0 % 0.1 is 0.1 in both)."""
+    if not x.dtype.is_floating:
+        return tnp.floor_divide(x, y)
+    return tf.where(y == 0, x / y, tf.round((x - tnp.remainder(x, y)) / y))
 
 
 class linalg:
