@@ -3,9 +3,10 @@
 The pins (README, "Derivatives at kinks", elementwise): ``arctan2`` and ``hypot`` have
 derivative 0 at the origin (hypot is the 2-norm of (x, y), whose pin is 0 at 0); ``fmax`` and
 ``fmin`` ignore NaN as NumPy's do, send the derivative to the value they return, and split a tie
-(or two NaNs) 0.5/0.5 as ``maximum`` does; ``logaddexp`` has derivatives ``sigmoid(x - y)`` and
-``sigmoid(y - x)``, and where an input is infinite, those of the larger input (1 and 0, 0.5 each
-when they are equal); ``sinc`` has exact derivatives at 0 at every order (odd ones exactly 0);
+0.5/0.5 as ``maximum`` does (a tie of infinities, or two NaN, goes to the first argument whole,
+as maximum's does); ``logaddexp`` has derivatives ``sigmoid(x - y)`` and ``sigmoid(y - x)``, and
+where an input is not finite, those of the larger input (1 and 0; the first argument's at a tie
+or NaN); ``sinc`` has exact derivatives at 0 at every order (odd ones exactly 0);
 ``nan_to_num`` has derivative 1 where x is finite and 0 where it replaces a value.
 
 Each keeps the value of the framework's own op where it has one; where a branch is not taken,
@@ -65,30 +66,33 @@ def hypot(o: Any, x: Any, y: Any) -> Any:
 
 @_op("logaddexp")
 def logaddexp(o: Any, x: Any, y: Any) -> Any:
-    """log(exp(x) + exp(y)), stable, smooth to every order; at infinite inputs the derivative
-    is the larger input's (split 0.5/0.5 between equal ones)."""
-    x, y = _pair(o, x, y)
-    sg = o.backend.stop_gradient
-    w = o.own("where")
-    sx, sy = sg(x), sg(y)
-    m = w(sx > sy, sx, sy)
-    finite = o.isfinite(sx) & o.isfinite(sy)
-    zero = o.zeros_like(sx)
-    m0 = w(finite, m, zero)
-    x0, y0 = w(finite, x, zero), w(finite, y, zero)  # the smooth branch stays finite
-    smooth = m0 + o.log(o.exp(x0 - m0) + o.exp(y0 - m0))
-    own = _own_or_none(o, "logaddexp")
-    if own is not None:  # the framework's own value, the derivatives of the smooth form
-        smooth = own(sx, sy) + (smooth - sg(smooth))
-    hard = w(sx > sy, x, w(sx < sy, y, 0.5 * x + 0.5 * y))
-    return w(finite, smooth, hard)
+    """log(exp(x) + exp(y)), stable, smooth to every order; where an input is not finite the
+    derivative is the larger input's (the first one's at a tie or NaN)."""
+    return _logaddexp(o, x, y, "logaddexp", o.exp, o.log)
 
 
 @_op("logaddexp2")
 def logaddexp2(o: Any, x: Any, y: Any) -> Any:
     """log2(2**x + 2**y): logaddexp in base 2."""
+    return _logaddexp(o, x, y, "logaddexp2", o.exp2, o.log2)
+
+
+def _logaddexp(o: Any, x: Any, y: Any, name: str, exp: Any, log: Any) -> Any:
+    # No factor touches an infinite value (the hard branch selects x or y whole): TensorFlow's
+    # forward mode turns a constant's zero tangent times inf into nan.
     x, y = _pair(o, x, y)
-    return logaddexp(o, x * LN2, y * LN2) / LN2
+    sg = o.backend.stop_gradient
+    w = o.own("where")
+    sx, sy = sg(x), sg(y)
+    finite = o.isfinite(sx) & o.isfinite(sy)
+    zero = o.zeros_like(sx)
+    m = w(finite, w(sx > sy, sx, sy), zero)
+    x0, y0 = w(finite, x, zero), w(finite, y, zero)  # the smooth branch stays finite
+    smooth = m + log(exp(x0 - m) + exp(y0 - m))
+    own = _own_or_none(o, name)
+    if own is not None:  # the framework's own value, the derivatives of the smooth form
+        smooth = own(sx, sy) + (smooth - sg(smooth))
+    return w(finite, smooth, w(sx < sy, y, x))
 
 
 def _nan_ignoring(o: Any, x: Any, y: Any, larger: bool) -> Any:
@@ -100,23 +104,24 @@ def _nan_ignoring(o: Any, x: Any, y: Any, larger: bool) -> Any:
     x_ahead, y_ahead = (sx > sy, sx < sy) if larger else (sx < sy, sx > sy)
     x_wins = x_ahead | (y_nan & (sx == sx))
     y_wins = y_ahead | (x_nan & (sy == sy))
-    # a tie: the value is exactly sx; x - sx is exactly 0 unless x is infinite or nan
-    exact = o.isfinite(sx) & o.isfinite(sy)
+    # a tie: the value is exactly sx, and x - sx is exactly 0 where x is finite; a tie of
+    # infinities (or two NaN) goes to x whole, as maximum's does
+    exact = o.isfinite(sx)
     x1 = w(exact, x, o.zeros_like(sx))
     y1 = w(exact, y, o.zeros_like(sy))
-    tie = w(exact, sx + 0.5 * (x1 - sx) + 0.5 * (y1 - sy), 0.5 * x + 0.5 * y)
+    tie = w(exact, sx + 0.5 * (x1 - sx) + 0.5 * (y1 - sy), x)
     return w(x_wins, x, w(y_wins, y, tie))
 
 
 @_op("fmax")
 def fmax(o: Any, x: Any, y: Any) -> Any:
-    """Elementwise maximum ignoring NaN; a tie (or two NaNs) splits the derivative 0.5/0.5."""
+    """Elementwise maximum ignoring NaN; a finite tie splits the derivative 0.5/0.5."""
     return _nan_ignoring(o, x, y, True)
 
 
 @_op("fmin")
 def fmin(o: Any, x: Any, y: Any) -> Any:
-    """Elementwise minimum ignoring NaN; a tie (or two NaNs) splits the derivative 0.5/0.5."""
+    """Elementwise minimum ignoring NaN; a finite tie splits the derivative 0.5/0.5."""
     return _nan_ignoring(o, x, y, False)
 
 

@@ -30,9 +30,17 @@ def matmul(a: Any, b: Any) -> Any:
     return mnp.matmul(a, b)
 
 
-# mxnet.np.deg2rad and rad2deg exist but call operators missing from this build
-deg2rad = mnp.radians
-rad2deg = mnp.degrees
+# mxnet.np.deg2rad and rad2deg call operators missing from this build, and its radians and
+# degrees compute in float32 precision even for float64 arrays
+def deg2rad(x: Any) -> Any:
+    return x * (onp.pi / 180)
+
+
+def rad2deg(x: Any) -> Any:
+    return x * (180 / onp.pi)
+
+
+radians, degrees = deg2rad, rad2deg
 
 
 def floor_divide(x: Any, y: Any) -> Any:

@@ -358,8 +358,9 @@ logical_not = nondiff("logical_not", np.logical_not)
 # ------------------------------------------------------------- issue 16: elementwise family
 # Conventions (README, "Derivatives at kinks"): x % y has derivatives 1 and -(x // y); x // y
 # has derivative 0; arctan2 and hypot have derivative 0 at the origin; fmax/fmin send the
-# derivative to the value they return (NaN ignored) and split ties 0.5/0.5; logaddexp's
-# derivatives are sigmoid(x - y) and sigmoid(y - x), the larger input's where one is infinite;
+# derivative to the value they return (NaN ignored) and split finite ties 0.5/0.5 (a tie of
+# infinities, or two NaN, goes to x); logaddexp's derivatives are sigmoid(x - y) and
+# sigmoid(y - x), the larger input's where one is not finite (x's at a tie or NaN);
 # sinc's derivatives at 0 are exact at every order; nan_to_num's derivative is 0 where it
 # replaces a value. The backends' conventions (backends/conventions/elementwise.py) match.
 
@@ -439,22 +440,24 @@ log10 = unary("log10", np.log10, lambda x, ans: reciprocal(multiply(x, _LN10)))
 exp2 = unary("exp2", np.exp2, lambda x, ans: multiply(ans, _LN2))
 
 
-def _logaddexp_weight(x: Any, y: Any) -> Any:
-    """d logaddexp(x, y) / dx: sigmoid(x - y); the larger input's 1 or 0 where one is not
-    finite, 0.5 for equal ones (or NaN)."""
+def _logaddexp_weight(x: Any, y: Any, first: bool) -> Any:
+    """d logaddexp(x, y) / dx (``first``) or / dy: sigmoid(x - y) or sigmoid(y - x); where an
+    input is not finite, the larger input's 1 and 0 (x's at a tie or NaN)."""
     xv, yv = primal(x), primal(y)
     finite = np.isfinite(xv) & np.isfinite(yv)
+    a, b = (x, y) if first else (y, x)
     if finite.all():
-        return sigmoid(subtract(x, y))
+        return sigmoid(subtract(a, b))
     dt = _dtype(x, y)
-    hard = np.where(xv > yv, 1, np.where(xv < yv, 0, 0.5)).astype(dt)
-    d = where(finite, subtract(where(finite, x, 0), where(finite, y, 0)), np.zeros((), dt))
+    x_takes = np.where(xv < yv, 0, 1)
+    hard = (x_takes if first else 1 - x_takes).astype(dt)
+    d = where(finite, subtract(where(finite, a, 0), where(finite, b, 0)), np.zeros((), dt))
     return where(finite, sigmoid(d), hard)
 
 
 logaddexp = Primitive("logaddexp", np.logaddexp, broadcasts=True)
-_lae_x = lambda g, ans, x, y: multiply(g, _logaddexp_weight(x, y))  # noqa: E731
-_lae_y = lambda g, ans, x, y: multiply(g, _logaddexp_weight(y, x))  # noqa: E731
+_lae_x = lambda g, ans, x, y: multiply(g, _logaddexp_weight(x, y, True))  # noqa: E731
+_lae_y = lambda g, ans, x, y: multiply(g, _logaddexp_weight(x, y, False))  # noqa: E731
 logaddexp.defvjp(_lae_x, _lae_y).defjvp(_lae_x, _lae_y)
 
 
@@ -470,7 +473,9 @@ def _nan_ignoring_weights(x: Any, y: Any, larger: bool) -> tuple[np.ndarray, np.
     ahead, behind = (xv > yv, xv < yv) if larger else (xv < yv, xv > yv)
     x_wins = ahead | (y_nan & ~x_nan)
     y_wins = behind | (x_nan & ~y_nan)
-    wx = np.where(x_wins, 1, np.where(y_wins, 0, 0.5)).astype(dt)
+    # a finite tie splits 0.5/0.5; a tie of infinities (or two NaN) goes to x whole
+    tie = np.where(np.isfinite(xv), 0.5, 1)
+    wx = np.where(x_wins, 1, np.where(y_wins, 0, tie)).astype(dt)
     return wx, (1 - wx).astype(dt)
 
 

@@ -4,7 +4,8 @@
 """
 
 from unigrad.cases.opinfos.core import OPINFOS as CORE
+from unigrad.cases.opinfos.elementwise import OPINFOS as ELEMENTWISE
 
-OPINFOS = [*CORE]
+OPINFOS = [*CORE, *ELEMENTWISE]
 
 __all__ = ["OPINFOS"]
