@@ -168,10 +168,13 @@ def nan_to_num(
     big = float(np.finfo(dt).max)
     sx = b.stop_gradient(x)
     w = o.own("where")
-    full = o.ones_like(sx)
-    pos = full * (big if posinf is None else posinf)
-    neg = full * (-big if neginf is None else neginf)
-    repl = w(o.isnan(sx), full * nan, w(sx > 0, pos, neg))
+
+    def const(v: float) -> Any:  # exact in the dtype (MXNet rounds ones * 1.8e308)
+        return b.asarray(np.asarray(v, dtype=dt))
+
+    pos = const(big if posinf is None else posinf)
+    neg = const(-big if neginf is None else neginf)
+    repl = w(o.isnan(sx), const(nan), w(sx > 0, pos, neg))
     return w(o.isfinite(sx), x, repl)
 
 

@@ -27,11 +27,13 @@ from unigrad.backends.numpy.elementwise import (
     less,
     less_equal,
     multiply,
+    nan_to_num,
     negative,
     not_equal,
     power,
     real,
     remainder,
+    sinc,
     subtract,
 )
 from unigrad.backends.numpy.reductions import max, mean, min, prod, std, var
@@ -48,6 +50,10 @@ from unigrad.backends.numpy.tracer import Tracer, TracerConversionError
 
 # np.<ufunc>(tracer) routes here through ArrayTracer.__array_ufunc__.
 UFUNCS: dict[str, Callable[..., Any]] = {**ELEMENTWISE_UFUNCS, "matmul": matmul}
+# NumPy functions that are not ufuncs and whose NumPy implementation would convert a tracer
+# (np.sinc(tracer)); every other np.* function runs NumPy's own implementation, which calls
+# the tracer's methods (np.sum(tracer) is tracer.sum()).
+FUNCTIONS: dict[str, Callable[..., Any]] = {"sinc": sinc, "nan_to_num": nan_to_num}
 
 
 def _reduction(fn: Callable[..., Any], ddof: bool = False) -> Callable[..., Any]:
@@ -180,6 +186,12 @@ class ArrayTracer(Tracer):
                 f"{ufunc.__name__} (or another unigrad.numpy op) inside differentiated functions"
             )
         return fn(*inputs)
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        fn = FUNCTIONS.get(func.__name__)
+        if fn is not None:
+            return fn(*args, **kwargs)
+        return func._implementation(*args, **kwargs)
 
     T = property(transpose, doc="The array with its axes reversed.")
     mT = property(matrix_transpose, doc="The array with its last two axes swapped.")
