@@ -56,6 +56,11 @@ ARRAY_ARGS = {
     "ones": 0,
     "eye": 0,
     "arange": 0,
+    # issue 16: elementwise
+    **dict.fromkeys(
+        ("remainder", "mod", "floor_divide", "arctan2", "hypot", "logaddexp", "logaddexp2"), 2
+    ),
+    **dict.fromkeys(("fmax", "fmin"), 2),
 }
 #: ... and which of them promote their operands to one dtype as NumPy does
 PROMOTING = frozenset(
@@ -85,6 +90,9 @@ PROMOTING = frozenset(
         "einsum",
         "clip",
     }
+    # issue 16: elementwise
+    | {"remainder", "mod", "floor_divide", "arctan2", "hypot", "logaddexp", "logaddexp2"}
+    | {"fmax", "fmin"}
 )
 #: ops that take Python scalars beside arrays in every framework (kept weak, and MXNet keeps
 #: its scalar operators, which have second derivatives where its array operators have none)

@@ -4,10 +4,10 @@
 ``native_pins``); ``FALLBACKS`` are compositions for ops a framework's namespace lacks;
 ``LINALG_PINS`` the same for ``unigrad.numpy.linalg``. Each module of this package registers its
 ops into them: ``core`` (creation, kinks, reductions, indexing), and one module per family of
-ops added later: ``structure`` (issue 16: rearranging, joining, splitting, scans, sorting).
+ops added later: ``structure`` and ``elementwise`` (issue 16).
 """
 
-from unigrad.backends.conventions import structure
+from unigrad.backends.conventions import elementwise, structure
 from unigrad.backends.conventions.core import FALLBACKS, LINALG_PINS, PINS
 
-__all__ = ["FALLBACKS", "LINALG_PINS", "PINS", "structure"]
+__all__ = ["FALLBACKS", "LINALG_PINS", "PINS", "elementwise", "structure"]

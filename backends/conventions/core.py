@@ -529,12 +529,21 @@ def take(o: Any, x: Any, indices: Any, axis: int | None = None) -> Any:
 
 @_op("remainder")
 def remainder(o: Any, x: Any, y: Any) -> Any:
-    """NumPy's mod (the sign of the divisor); derivative 1 in x and -floor(x / y) in y."""
+    """NumPy's mod (the sign of the divisor); derivative 1 in x and -(x // y) in y, the
+    quotient that goes with the value (x % y == x - (x // y) * y), at the jumps too."""
     x, y = _pair(o, x, y)
     sg = o.backend.stop_gradient
+    w = o.own("where")
     sx, sy = sg(x), sg(y)
-    value = o.own("remainder")(sx, sy)
-    return value + (x - sx) - sg(o.own("floor")(sx / sy)) * (y - sy)
+    zero = o.zeros_like(sx)
+
+    def moved(v: Any, sv: Any) -> Any:  # exactly 0, with derivative 1 where v is finite
+        v = w(o.isfinite(sv), v, zero)
+        return v - sg(v)
+
+    q = o.own("floor_divide")(sx, sy)
+    q = w(o.isfinite(q), q, zero)
+    return o.own("remainder")(sx, sy) + moved(x, sx) - q * moved(y, sy)
 
 
 PINS["mod"] = remainder

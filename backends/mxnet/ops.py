@@ -43,6 +43,26 @@ def argsort(x: Any, axis: int = -1) -> Any:
     return mnp.array(onp.argsort(x.asnumpy(), axis=axis, kind="stable"), dtype="int64")
 
 
+# mxnet.np.deg2rad and rad2deg call operators missing from this build, and its radians and
+# degrees compute in float32 precision even for float64 arrays
+def deg2rad(x: Any) -> Any:
+    return x * (onp.pi / 180)
+
+
+def rad2deg(x: Any) -> Any:
+    return x * (180 / onp.pi)
+
+
+radians, degrees = deg2rad, rad2deg
+
+
+def floor_divide(x: Any, y: Any) -> Any:
+    """NumPy's x // y (mxnet.np has none): the quotient that goes with x % y."""
+    if onp.dtype(x.dtype).kind != "f":
+        return mnp.floor(x / y).astype(x.dtype)
+    return mnp.where(y == 0, x / y, mnp.round((x - mnp.remainder(x, y)) / y))
+
+
 class linalg:
     """mxnet.np.linalg.solve takes only matrix right-hand sides."""
 

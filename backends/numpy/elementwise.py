@@ -354,6 +354,189 @@ logical_or = nondiff("logical_or", np.logical_or)
 logical_xor = nondiff("logical_xor", np.logical_xor)
 logical_not = nondiff("logical_not", np.logical_not)
 
+
+# ------------------------------------------------------------- issue 16: elementwise family
+# Conventions (README, "Derivatives at kinks"): x % y has derivatives 1 and -(x // y); x // y
+# has derivative 0; arctan2 and hypot have derivative 0 at the origin; fmax/fmin send the
+# derivative to the value they return (NaN ignored) and split finite ties 0.5/0.5 (a tie of
+# infinities, or two NaN, goes to x); logaddexp's derivatives are sigmoid(x - y) and
+# sigmoid(y - x), the larger input's where one is not finite (x's at a tie or NaN);
+# sinc's derivatives at 0 are exact at every order; nan_to_num's derivative is 0 where it
+# replaces a value. The backends' conventions (backends/conventions/elementwise.py) match.
+
+
+def _dtype(*xs: Any) -> np.dtype:
+    return np.result_type(*(primal(x) for x in xs))
+
+
+def _finite_mask(x: Any, dt: np.dtype) -> np.ndarray:
+    return np.isfinite(primal(x)).astype(dt)
+
+
+floor_divide = nondiff("floor_divide", np.floor_divide)
+
+
+def _quotient(x: Any, y: Any) -> np.ndarray:
+    """x // y, the quotient that goes with x % y (0 where it is not finite)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.floor_divide(primal(x), primal(y))
+    return np.where(np.isfinite(q), q, 0).astype(_dtype(x, y))
+
+
+remainder = Primitive("remainder", np.remainder, broadcasts=True)
+_rem_x = lambda g, ans, x, y: multiply(g, _finite_mask(x, _dtype(x, y)))  # noqa: E731
+_rem_y = lambda g, ans, x, y: negative(  # noqa: E731
+    multiply(g, _quotient(x, y) * _finite_mask(y, _dtype(x, y)))
+)
+remainder.defvjp(_rem_x, _rem_y)
+remainder.defjvp(_rem_x, _rem_y)
+mod = remainder
+
+
+def _origin(x: Any, y: Any) -> np.ndarray:
+    return (primal(x) == 0) & (primal(y) == 0)
+
+
+def _off_origin(d: Callable[[], Any], at: np.ndarray, dt: np.dtype) -> Any:
+    """``d()`` with 0 at the origin (where its parts were fed values away from it)."""
+    return d() if not at.any() else where(at, np.zeros((), dt), d())
+
+
+def _arctan2_d(which: int) -> Callable[..., Any]:
+    def rule(g: Any, ans: Any, y: Any, x: Any) -> Any:
+        at = _origin(x, y)
+        dt = _dtype(x, y)
+        if at.any():
+            x, y = where(at, np.ones((), dt), x), where(at, np.ones((), dt), y)
+        r2 = add(multiply(x, x), multiply(y, y))
+        part = (lambda: divide(x, r2)) if which == 0 else (lambda: negative(divide(y, r2)))
+        return multiply(g, _off_origin(part, at, dt))
+
+    return rule
+
+
+arctan2 = Primitive("arctan2", np.arctan2, broadcasts=True)
+arctan2.defvjp(_arctan2_d(0), _arctan2_d(1)).defjvp(_arctan2_d(0), _arctan2_d(1))
+
+
+def _hypot_d(which: int) -> Callable[..., Any]:
+    def rule(g: Any, ans: Any, x: Any, y: Any) -> Any:
+        at = _origin(x, y)
+        dt = _dtype(x, y)
+        v = x if which == 0 else y
+        h = ans if not at.any() else where(at, np.ones((), dt), ans)
+        return multiply(g, _off_origin(lambda: divide(v, h), at, dt))
+
+    return rule
+
+
+hypot = Primitive("hypot", np.hypot, broadcasts=True)
+hypot.defvjp(_hypot_d(0), _hypot_d(1)).defjvp(_hypot_d(0), _hypot_d(1))
+
+_LN2 = float(np.log(2.0))
+_LN10 = float(np.log(10.0))
+log2 = unary("log2", np.log2, lambda x, ans: reciprocal(multiply(x, _LN2)))
+log10 = unary("log10", np.log10, lambda x, ans: reciprocal(multiply(x, _LN10)))
+exp2 = unary("exp2", np.exp2, lambda x, ans: multiply(ans, _LN2))
+
+
+def _logaddexp_weight(x: Any, y: Any, first: bool) -> Any:
+    """d logaddexp(x, y) / dx (``first``) or / dy: sigmoid(x - y) or sigmoid(y - x); where an
+    input is not finite, the larger input's 1 and 0 (x's at a tie or NaN)."""
+    xv, yv = primal(x), primal(y)
+    finite = np.isfinite(xv) & np.isfinite(yv)
+    a, b = (x, y) if first else (y, x)
+    if finite.all():
+        return sigmoid(subtract(a, b))
+    dt = _dtype(x, y)
+    x_takes = np.where(xv < yv, 0, 1)
+    hard = (x_takes if first else 1 - x_takes).astype(dt)
+    d = where(finite, subtract(where(finite, a, 0), where(finite, b, 0)), np.zeros((), dt))
+    return where(finite, sigmoid(d), hard)
+
+
+logaddexp = Primitive("logaddexp", np.logaddexp, broadcasts=True)
+_lae_x = lambda g, ans, x, y: multiply(g, _logaddexp_weight(x, y, True))  # noqa: E731
+_lae_y = lambda g, ans, x, y: multiply(g, _logaddexp_weight(x, y, False))  # noqa: E731
+logaddexp.defvjp(_lae_x, _lae_y).defjvp(_lae_x, _lae_y)
+
+
+def logaddexp2(x: Any, y: Any) -> Any:
+    """log2(2**x + 2**y), stable: logaddexp in base 2."""
+    return divide(logaddexp(multiply(x, _LN2), multiply(y, _LN2)), _LN2)
+
+
+def _nan_ignoring_weights(x: Any, y: Any, larger: bool) -> tuple[np.ndarray, np.ndarray]:
+    xv, yv = primal(x), primal(y)
+    dt = _dtype(x, y)
+    x_nan, y_nan = np.isnan(xv), np.isnan(yv)
+    ahead, behind = (xv > yv, xv < yv) if larger else (xv < yv, xv > yv)
+    x_wins = ahead | (y_nan & ~x_nan)
+    y_wins = behind | (x_nan & ~y_nan)
+    # a finite tie splits 0.5/0.5; a tie of infinities (or two NaN) goes to x whole
+    tie = np.where(np.isfinite(xv), 0.5, 1)
+    wx = np.where(x_wins, 1, np.where(y_wins, 0, tie)).astype(dt)
+    return wx, (1 - wx).astype(dt)
+
+
+fmax = Primitive("fmax", np.fmax, broadcasts=True)
+fmin = Primitive("fmin", np.fmin, broadcasts=True)
+for _p, _larger in ((fmax, True), (fmin, False)):
+
+    def _make_nan(larger: bool, which: int) -> Callable[..., Any]:
+        return lambda g, ans, x, y: multiply(g, _nan_ignoring_weights(x, y, larger)[which])
+
+    _p.defvjp(_make_nan(_larger, 0), _make_nan(_larger, 1))
+    _p.defjvp(_make_nan(_larger, 0), _make_nan(_larger, 1))
+
+fabs = abs
+
+
+def sinc(x: Any) -> Any:
+    """sin(pi x) / (pi x), 1 at 0: a Maclaurin series where |pi x| < 1, so that derivatives
+    at and near 0 are exact at every order (odd ones exactly 0 at 0)."""
+    from unigrad.backends.conventions.elementwise import sinc_series
+
+    xv = primal(x)
+    near = np.abs(xv) < 1 / np.pi
+    u = multiply(x, np.pi)
+    if not near.any():
+        return divide(sin(u), u)
+    dt = np.result_type(xv)
+    far = where(near, np.ones((), dt), u)
+    return where(near, sinc_series(multiply(u, u)), divide(sin(far), far))
+
+
+def nan_to_num(
+    x: Any,
+    copy: bool = True,
+    nan: float = 0.0,
+    posinf: float | None = None,
+    neginf: float | None = None,
+) -> Any:
+    """NaN and infinities replaced by numbers (NumPy's defaults); derivative 0 where replaced."""
+    xv = primal(x)
+    if not hasattr(x, "trace"):
+        return np.nan_to_num(xv, nan=nan, posinf=posinf, neginf=neginf)
+    finite = np.isfinite(xv)
+    if finite.all():
+        return x
+    return where(finite, x, np.nan_to_num(xv, nan=nan, posinf=posinf, neginf=neginf))
+
+
+def deg2rad(x: Any) -> Any:
+    """Degrees to radians."""
+    return multiply(x, np.pi / 180)
+
+
+def rad2deg(x: Any) -> Any:
+    """Radians to degrees."""
+    return multiply(x, 180 / np.pi)
+
+
+radians, degrees = deg2rad, rad2deg
+
+
 # np.<ufunc>(tracer) -> the engine's op of the same meaning (see operators.ArrayTracer).
 UFUNCS: dict[str, Callable[..., Any]] = {
     f.__name__: f
@@ -363,6 +546,9 @@ UFUNCS: dict[str, Callable[..., Any]] = {
         *(sinh, cosh, tanh, arcsinh, arccosh, arctanh, sign, floor, ceil, maximum, minimum),
         *(greater, greater_equal, less, less_equal, equal, not_equal, isfinite, isnan, isinf),
         *(signbit, logical_and, logical_or, logical_xor, logical_not),
+        *(remainder, floor_divide, arctan2, hypot, log2, log10, exp2, logaddexp, fmax, fmin),
     )
 }
 UFUNCS.update(true_divide=divide, absolute=abs, conjugate=conj, rint=round)
+UFUNCS.update(logaddexp2=logaddexp2, fabs=abs, deg2rad=deg2rad, rad2deg=rad2deg)
+UFUNCS.update(radians=deg2rad, degrees=rad2deg)

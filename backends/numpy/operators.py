@@ -20,16 +20,20 @@ from unigrad.backends.numpy.elementwise import (
     conj,
     divide,
     equal,
+    floor_divide,
     greater,
     greater_equal,
     imag,
     less,
     less_equal,
     multiply,
+    nan_to_num,
     negative,
     not_equal,
     power,
     real,
+    remainder,
+    sinc,
     subtract,
 )
 from unigrad.backends.numpy.elementwise import clip as clip_p
@@ -55,6 +59,10 @@ _IN_PLACE = (
 
 # np.<ufunc>(tracer) routes here through ArrayTracer.__array_ufunc__.
 UFUNCS: dict[str, Callable[..., Any]] = {**ELEMENTWISE_UFUNCS, "matmul": matmul}
+# NumPy functions that are not ufuncs and whose NumPy implementation would convert a tracer
+# (np.sinc(tracer)); every other np.* function runs NumPy's own implementation, which calls
+# the tracer's methods (np.sum(tracer) is tracer.sum()).
+FUNCTIONS: dict[str, Callable[..., Any]] = {"sinc": sinc, "nan_to_num": nan_to_num}
 
 
 def _reduction(fn: Callable[..., Any], ddof: bool = False) -> Callable[..., Any]:
@@ -122,6 +130,24 @@ class ArrayTracer(Tracer):
     def __rpow__(self, other: Any) -> Any:
         return power(other, self)
 
+    def __mod__(self, other: Any) -> Any:
+        return remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Any:
+        return remainder(other, self)
+
+    def __floordiv__(self, other: Any) -> Any:
+        return floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return floor_divide(other, self)
+
+    def __divmod__(self, other: Any) -> Any:
+        return floor_divide(self, other), remainder(self, other)
+
+    def __rdivmod__(self, other: Any) -> Any:
+        return floor_divide(other, self), remainder(other, self)
+
     def __matmul__(self, other: Any) -> Any:
         return matmul(self, other)
 
@@ -169,6 +195,12 @@ class ArrayTracer(Tracer):
                 f"{ufunc.__name__} (or another unigrad.numpy op) inside differentiated functions"
             )
         return fn(*inputs)
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        fn = FUNCTIONS.get(func.__name__)
+        if fn is not None:
+            return fn(*args, **kwargs)
+        return func._implementation(*args, **kwargs)
 
     T = property(transpose, doc="The array with its axes reversed.")
     mT = property(matrix_transpose, doc="The array with its last two axes swapped.")

@@ -175,6 +175,26 @@ atleast_1d, atleast_2d, atleast_3d = (
     rearrange.atleast_2d,
     rearrange.atleast_3d,
 )
+# issue 16: elementwise
+arctan2 = _array_like(elementwise.arctan2)
+deg2rad = _array_like(elementwise.deg2rad)
+degrees = _array_like(elementwise.degrees)
+exp2 = _array_like(elementwise.exp2)
+fabs = _array_like(elementwise.fabs)
+floor_divide = _array_like(elementwise.floor_divide)
+fmax = _array_like(elementwise.fmax)
+fmin = _array_like(elementwise.fmin)
+hypot = _array_like(elementwise.hypot)
+log10 = _array_like(elementwise.log10)
+log2 = _array_like(elementwise.log2)
+logaddexp = _array_like(elementwise.logaddexp)
+logaddexp2 = _array_like(elementwise.logaddexp2)
+nan_to_num = _array_like(elementwise.nan_to_num)
+rad2deg = _array_like(elementwise.rad2deg)
+radians = _array_like(elementwise.radians)
+remainder = _array_like(elementwise.remainder)
+mod = remainder
+sinc = _array_like(elementwise.sinc)
 
 # einsum's first argument is its subscripts (or, in the sublist form, an operand).
 einsum = contractions.einsum
@@ -302,6 +322,7 @@ __all__ = [
     "arcsin",
     "arcsinh",
     "arctan",
+    "arctan2",
     "arctanh",
     "argsort",
     "array",
@@ -322,6 +343,8 @@ __all__ = [
     "cross",
     "cumprod",
     "cumsum",
+    "deg2rad",
+    "degrees",
     "det",
     "diag",
     "diagonal",
@@ -332,19 +355,25 @@ __all__ = [
     "einsum",
     "equal",
     "exp",
+    "exp2",
     "expand_batched",
     "expand_dims",
     "expm1",
     "eye",
+    "fabs",
     "flip",
     "fliplr",
     "flipud",
     "floor",
+    "floor_divide",
+    "fmax",
+    "fmin",
     "getitem",
     "greater",
     "greater_equal",
     "hsplit",
     "hstack",
+    "hypot",
     "imag",
     "inner",
     "inv",
@@ -358,6 +387,10 @@ __all__ = [
     "linspace",
     "log",
     "log1p",
+    "log2",
+    "log10",
+    "logaddexp",
+    "logaddexp2",
     "logsumexp",
     "matmul",
     "matrix_transpose",
@@ -366,8 +399,10 @@ __all__ = [
     "mean",
     "min",
     "minimum",
+    "mod",
     "moveaxis",
     "multiply",
+    "nan_to_num",
     "ndim",
     "negative",
     "nondiff",
@@ -382,10 +417,13 @@ __all__ = [
     "power",
     "primal",
     "prod",
+    "rad2deg",
+    "radians",
     "ravel",
     "real",
     "reciprocal",
     "relu",
+    "remainder",
     "repeat",
     "reshape",
     "roll",
@@ -397,6 +435,7 @@ __all__ = [
     "sigmoid",
     "sign",
     "sin",
+    "sinc",
     "sinh",
     "size",
     "softplus",

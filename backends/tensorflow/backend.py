@@ -16,6 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.eager import record
 from unigrad.backends.base import ARITHMETIC_OPERATORS, Backend, Fun
 from unigrad.backends.optable import convert_arguments
 
@@ -43,8 +44,21 @@ def _distinct(primals: Sequence[Any]) -> list[Any]:
     return out
 
 
+def _nested() -> bool:
+    """Whether an outer transform is recording (a tape: an outer vjp, grad or hvp).
+
+    tape.jacobian's default (pfor) compiles a function; differentiating through that function
+    under an outer ForwardAccumulator fails inside TensorFlow (an InternalError about the
+    forward graph's inputs), so a jacobian nested in another transform uses TF's while loop.
+    """
+    return record.could_possibly_record()
+
+
 def _is_tf(x: Any) -> bool:
     return tf.is_tensor(x) or isinstance(x, tf.Variable)
+
+
+_REFUSALS = ("symbolic", "graph execution", "not allowed", "eagertensor")
 
 
 class TensorflowBackend(Backend):
@@ -97,7 +111,7 @@ class TensorflowBackend(Backend):
         return (
             isinstance(exc, kinds)
             and not isinstance(exc, UnigradError)
-            and any(s in text for s in ("symbolic", "graph execution", "not allowed", "eagertensor"))
+            and any(s in text for s in _REFUSALS)
         )
 
     def to_numpy(self, x: Any) -> np.ndarray:
@@ -154,29 +168,22 @@ class TensorflowBackend(Backend):
     def jacobian(self, fun: Fun, primals: Sequence[Any], mode: str) -> tuple[list, list, Any]:
         if mode == "fwd":
             return self._jacobian_by_columns(fun, primals)
+        pfor = not _nested()
         primals = _distinct(primals)
         with _watching(primals, persistent=True) as tape:
             outs, aux = fun(*primals)
             outs = self._tensors(outs)
-        jac = []
-        for o in outs:
-            try:
-                row = tape.jacobian(o, primals, unconnected_gradients=ZERO)
-            except (ValueError, TypeError, NotImplementedError):
-                row = tape.jacobian(
-                    o, primals, unconnected_gradients=ZERO, experimental_use_pfor=False
-                )
-            jac.append(list(row))
-        return outs, jac, aux
+        return outs, [_jacobian(tape, o, primals, pfor) for o in outs], aux
 
     def hessian(self, fun: Fun, primals: Sequence[Any]) -> list[list[Any]]:
+        pfor = not _nested()
         primals = _distinct(primals)
         with _watching(primals, persistent=True) as outer:
             with _watching(primals) as inner:
                 outs, _ = fun(*primals)
                 (out,) = self._tensors(outs)
             grads = inner.gradient(out, primals, unconnected_gradients=ZERO)
-        return [list(outer.jacobian(g, primals, unconnected_gradients=ZERO)) for g in grads]
+        return [_jacobian(outer, g, primals, pfor) for g in grads]
 
     def hvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> list[Any]:
         primals = _distinct(primals)
@@ -186,3 +193,15 @@ class TensorflowBackend(Backend):
                 (out,) = self._tensors(outs)
             grads = tape.gradient(out, primals, unconnected_gradients=ZERO)
         return [acc.jvp(g, unconnected_gradients=ZERO) for g in grads]
+
+
+def _jacobian(tape: Any, out: Any, primals: list[Any], pfor: bool) -> list[Any]:
+    """d out / d primals from ``tape``: vectorised (pfor) where it can be, else TF's loop."""
+    if pfor:
+        try:
+            return list(tape.jacobian(out, primals, unconnected_gradients=ZERO))
+        except (ValueError, TypeError, NotImplementedError):
+            pass
+    return list(
+        tape.jacobian(out, primals, unconnected_gradients=ZERO, experimental_use_pfor=False)
+    )

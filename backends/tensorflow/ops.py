@@ -35,6 +35,14 @@ def argsort(x: Any, axis: int = -1) -> Any:
     return tnp.argsort(x, axis, kind="stable")
 
 
+def floor_divide(x: Any, y: Any) -> Any:
+    """NumPy's x // y for floats: the quotient that goes with x % y. TF's floordiv is
+    floor(x / y), so 1.0 // 0.1 is 10.0 there and 9.0 in NumPy (1.0 % 0.1 is 0.1 in both)."""
+    if not x.dtype.is_floating:
+        return tnp.floor_divide(x, y)
+    return tf.where(y == 0, x / y, tf.round((x - tnp.remainder(x, y)) / y))
+
+
 class linalg:
     """tf.experimental.numpy has no linalg."""
 

@@ -4,8 +4,9 @@
 """
 
 from unigrad.cases.opinfos.core import OPINFOS as CORE
+from unigrad.cases.opinfos.elementwise import OPINFOS as ELEMENTWISE
 from unigrad.cases.opinfos.structure import OPINFOS as STRUCTURE
 
-OPINFOS = [*CORE, *STRUCTURE]
+OPINFOS = [*CORE, *STRUCTURE, *ELEMENTWISE]
 
 __all__ = ["OPINFOS"]

@@ -271,6 +271,12 @@ class Array:
     def __invert__(self) -> Array:
         return self._op("logical_not")
 
+    def __divmod__(self, other: Any) -> tuple[Array, Array]:
+        return self // other, self % other
+
+    def __rdivmod__(self, other: Any) -> tuple[Array, Array]:
+        return other // self, other % self
+
 
 _IN_PLACE = (
     "x.{name}() changes x in place, and unigrad arrays cannot change (as in JAX); "

@@ -147,6 +147,26 @@ OPS: dict[str, str] = {
     "partition": "Partitioned copy around kth: the full stable sort, with sort's derivative.",
     "linspace": "Evenly spaced numbers, differentiable in start and stop.",
     "nonzero": "Indices of the nonzero elements, one integer array per axis: constants.",
+    # issue 16: elementwise
+    "remainder": "x % y with the sign of y (NumPy's mod); derivatives 1 and -(x // y).",
+    "mod": "x % y with the sign of y, as remainder; derivatives 1 and -(x // y).",
+    "floor_divide": "x // y, rounded toward -inf; derivative 0.",
+    "arctan2": "The angle of the point (x, y): arctan2(y, x); derivative 0 at the origin.",
+    "hypot": "sqrt(x**2 + y**2) without overflow; derivative 0 at the origin.",
+    "log2": "Base-2 logarithm.",
+    "log10": "Base-10 logarithm.",
+    "exp2": "2**x.",
+    "logaddexp": "log(exp(x) + exp(y)), computed stably.",
+    "logaddexp2": "log2(2**x + 2**y), computed stably.",
+    "fmax": "Elementwise maximum ignoring NaN; a tie splits the derivative 0.5/0.5.",
+    "fmin": "Elementwise minimum ignoring NaN; a tie splits the derivative 0.5/0.5.",
+    "fabs": "Absolute value of real numbers; fabs'(0) = 0.",
+    "sinc": "sin(pi x) / (pi x), 1 at 0; exact derivatives at 0 (odd ones 0).",
+    "nan_to_num": "NaN and infinities replaced by numbers; derivative 0 where replaced.",
+    "deg2rad": "Degrees to radians.",
+    "rad2deg": "Radians to degrees.",
+    "radians": "Degrees to radians.",
+    "degrees": "Radians to degrees.",
 }
 
 

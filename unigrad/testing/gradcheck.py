@@ -168,14 +168,17 @@ def check_grads(
     if order >= 2:
         u = rng.standard_normal(f0.size)
         out_def = pytree.tree_flatten(out0)[1]
+        # the cotangent is built before differentiating: a framework may refuse to convert
+        # even a constant array to NumPy inside its transforms (torch.func)
+        ct, pos = [], 0
+        for n, o in zip(out_sizes, out_leaves):
+            ct.append(u[pos : pos + n].reshape(np.shape(to_numpy(o))))
+            pos += n
+        cotangent = pytree.tree_unflatten(out_def, ct)
 
         def vjp_u(*xs: Any) -> Any:
             _, fn = vjp(f, *xs, backend=backend)
-            ct, pos = [], 0
-            for n, o in zip(out_sizes, out_leaves):
-                ct.append(u[pos : pos + n].reshape(np.shape(to_numpy(o))))
-                pos += n
-            return fn(pytree.tree_unflatten(out_def, ct))
+            return fn(cotangent)
 
         vjp_u.__name__ = f"vjp of {getattr(f, '__name__', 'f')}"
         check_grads(
