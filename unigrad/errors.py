@@ -70,3 +70,8 @@ def complex_output_message(dtype: str) -> str:
 
 class ArrayIndexError(UnigradError, IndexError):
     """An index out of range, or one NumPy would not take (never a clamped or wrapped value)."""
+
+
+class OpArgumentError(UnigradError, ValueError):
+    """An op was given arguments it cannot take: shapes that do not fit, a bad padding or axis,
+    labels in the wrong format. The message says what was expected and how to fix the call."""
