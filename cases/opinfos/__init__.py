@@ -4,7 +4,8 @@
 """
 
 from unigrad.cases.opinfos.core import OPINFOS as CORE
+from unigrad.cases.opinfos.nn import OPINFOS as NN
 
-OPINFOS = [*CORE]
+OPINFOS = [*CORE, *NN]
 
 __all__ = ["OPINFOS"]
