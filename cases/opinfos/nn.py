@@ -264,17 +264,20 @@ def _conv1d_samples(r: G) -> list[Sample]:
     ]
 
 
-def _ties(shape: tuple) -> np.ndarray:
-    """Values with ties inside pooling windows: blocks of equal values."""
-    x = np.arange(np.prod(shape), dtype=float).reshape(shape) // 2
-    return x + np.zeros(shape)
+def _ties() -> np.ndarray:
+    """(1, 2, 4, 4) with ties in every 2x2 window: four equal maxima per window in channel 0,
+    two in channel 1."""
+    four = np.kron(np.array([[1.0, -2.0], [3.0, 0.5]]), np.ones((2, 2)))
+    two = np.kron(np.array([[2.0, 1.0], [-1.0, 4.0]]), np.ones((2, 2))) - np.tile(
+        np.array([[0.0, 0.0], [1.0, 1.0]]), (2, 2)
+    )
+    return np.stack([four, two])[None]
 
 
 def _max_pool_samples(r: G) -> list[Sample]:
     return [
         Sample((r.standard_normal((2, 2, 4, 4)), 2)),
-        Sample((np.ones((1, 1, 2, 2)), 2), label="edge: four tied maxima", kink=True),
-        Sample((_ties((1, 2, 4, 4)), 2), label="edge: pairs of tied maxima", kink=True),
+        Sample((_ties(), 2), label="edge: tied maxima", kink=True),
         Sample((r.standard_normal((1, 2, 5, 5)), 3), {"stride": 1, "padding": 1}, label="padding"),
         Sample(
             (r.standard_normal((1, 1, 5, 4)), (2, 3)),
