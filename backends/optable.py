@@ -61,6 +61,7 @@ ARRAY_ARGS = {
         ("remainder", "mod", "floor_divide", "arctan2", "hypot", "logaddexp", "logaddexp2"), 2
     ),
     **dict.fromkeys(("fmax", "fmin"), 2),
+    "conv": 2,  # nn's convolution kernel: (x, w)
 }
 #: ... and which of them promote their operands to one dtype as NumPy does
 PROMOTING = frozenset(
@@ -103,22 +104,33 @@ _SCALARS = (bool, int, float, complex)
 _WEAK = frozenset({int, float})
 
 
+#: the sub-tables of an op table: name -> (pins, fallbacks, whether the framework's namespace
+#: holds them under that name). NumPy has no ``nn``: its ops come from the pins, the adapter's
+#: departures (an ``nn`` class) and the fallbacks, never from ``torch.nn`` or the like.
+SUBTABLES = {
+    "": (conventions.PINS, conventions.FALLBACKS, True),
+    "linalg": (conventions.LINALG_PINS, {}, True),
+    "nn": (conventions.NN_PINS, conventions.NN_FALLBACKS, False),
+}
+
+
 class OpTable:
     """The ops of one backend, resolved by name on first use and then plain attributes."""
 
     def __init__(self, backend: Any, sub: str = "") -> None:
         self.backend = backend
-        self._sub = sub  # "" for the main table, "linalg" for the linalg table
+        self._sub = sub  # "" for the main table, "linalg" or "nn" for a sub-table
+        pins, fallbacks, in_namespace = SUBTABLES[sub]
         dep = importlib.import_module(backend.departures) if backend.departures else None
-        ns = importlib.import_module(backend.namespace)
+        ns = importlib.import_module(backend.namespace) if in_namespace else None
         if sub:
             dep = getattr(dep, sub, None)
             ns = getattr(ns, sub, None)
         self._departures = dep
         self._namespace = ns
         self._natives: dict[str, Callable[..., Any]] = {}
-        self._pins = conventions.LINALG_PINS if sub else conventions.PINS
-        self._fallbacks = {} if sub else conventions.FALLBACKS
+        self._pins = pins
+        self._fallbacks = fallbacks
 
     def __repr__(self) -> str:
         return f"<unigrad {self.backend.name} ops{'.' + self._sub if self._sub else ''}>"
@@ -126,8 +138,8 @@ class OpTable:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        if name == "linalg" and not self._sub:
-            value: Any = OpTable(self.backend, "linalg")
+        if name in SUBTABLES and name and not self._sub:
+            value: Any = OpTable(self.backend, name)
         else:
             kind, fn = self._resolve(name)
             value = self.backend.wrap_op(fn, self._qualified(name), kind)
@@ -151,8 +163,13 @@ class OpTable:
         where = self.backend.namespace + (f".{self._sub}" if self._sub else "")
         raise UnsupportedError(
             self.backend.name,
-            f"unigrad.numpy.{self._qualified(name)}",
+            self._public(name),
             f"{where} has no {name!r} and the adapter defines no departure for it",
+        )
+
+    def _public(self, name: str) -> str:
+        return (
+            f"unigrad.nn.{name}" if self._sub == "nn" else f"unigrad.numpy.{self._qualified(name)}"
         )
 
     def _own(self, name: str) -> tuple[str, Callable[..., Any]] | None:
@@ -169,9 +186,7 @@ class OpTable:
         if fn is None:
             found = self._own(name)
             if found is None:
-                raise UnsupportedError(
-                    self.backend.name, f"unigrad.numpy.{self._qualified(name)}", "no such op"
-                )
+                raise UnsupportedError(self.backend.name, self._public(name), "no such op")
             fn = self._natives[name] = found[1]
         return fn
 

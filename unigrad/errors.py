@@ -88,3 +88,8 @@ class ArgumentTypeError(UnigradError, TypeError):
 class ArrayAxisError(ArgumentError, IndexError):
     """An axis out of range for the array (as NumPy's AxisError, a ValueError and an
     IndexError)."""
+
+
+class OpArgumentError(ArgumentError):
+    """An op was given arguments it cannot take: shapes that do not fit, a bad padding or axis,
+    labels in the wrong format. The message says what was expected and how to fix the call."""

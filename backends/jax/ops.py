@@ -5,8 +5,23 @@ Everything else is found in ``jax.numpy`` under its NumPy name; the pins JAX's o
 ``conventions.py``. The adapter runs every op with 64-bit types on.
 """
 
+from typing import Any
+
 import jax
 
 relu = jax.nn.relu  # relu'(0) = 0, the pin
 sigmoid = jax.nn.sigmoid
 softplus = jax.nn.softplus
+
+
+class nn:
+    """unigrad.nn's kernels where JAX's own op is faster and means the same."""
+
+    @staticmethod
+    def conv(x: Any, w: Any, stride: Any, pads: Any, dilation: Any) -> Any:
+        """lax's convolution (its default layout is NCHW/OIHW, as unigrad's), at full precision
+        on every device: its compiled gradient runs 1.4x faster than the generic version on
+        CPU (benchmarks/bench_nn.py) and compiles in less time."""
+        return jax.lax.conv_general_dilated(
+            x, w, stride, pads, rhs_dilation=dilation, precision=jax.lax.Precision.HIGHEST
+        )

@@ -54,3 +54,29 @@ class linalg:
         if b.shape.rank == 1:
             return tf.squeeze(tf.linalg.solve(a, b[:, None]), -1)
         return tf.linalg.solve(a, b)
+
+
+class nn:
+    """unigrad.nn's kernels where TF's own op is faster and means the same."""
+
+    @staticmethod
+    def conv(x: Any, w: Any, stride: Any, pads: Any, dilation: Any) -> Any:
+        """tf.nn.conv1d / conv2d, which take channels last on CPU: NCHW/OIHW are transposed in
+        and out. Its gradient runs 3.4-3.9x faster than the generic version (bench_nn.py).
+
+        TF's CPU kernels have no dilated backward pass, and tf.nn.convolution (which works
+        around it) breaks TF's forward mode over its gradient: a dilated kernel is spelled out
+        with zeros between its taps instead, which keeps every order of derivative."""
+        nd = len(stride)
+        x = tf.pad(x, [[0, 0], [0, 0], *pads])
+        x = tf.transpose(x, (0, *range(2, nd + 2), 1))
+        w = tf.transpose(w, (*range(2, nd + 2), 1, 0))
+        for axis, d in enumerate(dilation):
+            if d > 1:
+                k = w.shape[axis]
+                spread = tf.stack([w] + [tf.zeros_like(w)] * (d - 1), axis=axis + 1)
+                spread = tf.reshape(spread, [*w.shape[:axis], k * d, *w.shape[axis + 1 :]])
+                w = spread[(slice(None),) * axis + (slice(0, d * (k - 1) + 1),)]
+        conv = tf.nn.conv1d if nd == 1 else tf.nn.conv2d
+        y = conv(x, w, list(stride), "VALID")
+        return tf.transpose(y, (0, nd + 1, *range(1, nd + 1)))

@@ -74,3 +74,23 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def argsort(x: Any, axis: int = -1) -> Any:
     """Stable, as unigrad's argsort and sort pin (torch's default sort is not)."""
     return torch.argsort(x, dim=axis, stable=True)
+
+
+class nn:
+    """unigrad.nn's kernels where torch's own op is faster and means the same."""
+
+    @staticmethod
+    def gather(x: Any, positions: Any) -> Any:
+        """x.ravel()[positions] by torch.take, without the index grid of x's size that the
+        generic getitem builds: 1.6x faster for a 200k x 64 table (bench_nn.py)."""
+        return torch.take(x, torch.as_tensor(positions, device=x.device))
+
+    @staticmethod
+    def conv(x: Any, w: Any, stride: Any, pads: Any, dilation: Any) -> Any:
+        """torch's convolution (cross-correlation, NCHW/OIHW as unigrad's): its gradient runs
+        2.7-4.2x faster than the generic windows-and-matmul (benchmarks/bench_nn.py)."""
+        if any(lo != hi for lo, hi in pads):
+            x = torch.nn.functional.pad(x, [p for pair in reversed(pads) for p in pair])
+            pads = ((0, 0),) * len(pads)
+        fn = torch.nn.functional.conv1d if x.ndim == 3 else torch.nn.functional.conv2d
+        return fn(x, w, None, stride, [lo for lo, _ in pads], dilation)

@@ -5,8 +5,9 @@
 
 from unigrad.cases.opinfos.core import OPINFOS as CORE
 from unigrad.cases.opinfos.elementwise import OPINFOS as ELEMENTWISE
+from unigrad.cases.opinfos.nn import OPINFOS as NN
 from unigrad.cases.opinfos.structure import OPINFOS as STRUCTURE
 
-OPINFOS = [*CORE, *STRUCTURE, *ELEMENTWISE]
+OPINFOS = [*CORE, *STRUCTURE, *ELEMENTWISE, *NN]
 
 __all__ = ["OPINFOS"]
