@@ -181,9 +181,16 @@ def _text_table(rows: list[Leaf], findings: list[str]) -> str:
             lines.append(f"      {' '.join(r.detail.split())}")
         if r.note:
             lines.append(f"      note: {r.note}")
-        if r.diagnosis and not any(r.diagnosis in f and r.framework in f for f in findings):
+        if r.diagnosis and not covered(r, findings):
             lines.append(f"      diagnosis: {r.diagnosis}")
     return "\n".join(lines)
+
+
+def covered(leaf: Leaf, findings: list[str]) -> bool:
+    """Whether a framework-level finding already gives this leaf's diagnosis."""
+    return any(
+        f.startswith(f"{leaf.framework} ({leaf.dtype})") and leaf.diagnosis in f for f in findings
+    )
 
 
 def values_at(got: Any, ref: Any, index: tuple[int, ...] | None) -> tuple[float | None, ...]:
