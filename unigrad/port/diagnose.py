@@ -19,9 +19,10 @@ from unigrad.compare import oracle
 #: others seen in ported models
 EPSILONS = (1e-5, 1e-3, 1e-6, 1e-12, 1e-8, 1e-7, 1e-4, 1e-2)
 MAX_AXES = 5  # permutations of up to this many axes are tried
+#: permutations p with got.transpose(p) == ref, and what they mean
 NAMED_PERMUTATIONS = {
-    (0, 2, 3, 1): "channels last (NHWC) where the reference has channels first (NCHW)",
-    (0, 3, 1, 2): "channels first (NCHW) where the reference has channels last (NHWC)",
+    (0, 3, 1, 2): "channels last (NHWC) where the reference has channels first (NCHW)",
+    (0, 2, 3, 1): "channels first (NCHW) where the reference has channels last (NHWC)",
 }
 
 

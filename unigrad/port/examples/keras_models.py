@@ -19,6 +19,7 @@ import numpy as np
 import unigrad.port
 
 
+@keras.saving.register_keras_serializable(package="unigrad_port")
 def exact_gelu(x: Any) -> Any:
     """x * Phi(x), with 1/sqrt(2) in the dtype of ``x`` (as a NumPy constant: Keras, like
     TensorFlow, would round a Python float to float32 first)."""
