@@ -28,3 +28,10 @@ def mlp_loss(p: dict[str, Any], batch: dict[str, Any]) -> Any:
 def mlp_loss_raises(p: dict[str, Any], batch: dict[str, Any]) -> Any:
     """A port that fails: it asks for a parameter the shared ones do not have."""
     return _logits({**p, "fc1.weight": p["fc1.kernel"]}, batch["x"]).sum()
+
+
+def tanh_loss(p: dict[str, Any], x: Any) -> Any:
+    """sum(tanh(x @ w + b)), in MXNet."""
+    from mxnet import np as mnp
+
+    return mnp.tanh(mnp.dot(x, p["w"]) + p["b"]).sum()

@@ -77,6 +77,17 @@ def _dtypes(dtypes: Sequence[str] | str | None, flat: dict[str, np.ndarray]) -> 
     return sorted(set(out), key=out.index)
 
 
+def _check_importable(entry: Any) -> None:
+    """An MXNet function that runs in MXNet's worker must be importable by name there (a
+    lambda or a closure is a ``TypeError`` that says so, before anything runs)."""
+    avail = registry.specs()["mxnet"].availability()
+    if avail.available and avail.runs_in == "worker":
+        from unigrad.port.frameworks.mxnet import target_of
+
+        for e in entry.values() if isinstance(entry, Mapping) else [entry]:
+            target_of(e)
+
+
 def read(
     functions: Mapping[str, Any],
     params: Any,
@@ -119,6 +130,9 @@ def read(
     if not transforms:
         raise ValueError("give at least one transform: 'value' or 'grad'")
     shapes = {p: tuple(a.shape) for p, a in flat.items()}
+    for label, framework in labels.items():
+        if framework == "mxnet":
+            _check_importable(functions[label])
     return Setup(
         labels=labels,
         entries={label: functions[label] for label in labels},
