@@ -181,3 +181,40 @@ def test_reports_show_any_path_as_text(tmp_path: Path):
     assert {c["data-framework"] for c in p.cells} == {"jax"}
     assert {c["data-status"] for c in p.cells} == {"fail"}
     assert any(c["data-leaf"] == f"grad · {weird}" for c in p.cells)
+
+
+def test_the_port_page_in_headless_chromium(tmp_path: Path):
+    from unigrad.port.examples import jax_models as J
+    from unigrad.port.examples import torch_models as T
+
+    from .cdp import Browser, chromium
+
+    exe = chromium()
+    if exe is None:
+        pytest.skip("no chromium here (make test installs Debian's chromium where it can)")
+    report = port.compare(
+        {"torch": T.cnn_loss, "jax": J.cnn_loss_sum, "jax:fixed": J.cnn_loss},
+        data.cnn_params(),
+        data.cnn_batch(),
+        layout=data.CNN_LAYOUT,
+    )
+    run_dir = report.write(tmp_path)
+    browser = Browser(exe)
+    try:
+        browser.open(run_dir / "agreement.html")
+        x, y = browser.evaluate(
+            "(() => { const c = [...document.querySelectorAll('td[data-k]')].find("
+            "td => td.dataset.leaf === 'grad · fc.bias' && td.dataset.framework === 'jax');"
+            " c.scrollIntoView({block: 'center'}); const r = c.getBoundingClientRect();"
+            " return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+        )
+        browser.click(x, y)
+        text = browser.evaluate("document.getElementById('detail').innerText")
+        assert "grad fc.bias on jax" in text and "against torch" in text
+        assert "a sum where torch takes a mean" in text
+        bars = browser.evaluate("document.querySelectorAll('.bar').length")
+        assert bars == 2  # jax and jax:fixed
+        assert not browser.errors, browser.errors
+        assert all(u.startswith("file:") for u in browser.requests), browser.requests
+    finally:
+        browser.close()
