@@ -30,6 +30,16 @@ from unigrad.errors import (
 )
 from unigrad.registry import available_backends, backend_names
 
+
+def __getattr__(name: str) -> object:
+    """``unigrad.port`` is imported on first use (it imports no framework either)."""
+    if name == "port":
+        import importlib
+
+        return importlib.import_module("unigrad.port")
+    raise AttributeError(f"module 'unigrad' has no attribute {name!r}")
+
+
 __all__ = [
     "Array",
     "BackendUnavailableError",

@@ -1,4 +1,4 @@
-"""The ``unigrad`` command line: backends, compare, graph."""
+"""The ``unigrad`` command line: backends, compare, graph, port."""
 
 from __future__ import annotations
 
@@ -236,6 +236,96 @@ def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs) -> None
     if res.interrupted:
         sys.exit(128 + getattr(signal, res.interrupted))
     sys.exit(res.exit_code)
+
+
+@cli.command()
+@click.argument("functions", nargs=-1, required=True)
+@click.option(
+    "--params",
+    "params_opt",
+    required=True,
+    help="The shared parameters: .npz, a torch state_dict (.pt, .pth), or module:attr (a "
+    "pytree, a torch module, a Keras model, or a function returning one).",
+)
+@click.option("--inputs", "inputs_opt", help="The inputs: .npz, or module:attr.")
+@click.option(
+    "--layout",
+    "layout_opt",
+    multiple=True,
+    help="FRAMEWORK:PATTERN=TRANSFORM (transpose, or a permutation such as 2,3,1,0), or "
+    "module:attr naming a layout dict (repeatable).",
+)
+@click.option(
+    "--reference", help="The framework the others are judged against  [default: the first]"
+)
+@click.option(
+    "--dtype", help="float32, float64 or both  [default: the parameters' own]", default=None
+)
+@click.option("--transforms", default="value,grad", show_default=True, help="value, grad, or both.")
+@click.option(
+    "--out",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the reports (a run folder is made inside it).",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="all",
+    show_default=True,
+    help="Report files: all, or a comma list of jsonl,json,md,html.",
+)
+@click.option("--no-diagnose", is_flag=True, help="Do not look for the porting mistake.")
+@click.option("--timeout", default=120.0, show_default=True, help="Seconds per run in a worker.")
+def port(
+    functions,
+    params_opt,
+    inputs_opt,
+    layout_opt,
+    reference,
+    dtype,
+    transforms,
+    out,
+    formats,
+    no_diagnose,
+    timeout,
+) -> None:
+    """Compare native implementations of one model, value and gradient, leaf by leaf.
+
+    FUNCTIONS are [FRAMEWORK=]module:function, each written in its framework's API and
+    called as function(params, inputs) (or a torch module or Keras model, called on the
+    inputs); the framework is told from the function when it is not given. Exit code 0 when
+    every leaf agrees, 1 when some leaf does not (the table says which, and the diagnosis
+    names the porting mistake where it finds one), 2 on a usage error.
+    """
+    from unigrad.port import PortStructureError
+    from unigrad.port import compare as port_compare
+    from unigrad.port.files import FORMATS
+    from unigrad.port.targets import TargetError, labelled, read_layout, read_value
+
+    fmts = FORMATS if formats == "all" else tuple(f.strip() for f in formats.split(","))
+    unknown = [f for f in fmts if f not in FORMATS]
+    if unknown:
+        raise click.UsageError(f"unknown format(s) {unknown}; use {', '.join(FORMATS)}")
+    try:
+        report = port_compare(
+            labelled(list(functions)),
+            read_value(params_opt, "params"),
+            read_value(inputs_opt, "inputs") if inputs_opt else (),
+            layout=read_layout(list(layout_opt)),
+            transforms=[t.strip() for t in transforms.split(",")],
+            dtypes=dtype,
+            reference=reference,
+            diagnose=not no_diagnose,
+            timeout=timeout,
+        )
+    except (TargetError, PortStructureError, ValueError, FileNotFoundError) as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(report.table())
+    if fmts:
+        click.echo(f"reports: {report.write(out, fmts)}")
+    sys.exit(0 if report.passed else 1)
 
 
 def _print_summary(res: Any, summ: dict) -> None:

@@ -14,5 +14,6 @@ The data path of one cell, module by module:
   (the exit-code rule); ``oracle``: tolerances and comparisons; ``verdicts``: cell results
   judged into records;
 - ``reports`` (``matrix``, ``agreement_md``, ``agreement_html``, ``repro``): the report files;
-  ``escape``: case text made safe for each of them.
+  ``escape``: case text made safe for each of them; ``html_page``: the pieces of the HTML page
+  (shared with ``unigrad port``'s report).
 """

@@ -48,13 +48,16 @@ def like(expected: Any, got: Any) -> Any:
 class Verdict:
     """The comparison of a result with a reference: a status, where it failed, error sizes.
 
-    The error sizes are None when the structures or shapes differ."""
+    The error sizes are None when the structures or shapes differ. ``leaf`` and ``index``
+    locate the worst element: the first that fails, else the largest absolute error."""
 
     status: Status
     detail: str = ""
     max_abs: float | None = None
     max_rel: float | None = None
     ulp: float | None = None
+    leaf: int | None = None
+    index: tuple[int, ...] | None = None
 
     @property
     def passed(self) -> bool:
@@ -94,6 +97,7 @@ def compare(
     n = len(g_leaves)
     worst = {"max_abs": 0.0, "max_rel": 0.0, "ulp": 0.0}
     status, detail = Status.PASS, ""
+    where: dict[str, Any] = {"leaf": None, "index": None}
     for k, (g0, r0) in enumerate(zip(g_leaves, r_leaves)):
         g = np.asarray(g0, dtype=np.float64)
         r = np.asarray(r0, dtype=np.float64)
@@ -106,6 +110,8 @@ def compare(
         bad_pos = (g_nan != r_nan) | (g_inf != r_inf) | (g_inf & r_inf & (np.sign(g) != np.sign(r)))
         if bad_pos.any():
             idx = tuple(int(i) for i in np.argwhere(bad_pos)[0])
+            if status == Status.PASS:
+                where = {"leaf": k, "index": idx}
             status = Status.NAN_MISMATCH
             detail = (
                 f"{_at(k, n, idx)}got {number(np.asarray(g0)[idx])}, "
@@ -123,6 +129,11 @@ def compare(
         spacing = np.spacing(np.abs(np.where(finite, r, 1.0)).astype(dtype)).astype(np.float64)
         with np.errstate(over="ignore"):  # an error of many ulps of a tiny reference: inf ulps
             ulp = err / spacing
+        if status == Status.PASS and (
+            where["leaf"] is None or err.max(initial=0) > worst["max_abs"]
+        ):
+            i = np.unravel_index(int(np.argmax(err)), err.shape) if err.size else ()
+            where = {"leaf": k, "index": tuple(int(v) for v in i)}
         worst["max_abs"] = max(worst["max_abs"], float(err.max(initial=0)))
         worst["max_rel"] = max(worst["max_rel"], float(np.where(r != 0, rel, 0).max(initial=0)))
         worst["ulp"] = max(worst["ulp"], float(ulp.max(initial=0)))
@@ -130,10 +141,11 @@ def compare(
         if over.any() and status == Status.PASS:
             i = np.unravel_index(int(np.argmax(np.where(over, err - allowed, -np.inf))), err.shape)
             idx = tuple(int(v) for v in i)
+            where = {"leaf": k, "index": idx}
             status = Status.FAIL
             detail = (
                 f"{_at(k, n, idx)}got {number(np.asarray(g0)[idx])}, "
                 f"{against} {number(np.asarray(r0)[idx])}, "
                 f"|diff| {err[idx]:.3g} > allowed {allowed[idx]:.3g}"
             )
-    return Verdict(status, detail, **worst)
+    return Verdict(status, detail, **worst, **where)
