@@ -1,4 +1,4 @@
-"""The ``unigrad`` command line: backends, compare, graph, port."""
+"""The ``unigrad`` command line: backends, compare, fuzz, graph, port."""
 
 from __future__ import annotations
 
@@ -328,6 +328,153 @@ def port(
     sys.exit(0 if report.passed else 1)
 
 
+@cli.command()
+@click.option("--backends", "backends_opt", help="Comma-separated backends  [default: all]")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the programs.")
+@click.option("--budget", type=float, help="Seconds to start new programs in.")
+@click.option("--programs", type=int, help="Programs to run (instead of a time budget).")
+@click.option("--ops", "ops_opt", help="Comma-separated ops of the per-op table  [default: all]")
+@click.option(
+    "--dtype", default="both", show_default=True, type=click.Choice(["float32", "float64", "both"])
+)
+@click.option(
+    "--native",
+    is_flag=True,
+    help="Run each framework's own ops, differentiated its own way, against unigrad's meaning.",
+)
+@click.option(
+    "--out",
+    default="fuzz-reports",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the campaign (a campaign folder is made inside it).",
+)
+@click.option(
+    "--resume",
+    type=click.Path(file_okay=False, exists=True),
+    help="A campaign folder to go on with (its seed and options).",
+)
+@click.option(
+    "--executor",
+    default="local",
+    show_default=True,
+    type=click.Choice(["local", "dask", "ray"]),
+    help="Where shards run: this machine, or a dask cluster (ray: see the README).",
+)
+@click.option("--address", help="The scheduler of a running dask cluster to join.")
+@click.option("--jobs", default=0, type=int, help="Requests at once  [default: the cores]")
+@click.option("--shard", default=8, show_default=True, type=int, help="Programs per shard.")
+@click.option("--max-ops", default=4, show_default=True, type=int, help="Ops per program at most.")
+@click.option("--timeout", default=60.0, show_default=True, type=float, help="Seconds per program.")
+def fuzz(
+    backends_opt,
+    seed,
+    budget,
+    programs,
+    ops_opt,
+    dtype,
+    native,
+    out,
+    resume,
+    executor,
+    address,
+    jobs,
+    shard,
+    max_ops,
+    timeout,
+) -> None:
+    """Differential fuzzing: random programs of unigrad.numpy ops on every backend.
+
+    Each program runs on every backend and is compared with the reference engine in float64
+    (itself checked by finite differences), with each backend's own forward and reverse mode
+    and first and second order, and across backends. Disagreements that rounding, range or a
+    kink explain are filtered (and counted); the rest are shrunk, deduplicated and written to
+    findings.jsonl, findings.md and findings.html, each with two repro scripts.
+
+    Exit code 0 when nothing is found (with --native, findings are a catalogue: 0), 1 on any
+    finding, 2 on a usage error, 130 on Ctrl-C (143 on SIGTERM): what was found is kept, and
+    --resume goes on.
+    """
+    from unigrad.fuzz import reports
+    from unigrad.fuzz.campaign import Campaign, Interrupted, Settings, UsageError, check, prepare
+    from unigrad.fuzz.executors import make
+
+    if budget is None and programs is None and resume is None:
+        budget = 60.0
+    settings = Settings(
+        backends=[b.strip() for b in backends_opt.split(",")] if backends_opt else None,
+        seed=seed,
+        programs=programs,
+        budget=budget,
+        ops=[o.strip() for o in ops_opt.split(",")] if ops_opt else None,
+        dtype=dtype,
+        native=native,
+        out=out,
+        executor=executor,
+        address=address,
+        jobs=jobs or None,
+        shard=shard,
+        timeout=timeout,
+        max_ops=max_ops,
+    )
+    try:
+        settings, run_dir = prepare(settings, resume)
+        if settings.budget is None and settings.programs is None:
+            settings.budget = 60.0
+        names = check(settings)
+        ex = make(settings.executor, settings.address, settings.jobs)
+    except (UsageError, ValueError, RuntimeError) as exc:
+        raise click.UsageError(str(exc)) from exc
+    camp = Campaign(settings, run_dir, ex, say=lambda text: click.echo(text))
+    try:
+        with _signals_interrupt(Interrupted):
+            try:
+                camp.start(names, asked=settings.backends is not None)
+            except RuntimeError as exc:
+                ex.close()
+                click.echo(f"error: {exc}", err=True)
+                sys.exit(1)
+            click.echo(f"fuzzing {', '.join(camp.backends)} (seed {settings.seed}) -> {run_dir}")
+            res = camp.run()
+    except KeyboardInterrupt as exc:  # before the campaign started
+        ex.halt()
+        ex.close()
+        name = getattr(exc, "signal_name", "SIGINT")
+        click.echo(f"interrupted ({name}) before any program ran", err=True)
+        sys.exit(128 + getattr(signal, name))
+    finally:
+        ex.close()
+    summ = reports.write(res, camp.store)
+    _print_fuzz_summary(summ)
+    if res.interrupted:
+        sys.exit(128 + getattr(signal, res.interrupted))
+    sys.exit(1 if summ["findings"] and not settings.native else 0)
+
+
+def _print_fuzz_summary(summ: dict) -> None:
+    if summ["interrupted"]:
+        click.echo(
+            f"interrupted ({summ['interrupted']}): what was found so far is kept; "
+            f"--resume {summ['run_dir']} goes on"
+        )
+    click.echo(
+        f"{summ['programs']} programs in {summ['wall_s']:.1f} s "
+        f"({summ['programs_per_s'] or 0:.2f} programs/s)"
+    )
+    for b, v in summ["per_backend"].items():
+        click.echo(f"  {b}: {v['programs_per_s']} programs/s ({v['busy_s']:.1f} s busy)")
+    kinds = ", ".join(f"{k} {v}" for k, v in summ["findings_by_kind"].items()) or "none"
+    click.echo(f"findings: {summ['findings']} ({kinds})")
+    filt = ", ".join(f"{k} {v}" for k, v in summ["filtered"].items()) or "none"
+    click.echo(
+        f"candidates: {summ['candidates']}; filtered: {filt}; declared gaps met: "
+        f"{summ['declared_gaps']}"
+    )
+    for what, n in summ["native_unavailable"].items():
+        click.echo(f"  native op unavailable: {what} ({n} programs)")
+    click.echo(f"reports: {summ['run_dir']}")
+
+
 def _print_summary(res: Any, summ: dict) -> None:
     for p in res.problems:
         click.echo(f"problem: {p.error}", err=True)
@@ -349,12 +496,14 @@ def _print_summary(res: Any, summ: dict) -> None:
 
 
 @contextlib.contextmanager
-def _signals_interrupt():
+def _signals_interrupt(kind: Any = None):
     """SIGTERM stops a run as Ctrl-C does (workers stopped, finished cells reported)."""
     from unigrad.compare.runner import Interrupted
 
+    raised = kind or Interrupted
+
     def on_term(signum: int, frame: Any) -> None:
-        raise Interrupted("SIGTERM")
+        raise raised("SIGTERM")
 
     if threading.current_thread() is not threading.main_thread():
         yield

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from unigrad.compare.opinfo import OpInfo, Sample
+from unigrad.compare.opinfo import Domain, OpInfo, Sample
 
 G = np.random.Generator
 MX2 = "MXNet 1.9 has no second-order gradient for the operators this needs"
@@ -24,15 +24,30 @@ def _u(lo: float, hi: float, shape: tuple[int, ...]) -> Callable[[G], np.ndarray
     return lambda r: r.uniform(lo, hi, size=shape)
 
 
-def unary(name: str, lo: float = -2.0, hi: float = 2.0, edges: tuple = (), **kw: Any) -> OpInfo:
-    """An elementwise op of one argument, sampled uniformly in [lo, hi]."""
+INF = float("inf")
+
+
+def unary(
+    name: str,
+    lo: float = -2.0,
+    hi: float = 2.0,
+    edges: tuple = (),
+    domain: tuple[float, float] = (-INF, INF),
+    closed: bool = False,
+    fuzz_edges: tuple = (),
+    **kw: Any,
+) -> OpInfo:
+    """An elementwise op of one argument, sampled uniformly in [lo, hi]; ``domain`` is where
+    it is defined (``closed``: with its bounds), ``edges`` its kinks (edge samples too) and
+    ``fuzz_edges`` further points the fuzzer draws (bounds, integers)."""
 
     def samples(r: G) -> list[Sample]:
         out = [Sample((r.uniform(lo, hi, size=(2, 3)),)), Sample((float(r.uniform(lo, hi)),))]
         out += [Sample((np.array(e, dtype=float),), label=f"edge: {e}", kink=True) for e in edges]
         return out
 
-    return OpInfo(name, samples, **kw)
+    dom = Domain(*domain, ordinary=(lo, hi), edges=(*edges, *fuzz_edges), closed=closed)
+    return OpInfo(name, samples, shapes="elementwise", domains=(dom,), **kw)
 
 
 def binary(
@@ -41,11 +56,15 @@ def binary(
     hi: float = 2.0,
     lo2: float | None = None,
     hi2: float | None = None,
+    domains: tuple[Domain, ...] = (),
     **kw: Any,
 ) -> OpInfo:
-    """An elementwise op of two arguments, with broadcasting."""
+    """An elementwise op of two arguments, with broadcasting (``domains``: of each argument,
+    where it is not the whole line)."""
     lo2 = lo if lo2 is None else lo2
     hi2 = hi if hi2 is None else hi2
+    if not domains:
+        domains = (Domain(ordinary=(lo, hi)), Domain(ordinary=(lo2, hi2)))
 
     def samples(r: G) -> list[Sample]:
         return [
@@ -58,11 +77,12 @@ def binary(
             Sample((r.uniform(lo, hi, (3,)), float(r.uniform(lo2, hi2))), label="scalar"),
         ]
 
-    return OpInfo(name, samples, **kw)
+    return OpInfo(name, samples, shapes="elementwise", domains=domains, **kw)
 
 
-def reduction(name: str, lo: float = -2.0, hi: float = 2.0, **kw: Any) -> OpInfo:
-    """A reduction with ``axis`` and ``keepdims``."""
+def reduction(name: str, lo: float = -2.0, hi: float = 2.0, edges: tuple = (), **kw: Any) -> OpInfo:
+    """A reduction with ``axis`` and ``keepdims`` (``edges``: values where its derivative is
+    a pinned convention, such as a zero in a product)."""
 
     def samples(r: G) -> list[Sample]:
         x = r.uniform(lo, hi, (3, 4))
@@ -76,7 +96,8 @@ def reduction(name: str, lo: float = -2.0, hi: float = 2.0, **kw: Any) -> OpInfo
             ),
         ]
 
-    return OpInfo(name, samples, **kw)
+    dom = Domain(ordinary=(lo, hi), edges=edges)
+    return OpInfo(name, samples, shapes="reduction", domains=(dom,), **kw)
 
 
 def _call(fn: Callable[[G], list[Sample]]) -> Callable[[G], list[Sample]]:
@@ -146,37 +167,60 @@ OPINFOS: list[OpInfo] = [
     *_creation(),
     unary("negative"),
     unary("square"),
-    unary("reciprocal", 0.5, 2.0),
+    unary("reciprocal", 0.5, 2.0, domain=(0.0, INF)),
     unary("exp"),
-    unary("log", 0.5, 3.0),
-    unary("log1p", -0.5, 2.0),
+    unary("log", 0.5, 3.0, domain=(0.0, INF)),
+    unary("log1p", -0.5, 2.0, domain=(-1.0, INF)),
     unary("expm1"),
-    unary("sqrt", 0.5, 4.0),
+    unary("sqrt", 0.5, 4.0, domain=(0.0, INF), closed=True, fuzz_edges=(0.0,)),
     unary("sin"),
     unary("cos"),
-    unary("tan", -1.2, 1.2),
-    unary("arcsin", -0.9, 0.9),
-    unary("arccos", -0.9, 0.9),
+    unary("tan", -1.2, 1.2, domain=(-1.5, 1.5)),
+    unary("arcsin", -0.9, 0.9, domain=(-1.0, 1.0)),
+    unary("arccos", -0.9, 0.9, domain=(-1.0, 1.0)),
     unary("arctan"),
     unary("sinh"),
     unary("cosh"),
     unary("tanh"),
     unary("arcsinh", gaps={"mxnet": {"hvp": "MXNet 1.9 gets arcsinh'' wrong: refused"}}),
-    unary("arccosh", 1.2, 3.0, gaps={"mxnet": {"hvp": "MXNet 1.9 gets arccosh'' wrong: refused"}}),
-    unary("arctanh", -0.9, 0.9),
+    unary(
+        "arccosh",
+        1.2,
+        3.0,
+        domain=(1.0, INF),
+        gaps={"mxnet": {"hvp": "MXNet 1.9 gets arccosh'' wrong: refused"}},
+    ),
+    unary("arctanh", -0.9, 0.9, domain=(-1.0, 1.0)),
     unary("abs", edges=(0.0,)),
     unary("sign", edges=(0.0,)),
-    unary("floor"),
-    unary("ceil"),
-    unary("round"),
+    unary("floor", fuzz_edges=(0.0, 1.0)),
+    unary("ceil", fuzz_edges=(0.0, 1.0)),
+    unary("round", fuzz_edges=(0.5, 1.0)),
     unary("sigmoid", -4.0, 4.0, reference=lambda x: 1.0 / (1.0 + np.exp(-x))),
     unary("softplus", -4.0, 4.0, gaps=MX_NO_2ND, reference=lambda x: np.logaddexp(0.0, x)),
     unary("relu", edges=(0.0,), reference=lambda x: np.maximum(x, 0.0)),
     binary("add", gaps=MX_NO_2ND),
     binary("subtract", gaps=MX_NO_2ND),
     binary("multiply", gaps=MX_NO_2ND),
-    binary("divide", lo2=0.5, hi2=2.0, gaps=MX_NO_2ND),
-    binary("power", 0.5, 2.0, -1.5, 1.5, gaps=MX_NO_2ND),
+    binary(
+        "divide",
+        lo2=0.5,
+        hi2=2.0,
+        domains=(Domain(ordinary=(-2.0, 2.0)), Domain(0.0, INF, ordinary=(0.5, 2.0))),
+        gaps=MX_NO_2ND,
+    ),
+    binary(
+        "power",
+        0.5,
+        2.0,
+        -1.5,
+        1.5,
+        domains=(
+            Domain(0.0, INF, ordinary=(0.5, 2.0), edges=(0.0,), closed=True),
+            Domain(ordinary=(-1.5, 1.5)),
+        ),
+        gaps=MX_NO_2ND,
+    ),
     _tie("maximum"),
     _tie("minimum"),
     OpInfo(
@@ -198,7 +242,7 @@ OPINFOS: list[OpInfo] = [
     ),
     reduction("sum"),
     reduction("mean", gaps=MX_NO_2ND),
-    reduction("prod", 0.5, 1.5, gaps=MX_NO_2ND),
+    reduction("prod", 0.5, 1.5, edges=(0.0,), gaps=MX_NO_2ND),
     _extreme("max"),
     _extreme("min"),
     reduction("var", gaps=MX_NO_2ND),
@@ -274,7 +318,13 @@ OPINFOS: list[OpInfo] = [
     _comparison("greater"),
     _comparison("less_equal"),
     _comparison("equal"),
-    OpInfo("linalg.norm", lambda r: [Sample((r.standard_normal((2, 3)),))], gaps=MX_NO_2ND),
+    OpInfo(
+        "linalg.norm",
+        lambda r: [Sample((r.standard_normal((2, 3)),))],
+        gaps=MX_NO_2ND,
+        domains=(Domain(edges=(0.0,)),),
+        native={"tensorflow": "tensorflow.norm"},
+    ),
     OpInfo(
         "linalg.det",
         lambda r: [Sample((r.standard_normal((3, 3)) + 2 * np.eye(3),))],

@@ -1,0 +1,335 @@
+"""The oracle, per program and backend: what disagrees, and what kind of disagreement it is.
+
+Each backend's checks are compared with
+
+- the reference engine in float64 (with compare's tolerances per dtype, NaN and inf by
+  position, shapes exactly);
+- the backend itself: its reverse against its forward mode (``vᵀ(J u)`` both ways, "jvp/vjp")
+  and, in float64, its second order against the central difference of its own gradient
+  ("grad/hvp");
+- the other backends, pairwise (twice the tolerance), where the reference has no answer.
+
+The reference itself is compared with central finite differences (reported against the
+"numpy" backend). A disagreement is a ``Candidate``; the stability filter decides whether it
+is a finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from unigrad import pytree
+from unigrad.compare import oracle
+from unigrad.compare.records import Status
+from unigrad.fuzz.execute import CHECKS, ORDER, directions
+from unigrad.fuzz.program import Program, opinfo
+
+KINDS = ("wrong value", "nan", "shape", "crash", "refusal", "native divergence")
+#: the per-op suite's name of the check a fuzz transform belongs to (for declared gaps)
+GAP_CHECK = {"value": "value", "grad": "grad", "jvp": "jvp_vjp", "vjp": "jvp_vjp", "hvp": "hvp"}
+FD_TOL = {"rtol": 1e-5, "atol": 1e-6}
+SECOND_ORDER_TOL = {"rtol": 1e-4, "atol": 1e-5}
+
+
+@dataclass
+class Candidate:
+    """One disagreement before the stability filter."""
+
+    index: int  #: the program's number in the campaign
+    backend: str
+    dtype: str
+    transform: str  #: value, grad, jvp, vjp, hvp, jvp/vjp, grad/hvp, native grad
+    kind: str  #: one of KINDS
+    against: str  #: what it disagrees with
+    detail: str
+    error: float = 0.0  #: |projected difference| (for the filter)
+    scale: float = 0.0  #: |projected reference|
+    got: Any = None
+    want: Any = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def order(self) -> int:
+        return ORDER[self.transform]
+
+    def same_kind(self, other: Candidate) -> bool:
+        """Whether ``other`` is the same disagreement (for shrinking: same backend, dtype,
+        transform, kind and opponent)."""
+        return (self.backend, self.dtype, self.transform, self.kind, self.against) == (
+            other.backend,
+            other.dtype,
+            other.transform,
+            other.kind,
+            other.against,
+        )
+
+
+def tolerance(program: Program, dtype: str) -> dict[str, float]:
+    """compare's tolerance for ``dtype``, loosened by the program's ops' own overrides."""
+    tol = dict(oracle.TOLERANCE[dtype])
+    for op in program.ops():
+        for k, v in opinfo(op).tolerance.get(dtype, {}).items():
+            tol[k] = max(tol[k], v)
+    return tol
+
+
+def declared_gap(program: Program, backend: str, transform: str) -> str | None:
+    """A gap some op of the program declares for ``backend`` and this check, if any."""
+    for op in program.ops():
+        why = opinfo(op).gap(backend, GAP_CHECK.get(transform, transform))
+        if why:
+            return why
+    return None
+
+
+def _projection(tree: Any) -> float:
+    total = 0.0
+    for k, leaf in enumerate(pytree.tree_leaves(tree)):
+        a = np.asarray(leaf, np.float64)
+        r = np.random.default_rng(1000 + k).standard_normal(a.shape)
+        total += float(np.sum(np.where(np.isfinite(a), a, 0.0) * r))
+    return total
+
+
+def _within(got: Any, estimate: Any, error: Any, slack: float = 8.0) -> Any:
+    """``got`` moved towards a difference estimate by ``slack`` times its error estimate:
+    what is left is the disagreement that the finite differences cannot explain."""
+    out = []
+    for g, e, err in zip(
+        pytree.tree_leaves(got), pytree.tree_leaves(estimate), pytree.tree_leaves(error)
+    ):
+        g, e = np.asarray(g, np.float64), np.asarray(e, np.float64)
+        if g.shape != e.shape:
+            return got
+        with np.errstate(invalid="ignore"):
+            d = g - e
+            shrunk = np.sign(d) * np.maximum(np.abs(d) - slack * np.asarray(err), 0.0)
+            out.append(np.where(np.isfinite(d), e + shrunk, g))
+    return tuple(out) if isinstance(got, tuple | list) else out[0]
+
+
+def _kind(verdict: oracle.Verdict) -> str:
+    if verdict.status == Status.NAN_MISMATCH:
+        return "nan"
+    if "shape" in verdict.detail or "structure" in verdict.detail:
+        return "shape"
+    return "wrong value"
+
+
+def _short(v: Any) -> Any:
+    """A small JSON-able picture of a value for the findings."""
+    if v is None:
+        return None
+    leaves = pytree.tree_leaves(v)
+    out = []
+    for leaf in leaves[:4]:
+        a = np.asarray(leaf, np.float64)
+        flat = [float(x) if np.isfinite(x) else str(x) for x in a.ravel()[:12]]
+        out.append({"shape": list(a.shape), "values": flat})
+    return out
+
+
+def _versus(
+    index: int,
+    backend: str,
+    dtype: str,
+    transform: str,
+    got: Any,
+    want: Any,
+    tol: dict[str, float],
+    against: str,
+) -> Candidate | None:
+    verdict = oracle.compare(got, want, dtype, tol, against=against.split(" ")[0])
+    if verdict.passed:
+        return None
+    try:
+        diff = abs(_projection(got) - _projection(want))
+    except Exception:  # structures differ
+        diff = float("inf")
+    return Candidate(
+        index,
+        backend,
+        dtype,
+        transform,
+        _kind(verdict),
+        against,
+        verdict.detail,
+        diff,
+        abs(_projection(want)) if verdict.max_abs is not None else 0.0,
+        _short(got),
+        _short(want),
+    )
+
+
+def judge(
+    index: int,
+    program: Program,
+    results: dict[str, dict[str, dict[str, dict]]],
+    ref: dict[str, dict],
+) -> tuple[list[Candidate], list[str]]:
+    """Every disagreement of one program, and the declared gaps it met ("backend transform")."""
+    out: list[Candidate] = []
+    gaps: list[str] = []
+    ref_ok = {t: r["value"] for t, r in ref.items() if isinstance(r, dict) and r.get("ok")}
+    if "value" not in ref_ok:
+        why = ref.get("value", {}).get("error", "no value")
+        out.append(
+            Candidate(index, "numpy", "float64", "value", "crash", "the table's NumPy value", why)
+        )
+        return out, gaps
+    if "grad" in ref_ok and "fd_grad" in ref_ok and not any(i.kink for i in program.inputs):
+        fd = ref_ok["fd_grad"]
+        got = _within(ref_ok["grad"], fd["estimate"], fd["error"])
+        c = _versus(
+            index, "numpy", "float64", "grad", got, fd["estimate"], FD_TOL, "finite differences"
+        )
+        if c is not None:
+            out.append(c)
+    for backend, per_dtype in results.items():
+        for dtype, res in per_dtype.items():
+            tol = tolerance(program, dtype)
+            for t in CHECKS:
+                r = res.get(t)
+                if r is None:
+                    continue
+                if not r["ok"]:
+                    if r["outcome"] == "unsupported":
+                        if declared_gap(program, backend, t):
+                            gaps.append(f"{backend} {t}")
+                            continue
+                        kind = "refusal"
+                    else:
+                        kind = "crash"
+                    if t in ref_ok or t == "value":
+                        out.append(
+                            Candidate(index, backend, dtype, t, kind, "the reference", r["error"])
+                        )
+                    continue
+                if t in ref_ok:
+                    c = _versus(
+                        index, backend, dtype, t, r["value"], ref_ok[t], tol, "the reference"
+                    )
+                    if c is not None:
+                        out.append(c)
+            out.extend(_inside(index, program, backend, dtype, res, tol))
+    out.extend(_pairwise(index, program, results, ref_ok))
+    return out, gaps
+
+
+def _inside(
+    index: int, program: Program, backend: str, dtype: str, res: dict, tol: dict[str, float]
+) -> list[Candidate]:
+    """The backend against itself: reverse against forward, first against second order."""
+    found = []
+    jvp, vjp, value = res.get("jvp"), res.get("vjp"), res.get("value")
+    if jvp and vjp and value and jvp["ok"] and vjp["ok"] and value["ok"]:
+        d = directions(program, np.shape(value["value"]))
+        fwd = float(np.sum(np.asarray(jvp["value"], np.float64) * d["v"]))
+        rev = sum(
+            float(np.sum(np.asarray(c, np.float64) * u))
+            for c, u in zip(pytree.tree_leaves(vjp["value"]), d["u"])
+        )
+        c = _versus(
+            index,
+            backend,
+            dtype,
+            "jvp/vjp",
+            np.array(rev),
+            np.array(fwd),
+            tol,
+            "itself (vᵀ(J u) by reverse vs forward mode)",
+        )
+        if c is not None:
+            found.append(c)
+    hvp, fd = res.get("hvp"), res.get("grad_fd")
+    if hvp and fd and hvp["ok"] and fd["ok"] and not any(i.kink for i in program.inputs):
+        est = fd["value"]
+        got = _within(hvp["value"], est["estimate"], est["error"])
+        c = _versus(
+            index,
+            backend,
+            dtype,
+            "grad/hvp",
+            got,
+            est["estimate"],
+            SECOND_ORDER_TOL,
+            "itself (hvp vs differences of its own grad)",
+        )
+        if c is not None:
+            found.append(c)
+    return found
+
+
+def _pairwise(
+    index: int, program: Program, results: dict[str, dict], ref_ok: dict[str, Any]
+) -> list[Candidate]:
+    """Backends against each other where the reference has no answer."""
+    found = []
+    names = sorted(results)
+    for t in CHECKS:
+        if t in ref_ok:
+            continue
+        for dtype in ("float32", "float64"):
+            have = [
+                (b, results[b][dtype][t]["value"])
+                for b in names
+                if dtype in results[b] and t in results[b][dtype] and results[b][dtype][t]["ok"]
+            ]
+            tol = {k: 2 * v for k, v in tolerance(program, dtype).items()}
+            for (a, va), (b, vb) in zip(have, have[1:]):
+                c = _versus(index, b, dtype, t, vb, va, tol, f"{a} (pairwise)")
+                if c is not None:
+                    found.append(c)
+    return found
+
+
+def judge_native(
+    index: int, program: Program, results: dict[str, dict[str, dict[str, dict]]]
+) -> tuple[list[Candidate], list[str]]:
+    """Each framework's own op, differentiated its own way, against unigrad's pinned meaning
+    (the reference engine); a framework whose op is missing is noted, not a finding."""
+    pinned = results.get("numpy", {}).get("float64", {}).get("native grad")
+    found: list[Candidate] = []
+    unavailable: list[str] = []
+    if not pinned or not pinned["ok"]:
+        return found, unavailable
+    for backend, per in results.items():
+        if backend == "numpy":
+            continue
+        r = per["float64"]["native grad"]
+        if not r["ok"]:
+            unavailable.append(f"{backend}: {r['error'][:200]}")
+            continue
+        got = r["value"]
+        if any(g is None for g in got):
+            found.append(
+                Candidate(
+                    index,
+                    backend,
+                    "float64",
+                    "native grad",
+                    "native divergence",
+                    "unigrad's pinned meaning",
+                    "the framework answers None (no gradient)",
+                    got=[None if g is None else _short(g) for g in got],
+                    want=_short(pinned["value"]),
+                )
+            )
+            continue
+        c = _versus(
+            index,
+            backend,
+            "float64",
+            "native grad",
+            got,
+            pinned["value"],
+            oracle.TOLERANCE["float64"],
+            "unigrad's pinned meaning",
+        )
+        if c is not None:
+            c.kind = "native divergence"
+            found.append(c)
+    return found, unavailable
