@@ -15,6 +15,7 @@ it is fed values that keep its derivative finite (``0 * nan`` is nan).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -36,32 +37,27 @@ def _own_or_none(o: Any, name: str) -> Any:
         return None
 
 
-def _origin(o: Any, x: Any, y: Any) -> tuple[Any, Any, Any]:
-    """(mask of (0, 0) pairs, x and y moved off the origin there) for the double where."""
+def _off_origin(o: Any, name: str, a: Any, b: Any) -> Any:
+    """The framework's ``name(a, b)``, with derivative 0 where a and b are both 0: a double
+    where moves the pair off the origin there, so no NaN flows back from its derivative."""
+    a, b = _pair(o, a, b)
     sg = o.backend.stop_gradient
-    at = (sg(x) == 0) & (sg(y) == 0)
-    w = o.own("where")
-    return at, w(at, o.ones_like(sg(x)), x), w(at, o.ones_like(sg(y)), y)
+    w, own = o.own("where"), o.own(name)
+    at = (sg(a) == 0) & (sg(b) == 0)
+    a1, b1 = w(at, o.ones_like(sg(a)), a), w(at, o.ones_like(sg(b)), b)
+    return w(at, own(sg(a), sg(b)), own(a1, b1))
 
 
 @_op("arctan2")
 def arctan2(o: Any, y: Any, x: Any) -> Any:
     """The angle of (x, y), NumPy's signed-zero values at the origin; derivative 0 there."""
-    y, x = _pair(o, y, x)
-    sg = o.backend.stop_gradient
-    own = o.own("arctan2")
-    at, x1, y1 = _origin(o, x, y)
-    return o.own("where")(at, own(sg(y), sg(x)), own(y1, x1))
+    return _off_origin(o, "arctan2", y, x)
 
 
 @_op("hypot")
 def hypot(o: Any, x: Any, y: Any) -> Any:
     """sqrt(x**2 + y**2) without overflow; derivative 0 at the origin (as the 2-norm's)."""
-    x, y = _pair(o, x, y)
-    sg = o.backend.stop_gradient
-    own = o.own("hypot")
-    at, x1, y1 = _origin(o, x, y)
-    return o.own("where")(at, own(sg(x), sg(y)), own(x1, y1))
+    return _off_origin(o, "hypot", x, y)
 
 
 @_op("logaddexp")
@@ -113,16 +109,9 @@ def _nan_ignoring(o: Any, x: Any, y: Any, larger: bool) -> Any:
     return w(x_wins, x, w(y_wins, y, tie))
 
 
-@_op("fmax")
-def fmax(o: Any, x: Any, y: Any) -> Any:
-    """Elementwise maximum ignoring NaN; a finite tie splits the derivative 0.5/0.5."""
-    return _nan_ignoring(o, x, y, True)
-
-
-@_op("fmin")
-def fmin(o: Any, x: Any, y: Any) -> Any:
-    """Elementwise minimum ignoring NaN; a finite tie splits the derivative 0.5/0.5."""
-    return _nan_ignoring(o, x, y, False)
+# fmax and fmin: the elementwise extreme ignoring NaN; a finite tie splits the derivative 0.5/0.5
+PINS["fmax"] = functools.partial(_nan_ignoring, larger=True)
+PINS["fmin"] = functools.partial(_nan_ignoring, larger=False)
 
 
 #: sinc(x) = sum_k (-1)**k u**(2k) / (2k + 1)!, u = pi x: used where |u| < 1, where it is exact
