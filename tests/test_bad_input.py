@@ -106,3 +106,19 @@ def test_masks_computed_from_the_traced_value_in_every_transform(backend):
         (hv,) = unigrad.hvp(f, (x,), (np.ones(3),), backend=backend)
         np.testing.assert_allclose(unigrad.to_numpy(hv), [0, 2, 2])
         check_grads(lambda v: unp.sum(v**2), x, order=2, backend=backend)
+
+
+@pytest.mark.parametrize(
+    ("f", "says"),
+    [
+        (lambda x: np.median(x), "np.median"),
+        (lambda x: np.add.outer(x, x).sum(), "np.add.outer"),
+        (lambda x: np.sin(x, out=np.empty(3)).sum(), "np.sin"),
+    ],
+    ids=["median", "ufunc-outer", "ufunc-out"],
+)
+def test_numpy_functions_unigrad_lacks_are_unsupported_never_constants(backend, f, says):
+    # the numpy engine ran NumPy's own np.median on its tracers (a conversion error at best)
+    with pytest.raises(unigrad.UnsupportedError, match=says) as info:
+        unigrad.grad(f, backend=backend)(np.array([1.0, 2.0, 4.0]))
+    assert "unigrad.numpy" in str(info.value)
