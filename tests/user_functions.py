@@ -161,3 +161,34 @@ FUNCTIONS = {
     "array_methods": (array_methods, lambda r: r.normal(size=9)),
     "constant_ops": (constant_ops, lambda r: r.normal(size=9)),
 }
+
+
+# ------------------------------------------------- functions the worker tests send to MXNet
+
+
+def complex_output(x, np_=unp):
+    """A complex value: MXNet 1.9 has none."""
+    return x * (1 + 2j)
+
+
+def with_a_constant(x, c=None, np_=unp):
+    """A differentiated x beside a non-differentiated argument c."""
+    return np_.sum(x * x)
+
+
+def raises_value_error(x, np_=unp):
+    raise ValueError("raised by the user's function")
+
+
+def raises_key_error(x, np_=unp):
+    return {"a": x}["b"]
+
+
+def reshaped_determinant(x, np_=unp):
+    """MXNet has no second order for reshape: its hessian is a declared gap."""
+    return np_.sum(np_.linalg.det(x.reshape(2, 2)))
+
+
+def numpy_median(x, np_=unp):
+    """np.median has no unigrad op: unsupported on every backend."""
+    return np.median(x)

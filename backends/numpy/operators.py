@@ -55,7 +55,7 @@ from unigrad.backends.numpy.structural import (
 )
 from unigrad.backends.numpy.tracer import Tracer, TracerConversionError, primal
 
-from unigrad.errors import UnsupportedError
+from unigrad.errors import NumpyFunctionUnsupportedError
 
 _IN_PLACE = (
     "x.{name}() changes x in place, and a traced value cannot change; "
@@ -226,7 +226,7 @@ class ArrayTracer(Tracer):
                 return fn(inputs[0], kwargs.get("axis", 0), **_keepdims(kwargs))
             why = "no op for it" if fn is None else f"these arguments ({sorted(kwargs)})"
             capability = f"np.{name}.{method} on traced values"
-        raise UnsupportedError(
+        raise NumpyFunctionUnsupportedError(
             "numpy",
             capability,
             f"the reference engine has {why}, and NumPy's own would drop the derivative; "

@@ -42,7 +42,7 @@ from unigrad.backends.numpy.structural import (
 )
 from unigrad.backends.numpy.tracer import Tracer, primal
 
-from unigrad.errors import ArgumentError, UnsupportedError
+from unigrad.errors import ArgumentError, NumpyFunctionUnsupportedError
 
 
 def _array_like(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -372,7 +372,7 @@ def numpy_function(func: Any) -> Callable[..., Any]:
         if name in __all__ and name not in NOT_NUMPY:
             return globals()[name]
     qualified = f"{module}.{func.__name__}" if module != "numpy" else f"np.{func.__name__}"
-    raise UnsupportedError(
+    raise NumpyFunctionUnsupportedError(
         "numpy",
         f"{qualified} on traced values",
         "the reference engine has no op for it, and NumPy's own would drop the derivative. "

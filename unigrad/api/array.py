@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from unigrad import pytree
-from unigrad.errors import UnigradError, UnsupportedError
+from unigrad.errors import NumpyFunctionUnsupportedError, UnigradError
 
 
 class ArrayConversionError(UnigradError, TypeError):
@@ -167,7 +167,7 @@ class Array:
                 return getattr(unp, op)(inputs[0], kwargs.get("axis", 0), **kw)
             why = "no op for it" if op is None else f"these arguments ({sorted(kwargs)})"
             capability = f"np.{ufunc.__name__}.{method} on unigrad arrays"
-        raise UnsupportedError(
+        raise NumpyFunctionUnsupportedError(
             self._b.name,
             capability,
             f"unigrad.numpy has {why}, and NumPy's own would drop the derivative; use the "
@@ -187,7 +187,7 @@ class Array:
             fn = getattr(unp, name, None) if name in unp.__all__ else None
         if fn is None:
             where = f"np.{name}" if module == "numpy" else f"{module}.{name}"
-            raise UnsupportedError(
+            raise NumpyFunctionUnsupportedError(
                 self._b.name,
                 f"{where} on unigrad arrays",
                 "unigrad.numpy has no op for it, and NumPy's own would drop the derivative; "
