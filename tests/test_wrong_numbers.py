@@ -12,6 +12,8 @@ import unigrad
 import unigrad.numpy as unp
 from unigrad.errors import UnigradError
 
+from .conftest import allow_gap
+
 
 def as_np(x):
     return unigrad.to_numpy(x)
@@ -187,3 +189,16 @@ def test_an_int_array_with_a_python_float_is_float64(backend):
         r = as_np(unp.multiply(i, 2.5))
     np.testing.assert_array_equal(r, [7.5, 10.0])
     assert r.dtype == np.float64
+
+
+def test_sqrt_at_zero_and_infinity_at_first_and_second_order(backend):
+    # tensorflow's second derivative at 0 was nan; -1 / (4 x**1.5) is -inf there, as elsewhere
+    x = np.array([0.0, 4.0, np.inf])
+
+    def f(v):
+        return unp.sum(unp.sqrt(v))
+
+    np.testing.assert_array_equal(as_np(unigrad.grad(f, backend=backend)(x)), [np.inf, 0.25, 0])
+    with allow_gap(backend, "higher_order"):  # MXNet: no second order through sum
+        h = as_np(unigrad.hessian(f, backend=backend)(x))
+        np.testing.assert_array_equal(np.diagonal(h), [-np.inf, -0.03125, 0.0])
