@@ -183,6 +183,9 @@ def round_(o: Any, x: Any, decimals: int = 0, out: Any = None) -> Any:
     return o.backend.stop_gradient(r)
 
 
+PINS["around"] = round_
+
+
 @_op("relu")
 def relu(o: Any, x: Any) -> Any:
     """max(x, 0) with relu'(0) = 0; NaN stays NaN."""

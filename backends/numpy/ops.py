@@ -199,6 +199,8 @@ sinc = _array_like(elementwise.sinc)
 # einsum's first argument is its subscripts (or, in the sublist form, an operand).
 einsum = contractions.einsum
 absolute = abs
+around = round
+conjugate = conj
 true_divide = divide
 amax, amin = max, min
 
@@ -348,7 +350,7 @@ NOT_NUMPY = frozenset(
     {"UFUNCS", "expand_batched", "getitem", "nondiff", "pack", "primal", "unbroadcast"}
 )
 METADATA = frozenset({"shape", "ndim", "size", "iscomplexobj", "isrealobj", "isscalar"})
-ALIASES = {"around": "round", "round_": "round", "conjugate": "conj"}
+ALIASES = {"round_": "round"}
 # reductions whose NumPy function calls the tracer's method (np.sum(x, dtype=...) is
 # x.sum(dtype=...)), which takes NumPy's keywords
 METHODS = frozenset({"sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std"})
@@ -413,6 +415,7 @@ __all__ = [
     "argmax",
     "argmin",
     "argsort",
+    "around",
     "array",
     "array_split",
     "asarray",
@@ -426,6 +429,7 @@ __all__ = [
     "column_stack",
     "concatenate",
     "conj",
+    "conjugate",
     "copy",
     "cos",
     "cosh",
