@@ -32,6 +32,7 @@ from typing import Any
 from unigrad import registry
 from unigrad.errors import BackendUnavailableError, UnsupportedError, WorkerError
 from unigrad.workers import wire
+from unigrad.workers.exceptions import rebuild
 from unigrad.workers.interpreters import find_python
 
 # Thread settings for worker processes. MXNet's OpenMP pool competes with NumPy's BLAS in
@@ -313,8 +314,13 @@ def _unpack(reply: Any, backend: str) -> Any:
         return reply.get("result")
     kind = reply.get("kind", "error")
     if kind == "unsupported":
+        same = rebuild(reply)
+        if isinstance(same, UnsupportedError):
+            raise same
+        # a reply without a detail: its whole message is the detail
+        detail = reply.get("detail", reply.get("error", ""))
         raise UnsupportedError(
-            reply.get("backend", backend), reply.get("capability", "?"), reply.get("error", "")
+            reply.get("backend", backend), reply.get("capability", "?"), detail or ""
         )
     if kind == "protocol":
         raise WorkerError(
@@ -327,6 +333,7 @@ def _unpack(reply: Any, backend: str) -> Any:
     )
     err.remote_type = reply.get("type")  # type: ignore[attr-defined]
     err.remote_traceback = reply.get("traceback", "")  # type: ignore[attr-defined]
+    err.remote = rebuild(reply)  # type: ignore[attr-defined]  # the same class, or None
     raise err
 
 
