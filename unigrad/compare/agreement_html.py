@@ -178,7 +178,9 @@ def _native_group(res: RunResult, summ: dict, details: list[dict]) -> list[str]:
 def _head(res: RunResult, summ: dict) -> list[str]:
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summ["counts"].items()))
     verdict = (
-        "every cell passes or is a declared gap"
+        "interrupted"
+        if res.interrupted
+        else "every cell passes or is a declared gap"
         if summ["exit_code"] == 0
         else "some cells need attention"
     )

@@ -211,7 +211,11 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         """0 if every cell passes or is a declared gap, no two backends disagree and every case
-        loaded, else 1. (An interrupted run exits 128 + the signal's number: the CLI's rule.)"""
+        loaded, else 1; an interrupted run: 128 + the signal's number (130 for Ctrl-C)."""
+        if self.interrupted:
+            import signal
+
+            return 128 + int(getattr(signal, self.interrupted, signal.SIGINT))
         if self.problems or self.disagreements or any(counts_against(r) for r in self.records):
             return 1
         return 0

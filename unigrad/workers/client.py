@@ -21,6 +21,7 @@ import collections
 import contextlib
 import os
 import selectors
+import signal
 import struct
 import subprocess
 import sys
@@ -65,6 +66,15 @@ def python_for(backend: str) -> Path:
         assert python is not None
         return python
     return Path(sys.executable)
+
+
+def _kill_tree(proc: subprocess.Popen) -> None:
+    """Kill a worker and every process in its process group (what a case started)."""
+    if os.name == "posix":
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the worker leads its own group
+    if proc.poll() is None:
+        proc.kill()
 
 
 class Worker:
@@ -117,6 +127,8 @@ class Worker:
                 stderr=subprocess.PIPE,
                 cwd=self.cwd,
                 env=env,
+                # its own process group, so that stopping it also stops what a case started
+                **({"process_group": 0} if os.name == "posix" else {}),
             )
             self._drainer = threading.Thread(target=self._drain, args=(self.proc,), daemon=True)
             self._drainer.start()
@@ -203,8 +215,7 @@ class Worker:
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        if proc.poll() is None:
-            proc.kill()
+        _kill_tree(proc)
         proc.wait()
         for s in (proc.stdin, proc.stdout):
             if s is not None:
@@ -221,8 +232,8 @@ class Worker:
         with self._spawn_lock:
             self._aborted = True
             proc = self.proc
-        if proc is not None and proc.poll() is None:
-            proc.kill()
+        if proc is not None:
+            _kill_tree(proc)
 
     def _read_some(self, n: int, deadline: float) -> bytes:
         assert self.proc is not None and self.proc.stdout is not None
