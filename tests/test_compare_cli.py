@@ -237,3 +237,49 @@ def test_control_characters_in_ids_are_escaped_in_every_report(tmp_path):
     assert "\\x1b" in html or "\\u001b" in html
     rows = [json.loads(x) for x in (res.run_dir / "results.jsonl").read_text().splitlines()]
     assert rows[0]["case"] == "g.\x1b[31mred\x07bell"  # the data keeps the id as it is
+
+
+# ------------------------------------------------------------------------------ cosmetics
+
+
+def test_the_oracle_measures_overflowing_errors_without_warnings():
+    import warnings
+
+    import numpy as np
+
+    from unigrad.compare import oracle
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning would reach the user's terminal
+        for dtype in ("float64", "float32"):
+            v = oracle.compare(
+                np.array([1e308, 1.0]), np.array([-1e308, 1.0]), dtype, oracle.tolerance(dtype)
+            )
+            assert v.status == "fail" and v.max_abs == float("inf") and v.index == (0,)
+
+
+def test_a_worker_crash_message_reads_well():
+    from unigrad.errors import WorkerError
+    from unigrad.workers.client import Worker
+
+    w = Worker("numpy", python=sys.executable)
+    try:
+        with pytest.raises(WorkerError) as info:
+            w.invoke("os:_exit", 3, timeout=30)
+    finally:
+        w.kill()
+    text = str(info.value)
+    assert "during an invoke request (exit code 3)" in text
+    assert "It wrote nothing on stderr." in text and not text.rstrip().endswith(":")
+
+
+def test_an_error_without_a_message_has_no_dangling_colon(tmp_path):
+    from unigrad.compare.case import CaseLoadError, read_file
+    from unigrad.compare.records import error_text
+
+    assert error_text(ValueError()) == "ValueError"
+    assert error_text(ValueError("bad x")) == "ValueError: bad x"
+    (tmp_path / "raises.py").write_text("raise ImportError()\n")
+    with pytest.raises(CaseLoadError) as info:
+        read_file(tmp_path / "raises.py")
+    assert str(info.value) == f"{tmp_path / 'raises.py'}:1: ImportError"

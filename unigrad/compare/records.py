@@ -221,6 +221,12 @@ class RunResult:
         return 0
 
 
+def error_text(exc: BaseException) -> str:
+    """``ValueError: message``, or the type alone when the error carries no message."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def show(value: Any) -> str:
     """A short, stable rendering of a result (a framework's None stays 'None')."""
     if isinstance(value, list | tuple):

@@ -68,6 +68,16 @@ def python_for(backend: str) -> Path:
     return Path(sys.executable)
 
 
+def _a(word: str) -> str:
+    """``word`` with its indefinite article: "an invoke", "a ping"."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
+def _last_output(tail: str) -> str:
+    """The worker's last stderr lines for a message, or a note that it wrote none."""
+    return f" Its last output:\n{tail}" if tail.strip() else " It wrote nothing on stderr."
+
+
 def _kill_tree(proc: subprocess.Popen) -> None:
     """Kill a worker and every process in its process group (what a case started)."""
     if os.name == "posix":
@@ -152,7 +162,7 @@ class Worker:
             how, tail = self._death()
             raise WorkerError(
                 f"the {self.backend} worker ({self.python}) exited ({how}) before it started "
-                f"serving requests. Its last output:\n{tail}",
+                f"serving requests.{_last_output(tail)}",
                 kind="protocol",
             ) from None
         except _Banner as exc:
@@ -270,7 +280,7 @@ class Worker:
         except TimeoutError:
             self.kill()
             raise WorkerError(
-                f"the {self.backend} worker gave no answer to a {what} request within "
+                f"the {self.backend} worker gave no answer to {_a(what)} request within "
                 f"{timeout:g} s (a hang); it was stopped and the next request starts a "
                 "fresh one",
                 kind="timeout",
@@ -278,8 +288,8 @@ class Worker:
         except (EOFError, OSError):  # OSError: BrokenPipeError on a worker already gone
             how, tail = self._death()
             err = WorkerError(
-                f"the {self.backend} worker crashed during a {what} request ({how}); the "
-                f"next request starts a fresh one. Its last output:\n{tail}",
+                f"the {self.backend} worker crashed during {_a(what)} request ({how}); the "
+                f"next request starts a fresh one.{_last_output(tail)}",
                 kind="crash",
             )
             err.how = how  # type: ignore[attr-defined]
