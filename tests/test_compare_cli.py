@@ -283,3 +283,16 @@ def test_an_error_without_a_message_has_no_dangling_colon(tmp_path):
     with pytest.raises(CaseLoadError) as info:
         read_file(tmp_path / "raises.py")
     assert str(info.value) == f"{tmp_path / 'raises.py'}:1: ImportError"
+
+
+def test_ctrl_c_in_any_command_is_a_quiet_130(monkeypatch):
+    """`unigrad backends` imports the frameworks to list their devices: Ctrl-C there."""
+    import unigrad.cli as cli_module
+
+    def interrupted(probe: bool = True):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_module, "backend_rows", interrupted)
+    result = CliRunner().invoke(cli, ["backends"])
+    assert result.exit_code == 130, result.output
+    assert "interrupted (SIGINT)" in result.output and "Aborted" not in result.output

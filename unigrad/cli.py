@@ -69,7 +69,18 @@ def _devices(name: str, runs_in: str) -> tuple[list[str], str]:
         return [], f"installed but broken: {type(exc).__name__}: {exc}"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group: Ctrl-C in any command is a quiet exit 130, not click's 'Aborted!'."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted (SIGINT)", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="unigrad")
 def cli() -> None:
     """unigrad: one autodiff API over NumPy, PyTorch, JAX, TensorFlow and MXNet."""
