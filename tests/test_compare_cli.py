@@ -296,3 +296,19 @@ def test_ctrl_c_in_any_command_is_a_quiet_130(monkeypatch):
     result = CliRunner().invoke(cli, ["backends"])
     assert result.exit_code == 130, result.output
     assert "interrupted (SIGINT)" in result.output and "Aborted" not in result.output
+
+
+def test_a_run_with_no_finished_cell_reads_without_a_dangling_colon(tmp_path, capsys):
+    from unigrad.cli import _print_summary
+    from unigrad.compare import reports
+    from unigrad.compare.records import RunResult
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    res = RunResult(run_dir, [], [], ["numpy"], ["float64"], [], [], {}, {}, 0.5, "SIGINT")
+    summ = reports.write(res, ("json", "md", "html"))
+    _print_summary(res, summ)
+    out = capsys.readouterr().out
+    assert "0 cells in 0.5 s\n" in out and "s: \n" not in out
+    assert "0 cells." in (run_dir / "agreement.md").read_text()
+    assert "0 cells</p>" in (run_dir / "agreement.html").read_text()

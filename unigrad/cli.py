@@ -512,7 +512,9 @@ def _print_summary(res: Any, summ: dict) -> None:
             f"interrupted ({res.interrupted}): {summ['cells']} cells finished; the reports "
             "hold those"
         )
-    click.echo(f"{summ['cells']} cells in {summ['wall_s']:.1f} s: {counts}")
+    click.echo(
+        f"{summ['cells']} cells in {summ['wall_s']:.1f} s" + (f": {counts}" if counts else "")
+    )
     for b, t in summ["time_per_backend_s"].items():
         click.echo(f"  {b}: {t:.1f} s")
     for b, v in summ["backends"].items():

@@ -192,7 +192,7 @@ def _head(res: RunResult, summ: dict) -> list[str]:
         f"<title>unigrad compare {esc(summ['run'])}</title><style>{STYLE}</style></head><body>",
         f"<h1>unigrad compare <small>{esc(summ['run'])}</small></h1>",
         f'<p class="meta"><strong>{esc(verdict)}</strong> (exit code {summ["exit_code"]}) '
-        f"&middot; {summ['cells']} cells: {esc(counts)}</p>",
+        f"&middot; {summ['cells']} cells" + (f": {esc(counts)}</p>" if counts else "</p>"),
         f'<p class="meta">unigrad {esc(summ["unigrad"])} &middot; {esc(summ["platform"])} '
         f"&middot; dtypes {esc(', '.join(res.dtypes))} &middot; {esc(versions)}</p>",
     ]
