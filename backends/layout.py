@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import operator
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -144,7 +144,8 @@ def pad_positions(
 
 
 def split_slices(name: str, shape: Sequence[int], sections: Any, axis: int) -> list[tuple]:
-    """The index tuples of NumPy's ``array_split(x, sections, axis)``: one basic slice each."""
+    """The index tuples of NumPy's ``array_split(x, sections, axis)``: one basic slice each
+    (``split`` and its kin, unlike ``array_split``, refuse a count that does not divide)."""
     n = shape[axis]
     try:
         points = [0, *(operator.index(i) for i in sections), n]
@@ -154,6 +155,10 @@ def split_slices(name: str, shape: Sequence[int], sections: Any, axis: int) -> l
         count = numpy_says(name, operator.index, sections)
         if count <= 0:
             raise ArgumentError(f"unigrad.numpy.{name}: number of sections must be larger than 0")
+        if name != "array_split" and n % count:
+            raise ArgumentError(
+                f"unigrad.numpy.{name}: array split does not result in an equal division"
+            )
         each, extra = divmod(n, count)
         sizes = [0] + extra * [each + 1] + (count - extra) * [each]
         points = [int(p) for p in np.cumsum(sizes)]
@@ -213,6 +218,59 @@ def tensordot_axes(name: str, nda: int, ndb: int, axes: Any) -> tuple[list[int],
     if len(xa) != len(xb):
         raise ArgumentError(f"unigrad.numpy.{name}: {len(xa)} axes of a against {len(xb)} of b")
     return [normalize_axis(name, a, nda) for a in xa], [normalize_axis(name, b, ndb) for b in xb]
+
+
+class TensordotPlan(NamedTuple):
+    """tensordot as one matmul: permute a to (free_a, summed) and b to (summed, free_b)."""
+
+    perm_a: tuple[int, ...]
+    perm_b: tuple[int, ...]
+    matrix_a: tuple[int, int]
+    matrix_b: tuple[int, int]
+    out: tuple[int, ...]
+
+
+def tensordot_plan(sa: Sequence[int], sb: Sequence[int], axes: Any) -> TensordotPlan:
+    """The permutations and matrix shapes of ``tensordot(a, b, axes)`` for shapes sa and sb."""
+    xa, xb = tensordot_axes("tensordot", len(sa), len(sb), axes)
+    if any(sa[i] != sb[j] for i, j in zip(xa, xb)):
+        raise ArgumentError(f"unigrad.numpy.tensordot: shape mismatch for sum ({sa} and {sb})")
+    fa = [i for i in range(len(sa)) if i not in xa]
+    fb = [j for j in range(len(sb)) if j not in xb]
+    k = int(np.prod([sa[i] for i in xa], dtype=int))
+    m = int(np.prod([sa[i] for i in fa], dtype=int))
+    n = int(np.prod([sb[j] for j in fb], dtype=int))
+    out = (*(sa[i] for i in fa), *(sb[j] for j in fb))
+    return TensordotPlan((*fa, *xa), (*xb, *fb), (m, k), (k, n), out)
+
+
+def rollaxis_axes(n: int, axis: int, start: int) -> tuple[int, ...] | None:
+    """The permutation of ``rollaxis`` on an n-d array (None: nothing moves)."""
+    axis = normalize_axis("rollaxis", axis, n)
+    given = numpy_says("rollaxis", operator.index, start)
+    start = given + n if given < 0 else given
+    if not 0 <= start < n + 1:
+        raise ArrayAxisError(f"unigrad.numpy.rollaxis: start must be in [{-n}, {n}], got {given}")
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return None
+    axes = [i for i in range(n) if i != axis]
+    axes.insert(start, axis)
+    return tuple(axes)
+
+
+def diff_plan(n: Any, shape: Sequence[int], axis: int) -> tuple[int, int, tuple[int, ...]]:
+    """``diff``'s checked order, its axis, and the shape of a prepended or appended scalar."""
+    n = numpy_says("diff", operator.index, n)
+    if n < 0:
+        raise ArgumentError(f"unigrad.numpy.diff: order must be non-negative but got {n}")
+    if n and not shape:
+        raise ArgumentError("unigrad.numpy.diff requires input that is at least one dimensional")
+    if n == 0:
+        return 0, axis, ()
+    ax = normalize_axis("diff", axis, len(shape))
+    return n, ax, tuple(1 if i == ax else m for i, m in enumerate(shape))
 
 
 def einsum_from_sublists(args: Sequence[Any]) -> tuple[str, tuple]:

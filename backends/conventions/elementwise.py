@@ -15,12 +15,13 @@ it is fed values that keep its derivative finite (``0 * nan`` is nan).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 from unigrad.backends.conventions.core import FALLBACKS, PINS, _arr, _op, _pair, abs_
 
-from unigrad.errors import UnsupportedError
+from unigrad.errors import ArgumentError, UnsupportedError
 
 LN2 = float(np.log(2.0))
 LN10 = float(np.log(10.0))
@@ -36,32 +37,46 @@ def _own_or_none(o: Any, name: str) -> Any:
         return None
 
 
-def _origin(o: Any, x: Any, y: Any) -> tuple[Any, Any, Any]:
-    """(mask of (0, 0) pairs, x and y moved off the origin there) for the double where."""
+def _broadcast_pair(o: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    """x and y as arrays of one shape: the masks combined below then have one shape too
+    (MXNet's ``&`` and ``|`` refuse boolean operands that broadcast)."""
+    x, y = _pair(o, x, y)
+    sx, sy = tuple(o.backend.shape(x)), tuple(o.backend.shape(y))
+    if sx == sy:
+        return x, y
+    try:
+        shape = np.broadcast_shapes(sx, sy)
+    except ValueError:
+        raise ArgumentError(
+            f"operands could not be broadcast together with shapes {sx} and {sy}"
+        ) from None
+    return (
+        x if sx == shape else o.broadcast_to(x, shape),
+        y if sy == shape else o.broadcast_to(y, shape),
+    )
+
+
+def _off_origin(o: Any, name: str, a: Any, b: Any) -> Any:
+    """The framework's ``name(a, b)``, with derivative 0 where a and b are both 0: a double
+    where moves the pair off the origin there, so no NaN flows back from its derivative."""
+    a, b = _broadcast_pair(o, a, b)
     sg = o.backend.stop_gradient
-    at = (sg(x) == 0) & (sg(y) == 0)
-    w = o.own("where")
-    return at, w(at, o.ones_like(sg(x)), x), w(at, o.ones_like(sg(y)), y)
+    w, own = o.own("where"), o.own(name)
+    at = (sg(a) == 0) & (sg(b) == 0)
+    a1, b1 = w(at, o.ones_like(sg(a)), a), w(at, o.ones_like(sg(b)), b)
+    return w(at, own(sg(a), sg(b)), own(a1, b1))
 
 
 @_op("arctan2")
 def arctan2(o: Any, y: Any, x: Any) -> Any:
     """The angle of (x, y), NumPy's signed-zero values at the origin; derivative 0 there."""
-    y, x = _pair(o, y, x)
-    sg = o.backend.stop_gradient
-    own = o.own("arctan2")
-    at, x1, y1 = _origin(o, x, y)
-    return o.own("where")(at, own(sg(y), sg(x)), own(y1, x1))
+    return _off_origin(o, "arctan2", y, x)
 
 
 @_op("hypot")
 def hypot(o: Any, x: Any, y: Any) -> Any:
     """sqrt(x**2 + y**2) without overflow; derivative 0 at the origin (as the 2-norm's)."""
-    x, y = _pair(o, x, y)
-    sg = o.backend.stop_gradient
-    own = o.own("hypot")
-    at, x1, y1 = _origin(o, x, y)
-    return o.own("where")(at, own(sg(x), sg(y)), own(x1, y1))
+    return _off_origin(o, "hypot", x, y)
 
 
 @_op("logaddexp")
@@ -80,7 +95,7 @@ def logaddexp2(o: Any, x: Any, y: Any) -> Any:
 def _logaddexp(o: Any, x: Any, y: Any, name: str, exp: Any, log: Any) -> Any:
     # No factor touches an infinite value (the hard branch selects x or y whole): TensorFlow's
     # forward mode turns a constant's zero tangent times inf into nan.
-    x, y = _pair(o, x, y)
+    x, y = _broadcast_pair(o, x, y)
     sg = o.backend.stop_gradient
     w = o.own("where")
     sx, sy = sg(x), sg(y)
@@ -96,7 +111,7 @@ def _logaddexp(o: Any, x: Any, y: Any, name: str, exp: Any, log: Any) -> Any:
 
 
 def _nan_ignoring(o: Any, x: Any, y: Any, larger: bool) -> Any:
-    x, y = _pair(o, x, y)
+    x, y = _broadcast_pair(o, x, y)
     sg = o.backend.stop_gradient
     w = o.own("where")
     sx, sy = sg(x), sg(y)
@@ -113,16 +128,9 @@ def _nan_ignoring(o: Any, x: Any, y: Any, larger: bool) -> Any:
     return w(x_wins, x, w(y_wins, y, tie))
 
 
-@_op("fmax")
-def fmax(o: Any, x: Any, y: Any) -> Any:
-    """Elementwise maximum ignoring NaN; a finite tie splits the derivative 0.5/0.5."""
-    return _nan_ignoring(o, x, y, True)
-
-
-@_op("fmin")
-def fmin(o: Any, x: Any, y: Any) -> Any:
-    """Elementwise minimum ignoring NaN; a finite tie splits the derivative 0.5/0.5."""
-    return _nan_ignoring(o, x, y, False)
+# fmax and fmin: the elementwise extreme ignoring NaN; a finite tie splits the derivative 0.5/0.5
+PINS["fmax"] = functools.partial(_nan_ignoring, larger=True)
+PINS["fmin"] = functools.partial(_nan_ignoring, larger=False)
 
 
 #: sinc(x) = sum_k (-1)**k u**(2k) / (2k + 1)!, u = pi x: used where |u| < 1, where it is exact

@@ -26,6 +26,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from unigrad.backends.conventions.core import _arr
+from unigrad.backends.conventions.core import _op as core_op
 
 from unigrad.errors import ArrayIndexError, OpArgumentError
 
@@ -36,19 +38,10 @@ NN_FALLBACKS: dict[str, Callable[..., Any]] = {}
 
 
 def _op(name: str, table: dict[str, Callable[..., Any]] = NN_PINS) -> Callable:
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        table[name] = fn
-        return fn
-
-    return register
+    return core_op(name, table)
 
 
 # ------------------------------------------------------------------------------- helpers
-
-
-def _arr(o: Any, x: Any) -> Any:
-    b = o.backend
-    return x if b.is_array(x) else b.asarray(x)
 
 
 def _floats(o: Any, *xs: Any) -> list[Any]:
@@ -243,18 +236,8 @@ def gather(o: Any, x: Any, positions: np.ndarray) -> Any:
 def take(o: Any, a: Any, indices: Any, axis: int | None = None) -> Any:
     """NumPy's take: the entries of ``a`` at ``indices`` along ``axis`` (of the flattened array
     when None), shape ``a.shape[:axis] + indices.shape + a.shape[axis + 1:]``."""
-    b = o.backend
-    top = b.ops
-    a = _arr(o, a)
+    a, shape, ax = _along(o, a, axis, "take")
     idx = _indices(o, indices, "take")
-    shape = _shape(o, a)
-    if axis is None:
-        shape, ax = (_size(shape),), 0
-        a = top.reshape(a, shape)
-    else:
-        if not _is_int(axis):
-            raise OpArgumentError(f"take: axis must be an int or None, not {axis!r}")
-        (ax,) = _axes(axis, len(shape), "take")
     n = shape[ax]
     idx = _in_range(idx, n, "take", ax)
     pre, post = shape[:ax], shape[ax + 1 :]
@@ -265,24 +248,27 @@ def take(o: Any, a: Any, indices: Any, axis: int | None = None) -> Any:
         + np.arange(inner)[None, None, :]
     )
     out = o.gather(a, positions.reshape(-1))
-    return top.reshape(out, (*pre, *idx.shape, *post))
+    return o.backend.ops.reshape(out, (*pre, *idx.shape, *post))
+
+
+def _along(o: Any, a: Any, axis: Any, name: str) -> tuple[Any, tuple[int, ...], int]:
+    """``a`` as an array (flattened when axis is None), its shape, and the checked axis."""
+    a = _arr(o, a)
+    shape = _shape(o, a)
+    if axis is None:
+        return o.backend.ops.reshape(a, (_size(shape),)), (_size(shape),), 0
+    if not _is_int(axis):
+        raise OpArgumentError(f"{name}: axis must be an int or None, not {axis!r}")
+    (ax,) = _axes(axis, len(shape), name)
+    return a, shape, ax
 
 
 @_op("take_along_axis")
 def take_along_axis(o: Any, arr: Any, indices: Any, axis: int | None) -> Any:
     """NumPy's take_along_axis: ``indices`` has ``arr``'s number of dimensions and picks along
     ``axis`` (of the flattened array when None); the other axes broadcast."""
-    top = o.backend.ops
-    a = _arr(o, arr)
+    a, shape, ax = _along(o, arr, axis, "take_along_axis")
     idx = _indices(o, indices, "take_along_axis")
-    shape = _shape(o, a)
-    if axis is None:
-        shape, ax = (_size(shape),), 0
-        a = top.reshape(a, shape)
-    else:
-        if not _is_int(axis):
-            raise OpArgumentError(f"take_along_axis: axis must be an int or None, not {axis!r}")
-        (ax,) = _axes(axis, len(shape), "take_along_axis")
     if idx.ndim != len(shape):
         raise OpArgumentError(
             f"take_along_axis: indices must have as many dimensions as arr ({len(shape)}), not "
@@ -304,7 +290,7 @@ def take_along_axis(o: Any, arr: Any, indices: Any, axis: int | None) -> Any:
                     f"arr of shape {shape} outside axis {ax}"
                 ) from None
     out = o.gather(a, positions.reshape(-1))
-    return top.reshape(out, positions.shape)
+    return o.backend.ops.reshape(out, positions.shape)
 
 
 # --------------------------------------------------------------------------- layer norm

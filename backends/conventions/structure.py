@@ -26,7 +26,7 @@ import numpy as np
 from unigrad.backends import layout
 from unigrad.backends.conventions.core import _op
 
-from unigrad.errors import ArgumentError, ArgumentTypeError, ArrayAxisError
+from unigrad.errors import ArgumentError, ArgumentTypeError
 
 
 def operands(backend: Any, values: list[Any]) -> list[Any]:
@@ -277,16 +277,6 @@ def _split(o: Any, name: str, ary: Any, sections: Any, axis: Any = 0) -> list[An
     s = _shape(o, x)
     ax = layout.split_axis(name, len(s), axis)
     sections = _constant(o, sections)
-    if name != "array_split":
-        try:
-            count = operator.index(sections)
-        except TypeError:
-            pass
-        else:
-            if count > 0 and s[ax] % count:
-                raise ArgumentError(
-                    f"unigrad.numpy.{name}: array split does not result in an equal division"
-                )
     return [o.getitem(x, idx) for idx in layout.split_slices(name, s, sections, ax)]
 
 
@@ -322,37 +312,18 @@ for _name in ("hsplit", "vsplit", "dsplit"):
 def rollaxis(o: Any, a: Any, axis: int, start: int = 0) -> Any:
     """Move ``axis`` to just before position ``start`` (NumPy's older moveaxis)."""
     x = _as(o, a)
-    n = len(_shape(o, x))
-    axis = layout.normalize_axis("rollaxis", axis, n)
-    given = layout.numpy_says("rollaxis", operator.index, start)
-    start = given + n if given < 0 else given
-    if not 0 <= start < n + 1:
-        raise ArrayAxisError(f"unigrad.numpy.rollaxis: start must be in [{-n}, {n}], got {given}")
-    if axis < start:
-        start -= 1
-    if axis == start:
-        return x
-    axes = [i for i in range(n) if i != axis]
-    axes.insert(start, axis)
-    return o.transpose(x, tuple(axes))
+    axes = layout.rollaxis_axes(len(_shape(o, x)), axis, start)
+    return x if axes is None else o.transpose(x, axes)
 
 
 @_op("tensordot")
 def tensordot(o: Any, a: Any, b: Any, axes: Any = 2) -> Any:
     """The sum of products over ``axes`` of ``a`` and ``b`` (one matmul)."""
     a, b = operands(o.backend, [a, b])
-    sa, sb = _shape(o, a), _shape(o, b)
-    xa, xb = layout.tensordot_axes("tensordot", len(sa), len(sb), axes)
-    if any(sa[i] != sb[j] for i, j in zip(xa, xb)):
-        raise ArgumentError(f"unigrad.numpy.tensordot: shape mismatch for sum ({sa} and {sb})")
-    fa = [i for i in range(len(sa)) if i not in xa]
-    fb = [j for j in range(len(sb)) if j not in xb]
-    k = int(np.prod([sa[i] for i in xa], dtype=int))
-    m = int(np.prod([sa[i] for i in fa], dtype=int))
-    n = int(np.prod([sb[j] for j in fb], dtype=int))
-    am = o.reshape(_permuted(o, a, (*fa, *xa)), (m, k))
-    bm = o.reshape(_permuted(o, b, (*xb, *fb)), (k, n))
-    return o.reshape(o.matmul(am, bm), (*(sa[i] for i in fa), *(sb[j] for j in fb)))
+    plan = layout.tensordot_plan(_shape(o, a), _shape(o, b), axes)
+    am = o.reshape(_permuted(o, a, plan.perm_a), plan.matrix_a)
+    bm = o.reshape(_permuted(o, b, plan.perm_b), plan.matrix_b)
+    return o.reshape(o.matmul(am, bm), plan.out)
 
 
 def _permuted(o: Any, x: Any, axes: tuple[int, ...]) -> Any:
@@ -429,16 +400,9 @@ def diff(
 ) -> Any:
     """The n-th difference along ``axis`` (``prepend``/``append`` joined first)."""
     x = _as(o, a)
-    n = layout.numpy_says("diff", operator.index, n)
-    if n < 0:
-        raise ArgumentError(f"unigrad.numpy.diff: order must be non-negative but got {n}")
+    n, ax, edge = layout.diff_plan(n, _shape(o, x), axis)
     if n == 0:
         return x
-    s = _shape(o, x)
-    if not s:
-        raise ArgumentError("unigrad.numpy.diff requires input that is at least one dimensional")
-    ax = layout.normalize_axis("diff", axis, len(s))
-    edge = tuple(1 if i == ax else m for i, m in enumerate(s))
     parts = []
     for extra in (prepend, x, append):
         if extra is not None:

@@ -27,7 +27,7 @@ from unigrad.backends.mxnet import second_order
 from unigrad.backends.mxnet.second_order import NO_SECOND_ORDER
 from unigrad.backends.optable import convert_arguments
 
-from unigrad.errors import UnsupportedError
+from unigrad.errors import FrameworkError, UnsupportedError
 
 npx.set_np()
 
@@ -97,7 +97,15 @@ class MxnetBackend(Backend):
         return op
 
     def to_numpy(self, x: Any) -> onp.ndarray:
-        return x.asnumpy()
+        try:
+            return x.asnumpy()
+        except mx.base.MXNetError as exc:
+            # MXNet runs asynchronously: an op's failure can surface only when its value is read
+            first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise FrameworkError(
+                f"mxnet failed computing this array (MXNet reports an op's error when its "
+                f"value is read): {first}"
+            ) from exc
 
     def dtype_name(self, x: Any) -> str:
         return onp.dtype(x.dtype).name

@@ -295,18 +295,10 @@ def _permuted(x: Any, axes: tuple[int, ...]) -> Any:
 
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     """The sum of products over ``axes`` of ``a`` and ``b`` (NumPy's meaning), one matmul."""
-    sa, sb = np.shape(a), np.shape(b)
-    xa, xb = layout.tensordot_axes("tensordot", len(sa), len(sb), axes)
-    if any(sa[i] != sb[j] for i, j in zip(xa, xb)):
-        raise ArgumentError(f"unigrad.numpy.tensordot: shape mismatch for sum ({sa} and {sb})")
-    fa = [i for i in range(len(sa)) if i not in xa]
-    fb = [j for j in range(len(sb)) if j not in xb]
-    k = int(np.prod([sa[i] for i in xa], dtype=int))
-    m = int(np.prod([sa[i] for i in fa], dtype=int))
-    n = int(np.prod([sb[j] for j in fb], dtype=int))
-    am = reshape(_permuted(a, (*fa, *xa)), (m, k))
-    bm = reshape(_permuted(b, (*xb, *fb)), (k, n))
-    return reshape(matmul(am, bm), (*(sa[i] for i in fa), *(sb[j] for j in fb)))
+    plan = layout.tensordot_plan(np.shape(a), np.shape(b), axes)
+    am = reshape(_permuted(a, plan.perm_a), plan.matrix_a)
+    bm = reshape(_permuted(b, plan.perm_b), plan.matrix_b)
+    return reshape(matmul(am, bm), plan.out)
 
 
 def kron(a: Any, b: Any) -> Any:

@@ -10,7 +10,6 @@ Joining and splitting are concatenate and basic slices.
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import numpy as np
@@ -26,7 +25,7 @@ from unigrad.backends.numpy.structural import (
 )
 from unigrad.backends.numpy.tracer import Tracer, primal
 
-from unigrad.errors import ArgumentError, ArgumentTypeError, ArrayAxisError
+from unigrad.errors import ArgumentError, ArgumentTypeError
 
 
 def gather(x: Any, positions: np.ndarray) -> Any:
@@ -217,16 +216,6 @@ def _split(name: str, ary: Any, sections: Any, axis: Any = 0) -> list[Any]:
     shape = np.shape(ary)
     ax = layout.split_axis(name, len(shape), axis)
     sections = constant(sections)
-    if name != "array_split":
-        try:
-            count = operator.index(sections)
-        except TypeError:
-            pass
-        else:
-            if count > 0 and shape[ax] % count:
-                raise ArgumentError(
-                    f"unigrad.numpy.{name}: array split does not result in an equal division"
-                )
     return [getitem(ary, idx) for idx in layout.split_slices(name, shape, sections, ax)]
 
 
@@ -257,16 +246,5 @@ def dsplit(ary: Any, indices_or_sections: Any) -> list[Any]:
 
 def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
     """Move ``axis`` to just before position ``start`` (NumPy's older moveaxis)."""
-    n = np.ndim(a)
-    axis = layout.normalize_axis("rollaxis", axis, n)
-    given = layout.numpy_says("rollaxis", operator.index, start)
-    start = given + n if given < 0 else given
-    if not 0 <= start < n + 1:
-        raise ArrayAxisError(f"unigrad.numpy.rollaxis: start must be in [{-n}, {n}], got {given}")
-    if axis < start:
-        start -= 1
-    if axis == start:
-        return a
-    axes = [i for i in range(n) if i != axis]
-    axes.insert(start, axis)
-    return transpose(a, tuple(axes))
+    axes = layout.rollaxis_axes(np.ndim(a), axis, start)
+    return a if axes is None else transpose(a, axes)

@@ -7,7 +7,6 @@ at every order, as prod's is; diff is slices and a subtraction.
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import numpy as np
@@ -23,8 +22,6 @@ from unigrad.backends.numpy.structural import (
     reshape,
 )
 from unigrad.backends.numpy.tracer import Primitive, primal
-
-from unigrad.errors import ArgumentError
 
 
 def _reversed(x: Any, axis: int) -> Any:
@@ -79,16 +76,9 @@ def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any
 def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Any:
     """The n-th difference along ``axis`` (``prepend``/``append`` joined first)."""
     x = pack(a)
-    n = layout.numpy_says("diff", operator.index, n)
-    if n < 0:
-        raise ArgumentError(f"unigrad.numpy.diff: order must be non-negative but got {n}")
+    n, ax, edge = layout.diff_plan(n, np.shape(x), axis)
     if n == 0:
         return x
-    shape = np.shape(x)
-    if not shape:
-        raise ArgumentError("unigrad.numpy.diff requires input that is at least one dimensional")
-    ax = layout.normalize_axis("diff", axis, len(shape))
-    edge = tuple(1 if i == ax else m for i, m in enumerate(shape))
     parts = []
     for extra in (prepend, x, append):
         if extra is None:
