@@ -115,6 +115,9 @@ def watch_parent(interval: float = 0.25) -> None:
     def watch() -> None:
         while _parent_alive(parent, direct):
             time.sleep(interval)
+        if os.name == "posix" and os.getpgrp() == os.getpid():
+            # this worker leads its own group: take what its cases started along
+            os.killpg(0, signal.SIGKILL)
         os._exit(70)
 
     threading.Thread(target=watch, name="unigrad-parent-watch", daemon=True).start()
