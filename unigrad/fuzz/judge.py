@@ -16,6 +16,7 @@ is a finding.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -279,7 +280,7 @@ def _pairwise(
                 if dtype in results[b] and t in results[b][dtype] and results[b][dtype][t]["ok"]
             ]
             tol = {k: 2 * v for k, v in tolerance(program, dtype).items()}
-            for (a, va), (b, vb) in zip(have, have[1:]):
+            for (a, va), (b, vb) in itertools.pairwise(have):
                 c = _versus(index, b, dtype, t, vb, va, tol, f"{a} (pairwise)")
                 if c is not None:
                     found.append(c)
