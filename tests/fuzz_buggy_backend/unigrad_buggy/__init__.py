@@ -8,6 +8,8 @@ from unigrad.registry import BackendSpec
 SPEC = BackendSpec(
     name="buggy",
     adapter="unigrad_buggy.backend:BuggyBackend",
+    module="unigrad_buggy",
+    distribution="unigrad-buggy",
     capabilities=C.FULL,
     description="the reference engine with a wrong tanh derivative (a test fixture)",
     array_modules=("numpy", "unigrad"),
