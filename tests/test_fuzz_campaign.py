@@ -224,3 +224,72 @@ def test_resume_of_a_folder_that_is_no_campaign_is_a_usage_error(
 ) -> None:
     run = fuzz(site, "--resume", str(tmp_path), timeout=120)
     assert run.returncode == 2 and "campaign.json" in run.stderr
+
+
+# ----------------------------------------------------------------------------------- dask
+def test_a_local_dask_cluster_gives_the_local_executors_results(
+    campaign: Path, site: Path, tmp_path: Path
+) -> None:
+    dask = ("--executor", "dask", "--jobs", "2")
+    run = fuzz(site, *RUN, "--programs", "16", *dask, "--out", str(tmp_path))
+    assert run.returncode == 1, run.stdout + run.stderr
+    run_dir = only_run(tmp_path)
+    assert comparable(run_dir) == comparable(campaign)
+    assert json.loads((run_dir / "summary.json").read_text())["executor"] == "dask"
+
+
+# A campaign on a local dask cluster of two workers, one of them killed (SIGKILL) while the
+# campaign runs: after the first shard, the worker that holds or runs shards of the next ones.
+KILLED_WORKER = """
+import json, os, signal, sys
+from pathlib import Path
+from unigrad.fuzz.campaign import Campaign, Settings, check, prepare
+from unigrad.fuzz.executors import DaskExecutor
+
+settings = Settings(backends=["numpy", "buggy"], seed=2, programs=16, shard=4, max_ops=4,
+                    ops=sys.argv[2].split(","), out=sys.argv[1], executor="dask", jobs=2)
+settings, run_dir = prepare(settings, None)
+ex = DaskExecutor(jobs=2)
+killed = {}
+
+def kill_one(shard, result):
+    if killed:
+        return
+    pids = ex.workers()
+    busy = {a: len(keys) for a, keys in ex.client.processing().items()}
+    victim = max(pids, key=lambda a: busy.get(a, 0))
+    killed.update(address=victim, pid=pids[victim], processing=busy.get(victim, 0))
+    os.kill(pids[victim], signal.SIGKILL)
+
+camp = Campaign(settings, run_dir, ex, on_shard=kill_one)
+try:
+    camp.start(check(settings), asked=True)
+    res = camp.run()
+    from unigrad.fuzz import reports
+    reports.write(res, camp.store)
+finally:
+    ex.close()
+print(json.dumps({"run_dir": str(run_dir), "killed": killed, "programs": res.programs}))
+"""
+
+
+def test_a_killed_dask_worker_loses_nothing_and_counts_nothing_twice(
+    campaign: Path, site: Path, tmp_path: Path
+) -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", KILLED_WORKER, str(tmp_path), OPS],
+        env=_env(site),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    said = json.loads(run.stdout.strip().splitlines()[-1])
+    assert said["killed"]["pid"] and said["programs"] == 16
+    # the kill cost something: a shard it was running, or shards' results it held
+    assert said["killed"]["processing"] or "recomputed elsewhere" in run.stderr, run.stderr
+    run_dir = Path(said["run_dir"])
+    shards = [p["shard"] for p in rows(run_dir / "progress.jsonl")]
+    assert sorted(shards) == [0, 1, 2, 3]
+    assert comparable(run_dir) == comparable(campaign)
