@@ -208,3 +208,26 @@ def test_both_repro_scripts_run_and_the_native_one_needs_no_unigrad(tmp_path: Pa
     probe = tmp_path / "probe.py"
     probe.write_text("import unigrad\n")
     assert _run_without_unigrad(probe).returncode != 0
+
+
+def test_a_shard_runs_inside_the_mxnet_environment() -> None:
+    # what an MXNet worker runs (numpy 1.23, in .venv-mxnet); the Makefile runs this there
+    pytest.importorskip("mxnet")
+    gen = Generator(4, Options(max_ops=3))
+    progs = [gen.program(i) for i in range(6)]
+    got = execute.run_shard(
+        {
+            "backend": "mxnet",
+            "programs": [p.to_json() for p in progs],
+            "dtypes": ["float32", "float64"],
+            "checks": list(execute.CHECKS),
+            "mode": "unigrad",
+        }
+    )
+    assert len(got) == len(progs)
+    for p, one in zip(progs, got):
+        for dt in ("float32", "float64"):
+            value = one[dt]["value"]
+            assert value["ok"], value.get("error")
+            want = np.asarray(p.values()[p.output])
+            np.testing.assert_allclose(value["value"], want, rtol=1e-3, atol=1e-5)

@@ -206,6 +206,8 @@ def _node_value(node: Node, b: _Builder) -> np.ndarray | None:
             )
             if node.pick is not None:
                 out = out[node.pick]
+            if isinstance(out, list | tuple):  # several outputs and no pick: not one value
+                return None
             out = np.asarray(out)
     except Exception:
         return None
