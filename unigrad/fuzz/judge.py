@@ -78,11 +78,27 @@ def tolerance(program: Program, dtype: str) -> dict[str, float]:
 
 
 def declared_gap(program: Program, backend: str, transform: str) -> str | None:
-    """A gap some op of the program declares for ``backend`` and this check, if any."""
+    """A gap some op of the program declares for ``backend`` and this check, or the backend
+    itself (a capability the check needs that it declares partial), if any."""
     for op in program.ops():
         why = opinfo(op).gap(backend, GAP_CHECK.get(transform, transform))
         if why:
             return why
+    return partial_capability(backend, transform)
+
+
+def partial_capability(backend: str, transform: str) -> str | None:
+    """The capability ``transform`` needs that ``backend`` declares partial (MXNet's second
+    order: only where MXNet registers a second-order rule), or None."""
+    from unigrad import capabilities as C
+    from unigrad import registry
+
+    spec = registry.specs().get(backend)
+    if spec is None:
+        return None
+    for need in C.TRANSFORM_NEEDS.get(transform, ()):
+        if spec.capabilities.get(need) == C.PARTIAL:
+            return f"{backend} declares {need} partial"
     return None
 
 
