@@ -47,6 +47,9 @@ compare: env
 	$(VENV)/bin/unigrad backends
 	$(VENV)/bin/unigrad compare
 
+# pytest processes for the main suite (pytest-xdist); each imports every framework
+TEST_JOBS ?= 2
+
 # the test files with MXNet cells, run inside .venv-mxnet (MXNet in process)
 MXNET_TESTS = \
 	tests/test_api.py \
@@ -67,7 +70,7 @@ MXNET_TESTS = \
 test: env browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_JOBS)
 	@echo "--- the conformance suite: every case on all five backends, float32 and float64 ---"
 	$(PY) -m pytest --pyargs unigrad.conformance --unigrad-backends all --unigrad-dtypes both -p no:cacheprovider
 	@echo "--- MXNet, in its own environment (.venv-mxnet) ---"
