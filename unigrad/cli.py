@@ -195,7 +195,21 @@ def graph(function: str, inputs: tuple[str, ...], dot_path: str | None) -> None:
     help="Seconds per case and backend (a worker's start is not counted).",
 )
 @click.option("--jobs", default=0, type=int, help="Workers at once  [default: the number of cores]")
-def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs) -> None:
+@click.option(
+    "--suite",
+    type=click.Choice(["cases", "ops", "all"]),
+    help="cases: the case library (or the --cases files); ops: the per-op table; all: both  "
+    "[default: all; cases when --cases names files]",
+)
+@click.option(
+    "--level",
+    default="quick",
+    show_default=True,
+    type=click.Choice(["quick", "full"]),
+    help="The ops suite: quick (each op's first sample, first order) or full (every sample, "
+    "first and second order).",
+)
+def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs, suite, level) -> None:
     """Run the cases on every backend and report where they agree.
 
     Exit code 0 when every cell passes or is a declared gap, 1 on any disagreement, error or
@@ -218,7 +232,7 @@ def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs) -> None
     try:
         with _signals_interrupt():
             specs = list(cases_opt) or None
-            res = run(specs, backends_list, dtype, out, timeout, show, jobs or None)
+            res = run(specs, backends_list, dtype, out, timeout, show, jobs or None, suite, level)
     except UsageError as exc:
         raise click.UsageError(str(exc)) from exc
     except KeyboardInterrupt as exc:  # before the run started: nothing to report

@@ -216,6 +216,8 @@ def run(
     timeout: float = 60.0,
     progress: Callable[[str, int, int], None] | None = None,
     jobs: int | None = None,
+    suite: str | None = None,
+    level: str = "quick",
 ) -> RunResult:
     """Run the comparison and write results.jsonl; raises ``UsageError`` on a bad option.
 
@@ -236,7 +238,7 @@ def run(
             registry.check_name(b, "--backends")
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
-    sel = select_cases(case_specs)
+    sel = select_cases(case_specs, suite, level)
     run_dir = new_run_dir(out)
     stream = ResultsStream(run_dir / "results.jsonl")
     stream.write_all(sel.problems)
