@@ -5,10 +5,10 @@
 ``LINALG_PINS`` the same for ``unigrad.numpy.linalg``; ``NN_PINS`` and ``NN_FALLBACKS`` for
 ``unigrad.nn``. Each module of this package registers its ops into them: ``core`` (creation,
 kinks, reductions, indexing), ``nn`` (the neural-network ops), and one module per family of
-ops added later: ``structure`` and ``elementwise`` (issue 16).
+ops added later: ``structure``, ``elementwise`` and ``linalg`` (issue 16).
 """
 
-from unigrad.backends.conventions import elementwise, structure
+from unigrad.backends.conventions import elementwise, linalg, structure
 from unigrad.backends.conventions.core import FALLBACKS, LINALG_PINS, PINS
 from unigrad.backends.conventions.nn import NN_FALLBACKS, NN_PINS
 
@@ -19,5 +19,6 @@ __all__ = [
     "NN_PINS",
     "PINS",
     "elementwise",
+    "linalg",
     "structure",
 ]

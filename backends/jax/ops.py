@@ -14,6 +14,14 @@ sigmoid = jax.nn.sigmoid
 softplus = jax.nn.softplus
 
 
+class linalg:
+    """jax.numpy.linalg.pinv names NumPy's rcond rtol."""
+
+    @staticmethod
+    def pinv(a: Any, rcond: Any = None, hermitian: bool = False) -> Any:
+        return jax.numpy.linalg.pinv(a, rtol=rcond, hermitian=hermitian)
+
+
 class nn:
     """unigrad.nn's kernels where JAX's own op is faster and means the same."""
 

@@ -205,7 +205,7 @@ def _squares(s: Any) -> Any:
 
 def _svd_vjp(g: Any, ans: Any, x: Any, part: int, full: bool) -> Any:
     _full_check(x, part, full)
-    u, s, v = _svd_parts(x, full)
+    u, s, v = _svd_parts(x, False)
     m, n = np.shape(primal(x))[-2:]
     if part == 1:
         return matmul(multiply(u, expand_dims(g, -2)), T(v))
@@ -228,7 +228,7 @@ def _svd_vjp(g: Any, ans: Any, x: Any, part: int, full: bool) -> Any:
 
 def _svd_jvp(t: Any, ans: Any, x: Any, part: int, full: bool) -> Any:
     _full_check(x, part, full)
-    u, s, v = _svd_parts(x, full)
+    u, s, v = _svd_parts(x, False)
     m, n = np.shape(primal(x))[-2:]
     ds = matmul(matmul(T(u), t), v)
     if part == 1:

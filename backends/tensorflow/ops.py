@@ -48,6 +48,34 @@ class linalg:
 
     det = tf.linalg.det
     inv = tf.linalg.inv
+    # issue 16: linalg
+    slogdet = tf.linalg.slogdet
+    cholesky = tf.linalg.cholesky
+
+    @staticmethod
+    def eigh(a: Any, UPLO: str = "L") -> Any:
+        return tf.linalg.eigh(a)  # the pin hands it a symmetric matrix
+
+    @staticmethod
+    def svd(
+        a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+    ) -> Any:
+        """NumPy's order (U, S, Vh); TF returns (S, U, V)."""
+        if not compute_uv:
+            return tf.linalg.svd(a, compute_uv=False)
+        s, u, v = tf.linalg.svd(a, full_matrices=full_matrices)
+        return u, s, tf.linalg.adjoint(v)
+
+    @staticmethod
+    def qr(a: Any, mode: str = "reduced") -> Any:
+        return tf.linalg.qr(a, full_matrices=mode == "complete")
+
+    @staticmethod
+    def pinv(a: Any, rcond: Any = None, hermitian: bool = False) -> Any:
+        """NumPy's default cutoff, max(M, N) * eps (TF's is ten times that)."""
+        if rcond is None:
+            rcond = max(a.shape[-2:]) * float(tnp.finfo(a.dtype.as_numpy_dtype).eps)
+        return tf.linalg.pinv(a, rcond=rcond)
 
     @staticmethod
     def solve(a: Any, b: Any) -> Any:

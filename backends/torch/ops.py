@@ -94,3 +94,19 @@ class nn:
             pads = ((0, 0),) * len(pads)
         fn = torch.nn.functional.conv1d if x.ndim == 3 else torch.nn.functional.conv2d
         return fn(x, w, None, stride, [lo for lo, _ in pads], dilation)
+
+
+class linalg:
+    """torch.linalg's svd has no compute_uv and its pinv names NumPy's rcond rtol."""
+
+    @staticmethod
+    def svd(
+        a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+    ) -> Any:
+        if not compute_uv:
+            return torch.linalg.svdvals(a)
+        return tuple(torch.linalg.svd(a, full_matrices=full_matrices))
+
+    @staticmethod
+    def pinv(a: Any, rcond: Any = None, hermitian: bool = False) -> Any:
+        return torch.linalg.pinv(a, rtol=rcond, hermitian=hermitian)

@@ -14,7 +14,10 @@ def _call(name: str, args: tuple, **kwargs: Any) -> Any:
     fn = getattr(impl.ops.linalg, name)
     if not wrapping:
         return fn(*args, **kwargs)
-    return wrap(fn(*unwrap(args), **kwargs), impl)
+    out = fn(*unwrap(args), **kwargs)
+    if isinstance(out, tuple):  # a framework's own result type (torch's structseq)
+        out = tuple(out)
+    return wrap(out, impl)
 
 
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
