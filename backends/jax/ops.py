@@ -8,18 +8,61 @@ Everything else is found in ``jax.numpy`` under its NumPy name; the pins JAX's o
 from typing import Any
 
 import jax
+from unigrad.backends.conventions import linalg as linalg_rules
 
 relu = jax.nn.relu  # relu'(0) = 0, the pin
 sigmoid = jax.nn.sigmoid
 softplus = jax.nn.softplus
 
 
+def _ops() -> Any:
+    import unigrad
+
+    return unigrad.get_backend("jax").ops
+
+
+@jax.custom_jvp
+def _eigh(a: Any) -> Any:
+    return tuple(jax.numpy.linalg.eigh(a))
+
+
+@_eigh.defjvp
+def _eigh_jvp(primals: Any, tangents: Any) -> Any:
+    out = _eigh(primals[0])
+    return out, linalg_rules.eigh_jvp(_ops(), *out, tangents[0])
+
+
+@jax.custom_jvp
+def _svd(a: Any) -> Any:
+    return tuple(jax.numpy.linalg.svd(a, full_matrices=False))
+
+
+@_svd.defjvp
+def _svd_jvp(primals: Any, tangents: Any) -> Any:
+    out = _svd(primals[0])
+    return out, linalg_rules.svd_jvp(_ops(), *out, tangents[0])
+
+
 class linalg:
-    """jax.numpy.linalg.pinv names NumPy's rcond rtol."""
+    """jax.numpy.linalg.pinv names NumPy's rcond rtol; eigh and svd get the rules of
+    conventions/linalg.py, which pin the terms of repeated values to 0 (JAX's give NaN)."""
 
     @staticmethod
     def pinv(a: Any, rcond: Any = None, hermitian: bool = False) -> Any:
         return jax.numpy.linalg.pinv(a, rtol=rcond, hermitian=hermitian)
+
+    @staticmethod
+    def eigh(a: Any, UPLO: str = "L") -> Any:
+        return _eigh(a)  # the pin hands it a symmetric matrix
+
+    @staticmethod
+    def svd(
+        a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+    ) -> Any:
+        m, n = a.shape[-2:]
+        if not compute_uv or (full_matrices and m != n):
+            return jax.numpy.linalg.svd(a, full_matrices, compute_uv)
+        return _svd(a)
 
 
 class nn:

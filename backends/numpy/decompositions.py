@@ -69,9 +69,16 @@ def _pair_inverse(diff: Any) -> Any:
     return where(tie, np.zeros((), _dtype(diff)), divide(one, where(tie, one, diff)))
 
 
-def _pairs(w: Any) -> Any:
-    """``F[i, j] = 1 / (w[j] - w[i])``, 0 where w[i] == w[j]."""
-    return _pair_inverse(subtract(expand_dims(w, -2), expand_dims(w, -1)))
+def _pairs(w: Any, squares: bool = False) -> Any:
+    """``F[i, j] = 1 / (w[j] - w[i])`` (of their squares with ``squares``), 0 where
+    w[i] == w[j] (compared as values, not through their difference)."""
+    wi, wj = expand_dims(w, -1), expand_dims(w, -2)
+    tie = primal(wi) == primal(wj)
+    diff = subtract(wj, wi)
+    if squares:
+        diff = multiply(diff, add(wj, wi))
+    one = np.ones((), _dtype(diff))
+    return where(tie, np.zeros((), _dtype(diff)), divide(one, where(tie, one, diff)))
 
 
 # --------------------------------------------------------------------------------- slogdet
@@ -200,7 +207,7 @@ def _full_check(x: Any, part: int, full: bool) -> None:
 
 def _squares(s: Any) -> Any:
     """``F[i, j] = 1 / (s[j]**2 - s[i]**2)``, 0 where s[i] == s[j]."""
-    return _pairs(multiply(s, s))
+    return _pairs(s, squares=True)
 
 
 def _svd_vjp(g: Any, ans: Any, x: Any, part: int, full: bool) -> Any:

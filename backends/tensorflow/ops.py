@@ -11,6 +11,7 @@ from typing import Any
 
 import tensorflow as tf
 import tensorflow.experimental.numpy as tnp
+from unigrad.backends.conventions import linalg as linalg_rules
 
 round = tf.round  # half to even, as NumPy
 relu = tf.nn.relu  # relu'(0) = 0, the pin
@@ -43,6 +44,35 @@ def floor_divide(x: Any, y: Any) -> Any:
     return tf.where(y == 0, x / y, tf.round((x - tnp.remainder(x, y)) / y))
 
 
+def _ops() -> Any:
+    import unigrad
+
+    return unigrad.get_backend("tensorflow").ops
+
+
+@tf.custom_gradient
+def _eigh(a: Any) -> Any:
+    """tf.linalg.eigh with the rules of conventions/linalg.py: TF's own divides by a damped
+    difference, whose second derivative at a repeated eigenvalue is of the order of 1e20. The
+    rule calls this function again, so derivatives nest."""
+
+    def grad(gw: Any, gv: Any) -> Any:
+        return linalg_rules.eigh_vjp(_ops(), *_eigh(a), gw, gv)
+
+    return tuple(tf.linalg.eigh(a)), grad
+
+
+@tf.custom_gradient
+def _svd(a: Any) -> Any:
+    """The reduced svd in NumPy's order with the rules of conventions/linalg.py."""
+
+    def grad(gu: Any, gs: Any, gvh: Any) -> Any:
+        return linalg_rules.svd_vjp(_ops(), *_svd(a), gu, gs, gvh)
+
+    s, u, v = tf.linalg.svd(a)
+    return (u, s, tf.linalg.adjoint(v)), grad
+
+
 class linalg:
     """tf.experimental.numpy has no linalg."""
 
@@ -54,7 +84,7 @@ class linalg:
 
     @staticmethod
     def eigh(a: Any, UPLO: str = "L") -> Any:
-        return tf.linalg.eigh(a)  # the pin hands it a symmetric matrix
+        return _eigh(a)  # the pin hands it a symmetric matrix
 
     @staticmethod
     def svd(
@@ -63,8 +93,10 @@ class linalg:
         """NumPy's order (U, S, Vh); TF returns (S, U, V)."""
         if not compute_uv:
             return tf.linalg.svd(a, compute_uv=False)
-        s, u, v = tf.linalg.svd(a, full_matrices=full_matrices)
-        return u, s, tf.linalg.adjoint(v)
+        if full_matrices and a.shape[-2] != a.shape[-1]:
+            s, u, v = tf.linalg.svd(a, full_matrices=True)
+            return u, s, tf.linalg.adjoint(v)
+        return _svd(a)
 
     @staticmethod
     def qr(a: Any, mode: str = "reduced") -> Any:

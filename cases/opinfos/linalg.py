@@ -176,6 +176,11 @@ def _pinv_samples(r: G) -> list[Sample]:
         Sample((r.standard_normal((4, 3)),)),
         Sample((r.standard_normal((2, 4)),), label="wide"),
         Sample((_square(r) + 2 * np.eye(3),), label="square"),
+    ]
+
+
+def _pinv_deficient_samples(r: G) -> list[Sample]:
+    return [
         Sample(
             (np.outer([1.0, 2.0, 0.5], [1.0, -1.0]),), label="edge: rank 1 (rank held)", kink=True
         ),
@@ -254,4 +259,14 @@ OPINFOS: list[OpInfo] = [
         fuzz=False,
     ),
     OpInfo("linalg.pinv", _pinv_samples, gaps=MX_NO_2ND, fuzz=False),
+    OpInfo(
+        "linalg.pinv.rank_deficient",
+        _pinv_deficient_samples,
+        function=lambda a: _unp().linalg.pinv(a),
+        reference=np.linalg.pinv,
+        orders=1,
+        notes="first order only: at a rank-deficient matrix the second derivative is not "
+        "pinned (TensorFlow's, through its SVD, differs from the rank-held formula's)",
+        fuzz=False,
+    ),
 ]
