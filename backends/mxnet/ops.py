@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as onp
+from mxnet import autograd
 from mxnet import np as mnp
 from mxnet import npx
 
@@ -85,7 +86,21 @@ class linalg:
             u, vh = mnp.swapaxes(v, -1, -2), mnp.swapaxes(ut, -1, -2)
         else:
             u, s, vh = mnp.linalg.svd(a)
+        if autograd.is_recording():
+            values = onp.sort(s.asnumpy(), axis=-1)
+            if (onp.diff(values, axis=-1) == 0).any():
+                raise UnsupportedError(
+                    "mxnet",
+                    "derivatives of svd or eigh at repeated singular values or eigenvalues",
+                    "MXNet's own rule gives wrong numbers there; use another backend",
+                )
         return (u, s, vh) if compute_uv else s
+
+    @staticmethod
+    def slogdet(a: Any) -> Any:
+        """The sign as a constant: MXNet's jvp of (sign, logabsdet) mixes the two."""
+        sign, logabsdet = mnp.linalg.slogdet(a)
+        return sign.detach(), logabsdet
 
     @staticmethod
     def pinv(a: Any, rcond: Any = None, hermitian: bool = False) -> Any:
