@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as onp
-from mxnet import autograd
+from mxnet import autograd, npx
 from mxnet import np as mnp
-from mxnet import npx
 
 from unigrad.errors import UnsupportedError
 
