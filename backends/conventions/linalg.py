@@ -160,3 +160,13 @@ def svd_vjp(o: Any, u: Any, s: Any, vh: Any, gu: Any, gs: Any, gvh: Any) -> Any:
     if n > m:
         g = g + o.matmul(u, _t(o, (gv - o.matmul(v, o.matmul(_t(o, v), gv))) * inv_s))
     return g
+
+
+def completed_error(backend: str, what: str) -> UnsupportedError:
+    """The error for a derivative of factors with completed columns (a full svd or a complete
+    qr of a non-square matrix), the same on every backend."""
+    return UnsupportedError(
+        backend,
+        f"the derivative of linalg.{what} of a non-square matrix",
+        "the completed columns are arbitrary: use full_matrices=False or mode='reduced'",
+    )

@@ -35,7 +35,7 @@ from unigrad.backends.numpy.structural import (
     expand_dims,
     getitem,
 )
-from unigrad.backends.numpy.tracer import Primitive, primal
+from unigrad.backends.numpy.tracer import Primitive, Tracer, primal
 
 from unigrad.errors import UnsupportedError
 
@@ -271,6 +271,13 @@ def svd(
     full = bool(full_matrices)
     if not compute_uv:
         return svd_p(x, 1, full)
+    m, n = np.shape(primal(x))[-2:]
+    if full and m != n and isinstance(x, Tracer):
+        raise UnsupportedError(
+            "numpy",
+            "the derivative of linalg.svd(full_matrices=True) of a non-square matrix",
+            "the completed columns are arbitrary: use full_matrices=False or compute_uv=False",
+        )
     return svd_p(x, 0, full), svd_p(x, 1, full), svd_p(x, 2, full)
 
 
@@ -323,8 +330,6 @@ def qr(x: Any, mode: str = "reduced") -> Any:
         )
     m, n = np.shape(primal(x))[-2:]
     if mode == "complete" and m > n:
-        from unigrad.backends.numpy.tracer import Tracer
-
         if isinstance(x, Tracer):
             raise UnsupportedError(
                 "numpy",

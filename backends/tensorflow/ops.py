@@ -73,6 +73,22 @@ def _svd(a: Any) -> Any:
     return (u, s, tf.linalg.adjoint(v)), grad
 
 
+def _completed(a: Any, what: str) -> Any:
+    """Factors with completed columns: values, and UnsupportedError for any derivative."""
+
+    @tf.custom_gradient
+    def factors(x: Any) -> Any:
+        def grad(*grads: Any) -> Any:
+            raise linalg_rules.completed_error("tensorflow", what)
+
+        if what.startswith("svd"):
+            s, u, v = tf.linalg.svd(x, full_matrices=True)
+            return (u, s, tf.linalg.adjoint(v)), grad
+        return tuple(tf.linalg.qr(x, full_matrices=True)), grad
+
+    return factors(a)
+
+
 class linalg:
     """tf.experimental.numpy has no linalg."""
 
@@ -94,13 +110,14 @@ class linalg:
         if not compute_uv:
             return tf.linalg.svd(a, compute_uv=False)
         if full_matrices and a.shape[-2] != a.shape[-1]:
-            s, u, v = tf.linalg.svd(a, full_matrices=True)
-            return u, s, tf.linalg.adjoint(v)
+            return _completed(a, "svd(full_matrices=True)")
         return _svd(a)
 
     @staticmethod
     def qr(a: Any, mode: str = "reduced") -> Any:
-        return tf.linalg.qr(a, full_matrices=mode == "complete")
+        if mode == "complete" and a.shape[-2] > a.shape[-1]:
+            return _completed(a, "qr(mode='complete')")
+        return tf.linalg.qr(a)
 
     @staticmethod
     def pinv(a: Any, rcond: Any = None, hermitian: bool = False) -> Any:

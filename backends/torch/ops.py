@@ -154,9 +154,39 @@ class _Svd(torch.autograd.Function):
         return linalg_rules.svd_jvp(_ops(), *_Svd.apply(a), t)
 
 
+class _Completed(torch.autograd.Function):
+    """Factors with completed columns (full svd, complete qr of a tall matrix): values, and
+    UnsupportedError for any derivative (the completed columns are arbitrary)."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(a: Any, fn: Any, what: str) -> Any:
+        return fn(a)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
+        ctx.what = inputs[2]
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Any) -> Any:
+        raise linalg_rules.completed_error("torch", ctx.what)
+
+    @staticmethod
+    def jvp(ctx: Any, *tangents: Any) -> Any:
+        raise linalg_rules.completed_error("torch", ctx.what)
+
+
 class linalg:
     """torch.linalg's svd has no compute_uv and its pinv names NumPy's rcond rtol; eigh and
     svd get the rules of conventions/linalg.py (repeated values: their terms are 0)."""
+
+    @staticmethod
+    def qr(a: Any, mode: str = "reduced") -> Any:
+        if mode == "complete" and a.shape[-2] > a.shape[-1]:
+            full = lambda x: tuple(torch.linalg.qr(x, mode="complete"))  # noqa: E731
+            return _Completed.apply(a, full, "qr(mode='complete')")
+        return tuple(torch.linalg.qr(a, mode=mode))
 
     @staticmethod
     def eigh(a: Any, UPLO: str = "L") -> Any:
@@ -169,7 +199,8 @@ class linalg:
         if not compute_uv:
             return torch.linalg.svdvals(a)
         if full_matrices and a.shape[-2] != a.shape[-1]:
-            return tuple(torch.linalg.svd(a, full_matrices=True))
+            full = lambda x: tuple(torch.linalg.svd(x, full_matrices=True))  # noqa: E731
+            return _Completed.apply(a, full, "svd(full_matrices=True)")
         return _Svd.apply(a)
 
     @staticmethod
