@@ -34,6 +34,7 @@ from unigrad.backends.numpy.structural import (
     diagonal,
     expand_dims,
     getitem,
+    sum,
 )
 from unigrad.backends.numpy.tracer import Primitive, Tracer, primal
 
@@ -94,8 +95,6 @@ logabsdet.defjvp(lambda t, ans, x: _trace(matmul(inv(x), t)))
 
 
 def _trace(x: Any) -> Any:
-    from unigrad.backends.numpy.structural import sum
-
     return sum(diagonal(x), -1)
 
 
@@ -293,7 +292,7 @@ qr_p = Primitive("qr", _qr_impl)
 
 def _qr_vjp(g: Any, ans: Any, x: Any, part: int) -> Any:
     q, r = qr_p(x, 0), qr_p(x, 1)
-    m = negative_matmul_t(q, g) if part == 0 else matmul(g, T(r))
+    m = _negative_matmul_t(q, g) if part == 0 else matmul(g, T(r))
     n = subtract(m, _tril(subtract(m, T(m)), -1))
     out = matmul(q, n)
     if part == 0:
@@ -301,7 +300,7 @@ def _qr_vjp(g: Any, ans: Any, x: Any, part: int) -> Any:
     return matmul(out, T(inv(r)))
 
 
-def negative_matmul_t(a: Any, b: Any) -> Any:
+def _negative_matmul_t(a: Any, b: Any) -> Any:
     """-(a.T @ b)."""
     return multiply(matmul(T(a), b), np.asarray(-1.0, _dtype(b)))
 
