@@ -111,11 +111,8 @@ def pinv(x: Any, rcond: Any = None, hermitian: bool = False) -> Any:
     return _call("pinv", (x,), rcond=rcond, hermitian=hermitian)
 
 
+# the ops; the result types (EighResult, ...) are importable beside them
 __all__ = [
-    "EighResult",
-    "QRResult",
-    "SVDResult",
-    "SlogdetResult",
     "cholesky",
     "det",
     "eigh",
