@@ -61,6 +61,8 @@ MXNET_TESTS = \
 	tests/test_ops.py \
 	tests/test_ops_structure.py \
 	tests/test_ops_elementwise.py \
+	tests/test_ops_linalg.py \
+	tests/test_framework_nesting.py \
 	tests/test_nn_conv.py \
 	tests/test_outside_values.py \
 	tests/test_mxnet_inside.py \

@@ -28,6 +28,7 @@ LAYERS = [
     "reductions",
     "contractions",
     "linalg",
+    "decompositions",
     "rearrange",
     "scans",
     "sorting",

@@ -96,3 +96,44 @@ def test_zero_base_has_derivative_zero_in_the_exponent(backend, dtype, f):
         assert float(as_np(unigrad.hvp(f, (y,), (np.ones((), dtype),), backend=backend)[0])) == 0.0
         if dtype == "float64":
             check_grads(f, 0.14, order=2, backend=backend)
+
+
+# einsum forms the engine once got wrong: '...' not first, and an index repeated in one operand
+EINSUMS = [
+    ("j...k,lj...->lk...", [(2, 2), (2, 2, 2)]),
+    ("jk...,lj...->lk...", [(2, 3), (4, 2, 5)]),
+    ("...k,...nk->...", [(3, 4), (3, 2, 4)]),
+    ("ii->i", [(3, 3)]),
+    ("iij->j", [(3, 3, 2)]),
+]
+
+
+@pytest.mark.parametrize(("spec", "shapes"), EINSUMS, ids=[s for s, _ in EINSUMS])
+def test_einsum_vjp_and_second_order_agree_with_the_engine(backend, spec, shapes):
+    xs = [R.standard_normal(s) for s in shapes]
+    f = lambda *a: unp.einsum(spec, *a)  # noqa: E731
+    out, vjp_fn = unigrad.vjp(f, *xs, backend=backend)
+    np.testing.assert_allclose(as_np(out), np.einsum(spec, *xs), rtol=1e-12)
+    ct = R.standard_normal(np.shape(as_np(out)))
+    want = unigrad.vjp(f, *xs, backend="numpy")[1](ct)
+    for got, w in zip(vjp_fn(ct), want):
+        np.testing.assert_allclose(as_np(got), as_np(w), rtol=1e-12, atol=1e-12)
+    check_grads(f, *xs, order=1, backend=backend)
+    with allow_gap(backend, "higher_order"):
+        check_grads(lambda *a: unp.sin(f(*a)), *xs, order=2, backend=backend)
+
+
+def test_std_of_one_element_has_derivative_zero_on_every_backend(backend, dtype):
+    # NaN once on all five backends
+    one = np.ones((), dtype)
+    out, t = unigrad.jvp(unp.std, (np.asarray(3.5, dtype),), (one,), backend=backend)
+    assert float(as_np(out)) == 0.0 and float(as_np(t)) == 0.0
+    g = unigrad.grad(unp.std, backend=backend)(np.array([3.5], dtype))
+    np.testing.assert_array_equal(as_np(g), [0.0])
+    x = np.array([[1.0], [2.0], [-3.0]], dtype)
+    for mode in ("fwd", "rev"):
+        j = unigrad.jacobian(lambda v: unp.std(v, axis=1), mode=mode, backend=backend)(x)
+        np.testing.assert_array_equal(as_np(j), np.zeros((3, 3, 1)))
+    with allow_gap(backend, "higher_order"):
+        h = unigrad.hessian(lambda v: unp.sum(unp.std(v, axis=1)), backend=backend)(x)
+        np.testing.assert_array_equal(as_np(h), np.zeros((3, 1, 3, 1)))

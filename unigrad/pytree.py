@@ -12,6 +12,11 @@ from typing import Any
 LEAF = None  # the treedef of a single leaf
 
 
+def is_namedtuple(x: Any) -> bool:
+    """Whether ``x`` is a namedtuple (a pytree node, as tuples are)."""
+    return isinstance(x, tuple) and hasattr(x, "_fields")
+
+
 def tree_flatten(tree: Any) -> tuple[list[Any], Any]:
     """Return (leaves, treedef)."""
     leaves: list[Any] = []

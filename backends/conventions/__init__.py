@@ -5,11 +5,11 @@
 ``LINALG_PINS`` the same for ``unigrad.numpy.linalg``; ``NN_PINS`` and ``NN_FALLBACKS`` for
 ``unigrad.nn``. Each module of this package registers its ops into them: ``core`` (creation,
 kinks, reductions, indexing), ``nn`` (the neural-network ops), and one module per family of
-ops added later: ``structure`` and ``elementwise`` (issue 16), ``constants`` (argmax, any,
-real, ...).
+ops added later: ``structure``, ``elementwise`` and ``linalg`` (issue 16), ``constants`` (argmax,
+any, real, ...).
 """
 
-from unigrad.backends.conventions import constants, elementwise, structure
+from unigrad.backends.conventions import constants, elementwise, linalg, structure
 from unigrad.backends.conventions.core import FALLBACKS, LINALG_PINS, PINS
 from unigrad.backends.conventions.nn import NN_FALLBACKS, NN_PINS
 
@@ -21,5 +21,6 @@ __all__ = [
     "PINS",
     "constants",
     "elementwise",
+    "linalg",
     "structure",
 ]

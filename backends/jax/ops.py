@@ -5,14 +5,87 @@ Everything else is found in ``jax.numpy`` under its NumPy name; the pins JAX's o
 ``conventions.py``. The adapter runs every op with 64-bit types on.
 """
 
+import functools
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+from unigrad.backends.conventions import linalg as linalg_rules
 
 relu = jax.nn.relu  # relu'(0) = 0, the pin
 sigmoid = jax.nn.sigmoid
 softplus = jax.nn.softplus
+
+
+def _ops() -> Any:
+    import unigrad
+
+    return unigrad.get_backend("jax").ops
+
+
+@jax.custom_jvp
+def _eigh(a: Any) -> Any:
+    return tuple(jax.numpy.linalg.eigh(a))
+
+
+@_eigh.defjvp
+def _eigh_jvp(primals: Any, tangents: Any) -> Any:
+    out = _eigh(primals[0])
+    return out, linalg_rules.eigh_jvp(_ops(), *out, tangents[0])
+
+
+@jax.custom_jvp
+def _svd(a: Any) -> Any:
+    return tuple(jax.numpy.linalg.svd(a, full_matrices=False))
+
+
+@_svd.defjvp
+def _svd_jvp(primals: Any, tangents: Any) -> Any:
+    out = _svd(primals[0])
+    return out, linalg_rules.svd_jvp(_ops(), *out, tangents[0])
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _completed(a: Any, what: str) -> Any:
+    """Factors with completed columns: values, and UnsupportedError for any derivative."""
+    if what.startswith("svd"):
+        return tuple(jax.numpy.linalg.svd(a, full_matrices=True))
+    return tuple(jax.numpy.linalg.qr(a, mode="complete"))
+
+
+@_completed.defjvp
+def _completed_jvp(what: str, primals: Any, tangents: Any) -> Any:
+    raise linalg_rules.completed_error("jax", what)
+
+
+class linalg:
+    """jax.numpy.linalg.pinv names NumPy's rcond rtol; eigh and svd get the rules of
+    conventions/linalg.py, which pin the terms of repeated values to 0 (JAX's give NaN)."""
+
+    @staticmethod
+    def qr(a: Any, mode: str = "reduced") -> Any:
+        if mode == "complete" and a.shape[-2] > a.shape[-1]:
+            return _completed(a, "qr(mode='complete')")
+        return jax.numpy.linalg.qr(a, mode=mode)
+
+    @staticmethod
+    def pinv(a: Any, rcond: Any = None, hermitian: bool = False) -> Any:
+        return jax.numpy.linalg.pinv(a, rtol=rcond, hermitian=hermitian)
+
+    @staticmethod
+    def eigh(a: Any, UPLO: str = "L") -> Any:
+        return _eigh(a)  # the pin hands it a symmetric matrix
+
+    @staticmethod
+    def svd(
+        a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+    ) -> Any:
+        m, n = a.shape[-2:]
+        if not compute_uv:
+            return jax.numpy.linalg.svd(a, compute_uv=False)
+        if full_matrices and m != n:
+            return _completed(a, "svd(full_matrices=True)")
+        return _svd(a)
 
 
 class nn:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as onp
+from mxnet import autograd, npx
 from mxnet import np as mnp
-from mxnet import npx
+
+from unigrad.errors import UnsupportedError
 
 npx.set_np()
 
@@ -64,7 +66,66 @@ def floor_divide(x: Any, y: Any) -> Any:
 
 
 class linalg:
-    """mxnet.np.linalg.solve takes only matrix right-hand sides."""
+    """mxnet.np.linalg.solve takes only matrix right-hand sides; its svd takes only wide
+    matrices and returns (U, S, Vh) without NumPy's options; its pinv has NumPy 1's cutoff."""
+
+    @staticmethod
+    def svd(
+        a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+    ) -> Any:
+        m, n = a.shape[-2:]
+        if full_matrices and compute_uv and m != n:
+            raise UnsupportedError(
+                "mxnet",
+                "linalg.svd(full_matrices=True) of a non-square matrix",
+                "use full_matrices=False",
+            )
+        if m > n:
+            ut, s, v = mnp.linalg.svd(mnp.swapaxes(a, -1, -2))
+            u, vh = mnp.swapaxes(v, -1, -2), mnp.swapaxes(ut, -1, -2)
+        else:
+            u, s, vh = mnp.linalg.svd(a)
+        if autograd.is_recording():
+            values = onp.sort(s.asnumpy(), axis=-1)
+            if (onp.diff(values, axis=-1) == 0).any():
+                raise UnsupportedError(
+                    "mxnet",
+                    "derivatives of svd or eigh at repeated singular values or eigenvalues",
+                    "MXNet's own rule gives wrong numbers there; use another backend",
+                )
+        return (u, s, vh) if compute_uv else s
+
+    @staticmethod
+    def slogdet(a: Any) -> Any:
+        """The sign as a constant: MXNet's jvp of (sign, logabsdet) mixes the two."""
+        sign, logabsdet = mnp.linalg.slogdet(a)
+        return sign.detach(), logabsdet
+
+    @staticmethod
+    def pinv(a: Any, rcond: Any = None, hermitian: bool = False) -> Any:
+        """Through svd: mxnet.np.linalg.pinv's gradient is wrong (off by 2 on a 3x3 matrix)."""
+        if rcond is None:  # NumPy 2's default
+            rcond = max(a.shape[-2:]) * float(onp.finfo(onp.dtype(a.dtype)).eps)
+        u, s, vh = linalg.svd(a, full_matrices=False)
+        keep = s.detach() > rcond * s.detach().max(axis=-1, keepdims=True)
+        inv_s = mnp.where(keep, 1 / mnp.where(keep, s, mnp.ones_like(s)), mnp.zeros_like(s))
+        return mnp.matmul(
+            mnp.swapaxes(vh, -1, -2) * mnp.expand_dims(inv_s, -2), mnp.swapaxes(u, -1, -2)
+        )
+
+    @staticmethod
+    def eigh(a: Any, UPLO: str = "L") -> Any:
+        """Through svd of ``a + c I``, positive definite for a constant c past the spectral
+        radius: mxnet.np.linalg.eigh's gradient is 0. The pin hands it a symmetric matrix."""
+        n = a.shape[-1]
+        c = mnp.sqrt((a.detach() ** 2).sum(axis=(-2, -1), keepdims=True)) + 1
+        eye = mnp.eye(n, dtype=a.dtype)
+        u, s, _ = linalg.svd(a + c * eye, full_matrices=False)
+        return (s - c[..., 0])[..., ::-1], u[..., ::-1]
+
+    @staticmethod
+    def qr(a: Any, mode: str = "reduced") -> Any:
+        raise UnsupportedError("mxnet", "linalg.qr", "mxnet.numpy has no working qr in MXNet 1.9")
 
     @staticmethod
     def solve(a: Any, b: Any) -> Any:

@@ -18,6 +18,7 @@ import numpy as np
 from unigrad.backends import layout
 from unigrad.backends.numpy import (
     contractions,
+    decompositions,
     elementwise,
     rearrange,
     reductions,
@@ -342,6 +343,13 @@ class linalg:
     det = staticmethod(det)
     inv = staticmethod(inv)
     solve = staticmethod(solve)
+    # issue 16: linalg
+    slogdet = staticmethod(_array_like(decompositions.slogdet))
+    cholesky = staticmethod(_array_like(decompositions.cholesky))
+    eigh = staticmethod(_array_like(decompositions.eigh))
+    svd = staticmethod(_array_like(decompositions.svd))
+    qr = staticmethod(_array_like(decompositions.qr))
+    pinv = staticmethod(_array_like(decompositions.pinv))
 
 
 __all__ = [

@@ -15,7 +15,7 @@ The engine's modules depend on each other one way only, each on those above it:
 - ``tracer`` (this module): ``Primitive``, the ``Tracer`` base class, levels and errors. It
   knows no op: a primitive finds the trace to call through its tracer arguments.
 - ``axes`` (axis bookkeeping), then ``elementwise``, ``structural``, ``reductions``,
-  ``contractions`` and ``linalg``: the primitives and their rules.
+  ``contractions``, ``linalg`` and ``decompositions``: the primitives and their rules.
 - ``operators``: ``ArrayTracer``, the tracer class whose body defines the array operators and
   methods (``+``, ``[]``, ``.T``, ``.sum`` ...) over the op modules, imported above it, as HIPS
   autograd's ``ArrayBox`` does.

@@ -11,6 +11,7 @@ from typing import Any
 
 import tensorflow as tf
 import tensorflow.experimental.numpy as tnp
+from unigrad.backends.conventions import linalg as linalg_rules
 
 round = tf.round  # half to even, as NumPy
 relu = tf.nn.relu  # relu'(0) = 0, the pin
@@ -46,11 +47,87 @@ def floor_divide(x: Any, y: Any) -> Any:
     return tf.where(y == 0, x / y, tf.round((x - tnp.remainder(x, y)) / y))
 
 
+def _ops() -> Any:
+    import unigrad
+
+    return unigrad.get_backend("tensorflow").ops
+
+
+@tf.custom_gradient
+def _eigh(a: Any) -> Any:
+    """tf.linalg.eigh with the rules of conventions/linalg.py: TF's own divides by a damped
+    difference, whose second derivative at a repeated eigenvalue is of the order of 1e20. The
+    rule calls this function again, so derivatives nest."""
+
+    def grad(gw: Any, gv: Any) -> Any:
+        return linalg_rules.eigh_vjp(_ops(), *_eigh(a), gw, gv)
+
+    return tuple(tf.linalg.eigh(a)), grad
+
+
+@tf.custom_gradient
+def _svd(a: Any) -> Any:
+    """The reduced svd in NumPy's order with the rules of conventions/linalg.py."""
+
+    def grad(gu: Any, gs: Any, gvh: Any) -> Any:
+        return linalg_rules.svd_vjp(_ops(), *_svd(a), gu, gs, gvh)
+
+    s, u, v = tf.linalg.svd(a)
+    return (u, s, tf.linalg.adjoint(v)), grad
+
+
+def _completed(a: Any, what: str) -> Any:
+    """Factors with completed columns: values, and UnsupportedError for any derivative."""
+
+    @tf.custom_gradient
+    def factors(x: Any) -> Any:
+        def grad(*grads: Any) -> Any:
+            raise linalg_rules.completed_error("tensorflow", what)
+
+        if what.startswith("svd"):
+            s, u, v = tf.linalg.svd(x, full_matrices=True)
+            return (u, s, tf.linalg.adjoint(v)), grad
+        return tuple(tf.linalg.qr(x, full_matrices=True)), grad
+
+    return factors(a)
+
+
 class linalg:
     """tf.experimental.numpy has no linalg."""
 
     det = tf.linalg.det
     inv = tf.linalg.inv
+    # issue 16: linalg
+    slogdet = tf.linalg.slogdet
+    cholesky = tf.linalg.cholesky
+
+    @staticmethod
+    def eigh(a: Any, UPLO: str = "L") -> Any:
+        return _eigh(a)  # the pin hands it a symmetric matrix
+
+    @staticmethod
+    def svd(
+        a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+    ) -> Any:
+        """NumPy's order (U, S, Vh); TF returns (S, U, V)."""
+        if not compute_uv:
+            return tf.linalg.svd(a, compute_uv=False)
+        if full_matrices and a.shape[-2] != a.shape[-1]:
+            return _completed(a, "svd(full_matrices=True)")
+        return _svd(a)
+
+    @staticmethod
+    def qr(a: Any, mode: str = "reduced") -> Any:
+        if mode == "complete" and a.shape[-2] > a.shape[-1]:
+            return _completed(a, "qr(mode='complete')")
+        return tf.linalg.qr(a)
+
+    @staticmethod
+    def pinv(a: Any, rcond: Any = None, hermitian: bool = False) -> Any:
+        """NumPy's default cutoff, max(M, N) * eps (TF's is ten times that)."""
+        if rcond is None:
+            rcond = max(a.shape[-2:]) * float(tnp.finfo(a.dtype.as_numpy_dtype).eps)
+        return tf.linalg.pinv(a, rcond=rcond)
 
     @staticmethod
     def solve(a: Any, b: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from unigrad.backends.conventions import linalg as linalg_rules
 
 
 def reshape(x: Any, shape: Any) -> Any:
@@ -94,3 +95,114 @@ class nn:
             pads = ((0, 0),) * len(pads)
         fn = torch.nn.functional.conv1d if x.ndim == 3 else torch.nn.functional.conv2d
         return fn(x, w, None, stride, [lo for lo, _ in pads], dilation)
+
+
+def _ops() -> Any:
+    import unigrad
+
+    return unigrad.get_backend("torch").ops
+
+
+class _Eigh(torch.autograd.Function):
+    """torch.linalg.eigh with the rules of conventions/linalg.py (torch's give NaN at a
+    repeated eigenvalue); they call this function again, so derivatives nest."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(a: Any) -> Any:
+        return tuple(torch.linalg.eigh(a))
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
+        ctx.save_for_backward(inputs[0])
+        ctx.save_for_forward(inputs[0])
+
+    @staticmethod
+    def backward(ctx: Any, gw: Any, gv: Any) -> Any:
+        (a,) = ctx.saved_tensors
+        return linalg_rules.eigh_vjp(_ops(), *_Eigh.apply(a), gw, gv)
+
+    @staticmethod
+    def jvp(ctx: Any, t: Any) -> Any:
+        (a,) = ctx.saved_tensors
+        return linalg_rules.eigh_jvp(_ops(), *_Eigh.apply(a), t)
+
+
+class _Svd(torch.autograd.Function):
+    """The reduced torch.linalg.svd with the rules of conventions/linalg.py."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(a: Any) -> Any:
+        return tuple(torch.linalg.svd(a, full_matrices=False))
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
+        ctx.save_for_backward(inputs[0])
+        ctx.save_for_forward(inputs[0])
+
+    @staticmethod
+    def backward(ctx: Any, gu: Any, gs: Any, gvh: Any) -> Any:
+        (a,) = ctx.saved_tensors
+        return linalg_rules.svd_vjp(_ops(), *_Svd.apply(a), gu, gs, gvh)
+
+    @staticmethod
+    def jvp(ctx: Any, t: Any) -> Any:
+        (a,) = ctx.saved_tensors
+        return linalg_rules.svd_jvp(_ops(), *_Svd.apply(a), t)
+
+
+class _Completed(torch.autograd.Function):
+    """Factors with completed columns (full svd, complete qr of a tall matrix): values, and
+    UnsupportedError for any derivative (the completed columns are arbitrary)."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(a: Any, fn: Any, what: str) -> Any:
+        return fn(a)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
+        ctx.what = inputs[2]
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Any) -> Any:
+        raise linalg_rules.completed_error("torch", ctx.what)
+
+    @staticmethod
+    def jvp(ctx: Any, *tangents: Any) -> Any:
+        raise linalg_rules.completed_error("torch", ctx.what)
+
+
+class linalg:
+    """torch.linalg's svd has no compute_uv and its pinv names NumPy's rcond rtol; eigh and
+    svd get the rules of conventions/linalg.py (repeated values: their terms are 0)."""
+
+    @staticmethod
+    def qr(a: Any, mode: str = "reduced") -> Any:
+        if mode == "complete" and a.shape[-2] > a.shape[-1]:
+            full = lambda x: tuple(torch.linalg.qr(x, mode="complete"))  # noqa: E731
+            return _Completed.apply(a, full, "qr(mode='complete')")
+        return tuple(torch.linalg.qr(a, mode=mode))
+
+    @staticmethod
+    def eigh(a: Any, UPLO: str = "L") -> Any:
+        return _Eigh.apply(a)  # the pin hands it a symmetric matrix
+
+    @staticmethod
+    def svd(
+        a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+    ) -> Any:
+        if not compute_uv:
+            return torch.linalg.svdvals(a)
+        if full_matrices and a.shape[-2] != a.shape[-1]:
+            full = lambda x: tuple(torch.linalg.svd(x, full_matrices=True))  # noqa: E731
+            return _Completed.apply(a, full, "svd(full_matrices=True)")
+        return _Svd.apply(a)
+
+    @staticmethod
+    def pinv(a: Any, rcond: Any = None, hermitian: bool = False) -> Any:
+        return torch.linalg.pinv(a, rtol=rcond, hermitian=hermitian)

@@ -264,7 +264,7 @@ class FlatCall:
                 )
             out, aux = out
             aux = unwrap(aux)
-        if type(out) in CONTAINERS or out is None:
+        if type(out) in CONTAINERS or out is None or pytree.is_namedtuple(out):
             outs, self.out_def = pytree.tree_flatten(out)
         else:
             outs, self.out_def = [out], pytree.LEAF

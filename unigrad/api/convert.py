@@ -34,7 +34,8 @@ _converters: dict[type, Callable[[Any], Any]] = {np.ndarray: lambda x: x}
 
 
 def to_numpy(tree: Any) -> Any:
-    """Convert any result (arrays, scalars, nested tuples/lists/dicts) to NumPy arrays."""
+    """Convert any result (arrays, scalars, nested tuples/namedtuples/lists/dicts) to NumPy
+    arrays."""
     t = type(tree)
     if t is tuple or t is list:  # the common result of a transform: one level of arrays
         out = []
@@ -46,7 +47,7 @@ def to_numpy(tree: Any) -> Any:
                 convert = _converters[type(v)] = _converter(v)
             out.append(convert(v))
         return t(out)
-    if t not in _CONTAINERS:
+    if t not in _CONTAINERS and not pytree.is_namedtuple(tree):
         return _leaf_to_numpy(tree)
     return pytree.tree_map(_leaf_to_numpy, tree)
 

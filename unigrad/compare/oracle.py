@@ -35,11 +35,15 @@ def tolerance(dtype: str, override: dict[str, dict[str, float]] | None = None) -
 def like(expected: Any, got: Any) -> Any:
     """Read an expected value in the structure of a result: nested lists under an array leaf
     are the array's rows, not a pytree."""
-    if type(got) in (tuple, list) and type(expected) in (tuple, list) and len(got) == len(expected):
-        return type(got)(like(e, g) for e, g in zip(expected, got))
+    seq = (tuple, list)
+    # a namedtuple (NumPy's linalg results) is read as a tuple
+    tuple_like = type(got) in seq or pytree.is_namedtuple(got)
+    if tuple_like and isinstance(expected, seq) and len(got) == len(expected):
+        out = [like(e, g) for e, g in zip(expected, got)]
+        return type(got)(out) if type(got) in seq else out
     if type(got) is dict and type(expected) is dict:
         return {k: like(expected[k], got[k]) for k in got if k in expected}
-    if type(got) in (tuple, list, dict):
+    if type(got) in (tuple, list, dict) or pytree.is_namedtuple(got):
         return expected
     return np.asarray(expected, dtype=np.float64)
 
