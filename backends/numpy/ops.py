@@ -294,32 +294,21 @@ def linspace(
     return (y, step) if retstep else y
 
 
-def _index_of(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    def op(a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Any:
-        if out is not None:
-            raise ArgumentError(f"unigrad.numpy.{name}(out=...): arrays cannot be written in place")
-        return fn(primal(pack(a)), axis, keepdims=keepdims)
-
-    op.__name__ = name
-    op.__doc__ = f"NumPy's {name}: integer indices, a constant."
-    return op
-
-
-def _truth(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+def _constant_reduction(name: str, fn: Callable[..., Any], gives: str) -> Callable[..., Any]:
     def op(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:
         if out is not None:
             raise ArgumentError(f"unigrad.numpy.{name}(out=...): arrays cannot be written in place")
         return fn(primal(pack(a)), axis, keepdims=keepdims)
 
     op.__name__ = name
-    op.__doc__ = f"NumPy's {name}: a constant boolean array."
+    op.__doc__ = f"NumPy's {name}: {gives}, a constant."
     return op
 
 
-argmax = _index_of("argmax", np.argmax)
-argmin = _index_of("argmin", np.argmin)
-any = _truth("any", np.any)
-all = _truth("all", np.all)
+argmax = _constant_reduction("argmax", np.argmax, "integer indices")
+argmin = _constant_reduction("argmin", np.argmin, "integer indices")
+any = _constant_reduction("any", np.any, "a boolean array")
+all = _constant_reduction("all", np.all, "a boolean array")
 
 
 def copy(a: Any) -> Any:
