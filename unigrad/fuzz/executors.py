@@ -110,6 +110,8 @@ class LocalExecutor:
             if self.fleet.stop.is_set():
                 raise WorkerError("the campaign was stopped", kind="stopped")
             with self._slots:
+                if self.fleet.stop.is_set():  # halted while this shard waited for a slot
+                    raise WorkerError("the campaign was stopped", kind="stopped")
                 got, took = call_lane(self._worker(lane), lane, payload, timeout)
             self.busy[lane] = self.busy.get(lane, 0.0) + took
             return got
