@@ -121,20 +121,16 @@ def diagnose(setup: Setup, a: Attempt, r: Attempt, rows: list[Leaf]) -> list[str
         return _summary(a, failing)
     findings: list[str] = []
     for text, b, loose in _probes(setup, a, r):
-        agreeing = _agreeing(setup, b, r, loose=False)
-        fixed = [row for row in open_rows if (row.transform, row.path) in agreeing]
-        for row in fixed:
-            row.diagnosis = text
-        if loose and a.dtype == "float64":
-            agreeing = _agreeing(setup, b, r, loose=True)
-            near = [
-                row
-                for row in open_rows
-                if (row.transform, row.path) in agreeing and row not in fixed
-            ]
-            for row in near:
+        probed = {(x.transform, x.path): x for x in judge(setup, b, r)} if b.ok else {}
+        fixed = []
+        for row in open_rows:
+            x = probed.get((row.transform, row.path))
+            if x is not None and x.passed:
+                row.diagnosis = text
+                fixed.append(row)
+            elif x is not None and loose and a.dtype == "float64" and _much_closer(row, x):
                 row.diagnosis = text + _float32_rest(setup, a, b)
-            fixed += near
+                fixed.append(row)
         if not fixed:
             continue
         open_rows = [row for row in open_rows if row not in fixed]
@@ -153,20 +149,16 @@ def _float32_rest(setup: Setup, a: Attempt, b: Attempt) -> str:
     return f" to float32's tolerance (the rest is {why})"
 
 
-def _agreeing(setup: Setup, b: Attempt, r: Attempt, loose: bool) -> set[tuple[str, str]]:
-    """The (transform, path) of the leaves a probe's run agrees on; ``loose``: to float32's
-    tolerance (a float64 run with a float32 step in it)."""
-    if not b.ok:
-        return set()
-    rows = judge(setup, b, r)
-    if not loose:
-        return {(x.transform, x.path) for x in rows if x.passed}
+def _much_closer(row: Leaf, probed: Leaf) -> bool:
+    """Whether a probe's leaf agrees to float32's tolerance, at least 10 times closer to the
+    reference than the leaf was (a float64 run with a float32 step in it cannot do better;
+    a leaf already that close is a precision matter, not this mistake)."""
+    if probed.value is None or probed.max_abs is None or row.max_abs is None:
+        return False
     tol = oracle.tolerance("float32")
-    return {
-        (x.transform, x.path)
-        for x in rows
-        if x.passed or (x.value is not None and dx.agrees(x.value, x.reference, "float32", tol))
-    }
+    return probed.max_abs * 10 <= row.max_abs and dx.agrees(
+        probed.value, probed.reference, "float32", tol
+    )
 
 
 def _summary(a: Attempt, failing: list[Leaf]) -> list[str]:
