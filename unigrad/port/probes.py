@@ -28,6 +28,7 @@ from unigrad.port.setup import Setup
 
 MAX_FIXES = 24  # permutation combinations tried to fit a model's shapes
 MAX_PROBES = 32  # new runs per framework and dtype for a diagnosis
+NO_MATCH = "no known porting mistake matched"
 
 
 @dataclass
@@ -138,6 +139,9 @@ def diagnose(setup: Setup, a: Attempt, r: Attempt, rows: list[Leaf]) -> list[str
             findings.append(f"{a.label} ({a.dtype}) runs and agrees with {r.label} once {text}")
         if not open_rows:
             break
+    if a.ok:
+        for row in failing:
+            row.diagnosis = row.diagnosis or NO_MATCH
     return findings + _summary(a, failing)
 
 

@@ -146,7 +146,7 @@ def read_value(spec: str, what: str) -> Any:
 
 
 def read_layout(specs: list[str]) -> dict[str, dict[str, Any]]:
-    """``--layout FRAMEWORK:PATTERN=TRANSFORM`` (``transpose`` or ``2,3,1,0``), or
+    """``--layout FRAMEWORK:PATTERN=TRANSFORM`` (``transpose``, ``2,3,1,0`` or ``None``), or
     ``module:attr`` naming a layout dict; several are merged in order."""
     from unigrad.workers.targets import resolve
 
@@ -171,7 +171,9 @@ def read_layout(specs: list[str]) -> dict[str, dict[str, Any]]:
                 "tensorflow:*.weight=transpose or jax:conv1.weight=2,3,1,0"
             )
         value: Any = transform.strip()
-        if value.replace(",", "").replace(" ", "").isdigit():
+        if value.lower() == "none":  # as it is
+            value = None
+        elif value.replace(",", "").replace(" ", "").isdigit():
             value = tuple(int(i) for i in value.split(","))
         try:
             transform_of(value, f"--layout {spec}")
