@@ -54,7 +54,7 @@ test: env browser
 	@echo "--- the conformance suite: every case on all five backends, float32 and float64 ---"
 	$(PY) -m pytest --pyargs unigrad.conformance --unigrad-backends all --unigrad-dtypes both -p no:cacheprovider
 	@echo "--- MXNet, in its own environment (.venv-mxnet) ---"
-	$(MXPY) -m pytest tests/test_api.py tests/test_kinks.py tests/test_protocol.py tests/test_user_code.py tests/test_wrong_numbers.py tests/test_bad_input.py tests/test_ops.py tests/test_ops_structure.py tests/test_outside_values.py tests/test_mxnet_inside.py tests/test_port_mxnet_inside.py -k "mxnet or inside"
+	$(MXPY) -m pytest tests/test_api.py tests/test_kinks.py tests/test_protocol.py tests/test_user_code.py tests/test_wrong_numbers.py tests/test_bad_input.py tests/test_ops.py tests/test_ops_structure.py tests/test_ops_elementwise.py tests/test_nn_conv.py tests/test_outside_values.py tests/test_mxnet_inside.py tests/test_port_mxnet_inside.py -k "mxnet or inside"
 
 bench: env
 	$(PY) benchmarks/run.py

@@ -234,7 +234,11 @@ def tensordot_plan(sa: Sequence[int], sb: Sequence[int], axes: Any) -> Tensordot
     """The permutations and matrix shapes of ``tensordot(a, b, axes)`` for shapes sa and sb."""
     xa, xb = tensordot_axes("tensordot", len(sa), len(sb), axes)
     if any(sa[i] != sb[j] for i, j in zip(xa, xb)):
-        raise ArgumentError(f"unigrad.numpy.tensordot: shape mismatch for sum ({sa} and {sb})")
+        pairs = ", ".join(f"a axis {i} ({sa[i]}) with b axis {j} ({sb[j]})" for i, j in zip(xa, xb))
+        raise ArgumentError(
+            f"unigrad.numpy.tensordot: shape mismatch for sum: shapes {tuple(sa)} and "
+            f"{tuple(sb)} contract {pairs}; choose axes whose lengths match"
+        )
     fa = [i for i in range(len(sa)) if i not in xa]
     fb = [j for j in range(len(sb)) if j not in xb]
     k = int(np.prod([sa[i] for i in xa], dtype=int))

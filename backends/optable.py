@@ -100,8 +100,11 @@ PROMOTING = frozenset(
 TAKES_SCALARS = frozenset(
     {"add", "subtract", "multiply", "divide", "true_divide", "power", "where", "remainder", "clip"}
 )
-_SCALARS = (bool, int, float, complex)
+# Python's own scalar types, exactly: np.float64 (a float subclass) is a NumPy scalar, strong
+_SCALARS = frozenset({bool, int, float, complex})
 _WEAK = frozenset({int, float})
+#: ops whose result is floating-point for integer operands (NumPy's int / int is float64)
+TRUE_DIVISION = frozenset({"divide", "true_divide"})
 
 
 #: the sub-tables of an op table: name -> (pins, fallbacks, whether the framework's namespace
@@ -207,6 +210,7 @@ def convert_arguments(backend: Any, fn: Callable[..., Any], name: str) -> Callab
     promote = short in PROMOTING
     scalars = short in TAKES_SCALARS
     sequence = name in ("stack", "concatenate")
+    divides = short in TRUE_DIVISION
     is_array = backend.is_array
 
     def op(*args: Any, **kwargs: Any) -> Any:
@@ -225,14 +229,24 @@ def convert_arguments(backend: Any, fn: Callable[..., Any], name: str) -> Callab
             return fn(x, *args[1:], **kwargs)
         if k == 0:
             return fn(*args, **kwargs)
-        if k == 2 and len(args) >= 2:  # the common case first: nothing to convert
+        if k == 2 and len(args) >= 2 and not divides:  # the common case first: nothing to do
             a, b = args[0], args[1]
             if is_array(a):
-                if (is_array(b) and a.dtype == b.dtype) or (scalars and type(b) in _WEAK):
+                if is_array(b) and a.dtype == b.dtype:
                     return fn(*args, **kwargs)
-            elif scalars and type(a) in _WEAK and is_array(b):
+                # a Python float meeting an integer array makes float64, not the default float
+                if scalars and type(b) in _WEAK and (type(b) is int or backend.is_float(a)):
+                    return fn(*args, **kwargs)
+            elif (
+                scalars
+                and type(a) in _WEAK
+                and is_array(b)
+                and (type(a) is int or backend.is_float(b))
+            ):
                 return fn(*args, **kwargs)
-        head = operands(backend, list(args[:k]), promote=promote, keep_scalars=scalars)
+        head = operands(
+            backend, list(args[:k]), promote=promote, keep_scalars=scalars, divides=divides
+        )
         return fn(*head, *args[k:], **kwargs)
 
     op.__name__ = name
@@ -241,11 +255,15 @@ def convert_arguments(backend: Any, fn: Callable[..., Any], name: str) -> Callab
 
 
 def result_dtype(backend: Any, values: Sequence[Any]) -> np.dtype | None:
-    """NumPy's result dtype of ``values`` with Python scalars weak (None when all are scalars)."""
+    """NumPy's result dtype of ``values`` with Python scalars weak (None when all are scalars).
+
+    Only Python's own int, float, complex and bool are weak: a NumPy scalar (np.float64(2.0),
+    a float subclass) has its dtype, as in NumPy 2.
+    """
     dtypes = []
     weak = []
     for v in values:
-        if isinstance(v, _SCALARS) or v is None:
+        if type(v) in _SCALARS or v is None:
             weak.append(v)
         elif backend.is_array(v):
             dtypes.append(np.dtype(backend.dtype_name(v)))
@@ -262,18 +280,25 @@ def result_dtype(backend: Any, values: Sequence[Any]) -> np.dtype | None:
 
 
 def operands(
-    backend: Any, values: list[Any], promote: bool = True, keep_scalars: bool = False
+    backend: Any,
+    values: list[Any],
+    promote: bool = True,
+    keep_scalars: bool = False,
+    divides: bool = False,
 ) -> list[Any]:
     """``values`` as the backend's arrays; with ``promote``, all of NumPy's result dtype.
 
     With ``keep_scalars``, Python scalars beside a backend array stay Python scalars (weak).
+    With ``divides`` (true division), integer operands become float64, as NumPy's.
     """
     target = result_dtype(backend, values) if promote else None
+    if divides and (target is None or target.kind in "biu"):
+        target = np.dtype(np.float64)
     if keep_scalars:
         keep_scalars = any(backend.is_array(v) for v in values)
     out = []
     for v in values:
-        if v is None or (keep_scalars and isinstance(v, _SCALARS)):
+        if v is None or (keep_scalars and type(v) in _SCALARS):
             out.append(v)
             continue
         if backend.is_array(v):

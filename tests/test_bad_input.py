@@ -3,11 +3,18 @@ backend; Python values taken from arrays (float(x), if x > 0) work on every back
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import io
+import sys
+
 import numpy as np
 import pytest
 
 import unigrad
 import unigrad.numpy as unp
+from tests import user_functions as uf
+from unigrad.errors import ArrayIndexError, NumpyFunctionUnsupportedError
 from unigrad.testing import check_grads
 
 
@@ -106,3 +113,94 @@ def test_masks_computed_from_the_traced_value_in_every_transform(backend):
         (hv,) = unigrad.hvp(f, (x,), (np.ones(3),), backend=backend)
         np.testing.assert_allclose(unigrad.to_numpy(hv), [0, 2, 2])
         check_grads(lambda v: unp.sum(v**2), x, order=2, backend=backend)
+
+
+@pytest.mark.parametrize(
+    ("f", "says"),
+    [
+        (lambda x: np.median(x), "np.median"),
+        (lambda x: np.add.outer(x, x).sum(), "np.add.outer"),
+        (lambda x: np.sin(x, out=np.empty(3)).sum(), "np.sin"),
+    ],
+    ids=["median", "ufunc-outer", "ufunc-out"],
+)
+def test_numpy_functions_unigrad_lacks_are_unsupported_never_constants(backend, f, says):
+    # the numpy engine ran NumPy's own np.median on its tracers (a conversion error at best)
+    with pytest.raises(unigrad.UnsupportedError, match=says) as info:
+        unigrad.grad(f, backend=backend)(np.array([1.0, 2.0, 4.0]))
+    assert "unigrad.numpy" in str(info.value)
+
+
+# ---------------------------------------------- MXNet through its worker, from this environment
+
+
+def _need_the_mxnet_worker():
+    if "mxnet" not in unigrad.available_backends():
+        pytest.skip("MXNet's environment is not built here (make env builds it)")
+    if importlib.util.find_spec("mxnet") is not None:
+        pytest.skip("inside .venv-mxnet, MXNet runs in-process (the backend fixture's tests)")
+
+
+def test_complex_values_through_the_mxnet_worker_are_unigrads_errors():
+    # both came back as KeyError from the worker
+    _need_the_mxnet_worker()
+    with pytest.raises(unigrad.ComplexOutputError, match="complex"):
+        unigrad.grad(uf.complex_output, backend="mxnet")(3.0)
+    with pytest.raises(unigrad.UnsupportedError, match="complex numbers"):
+        unigrad.jacobian(uf.complex_output, backend="mxnet")(np.ones(2))
+    with pytest.raises(unigrad.DifferentiationTypeError, match="argument 0 .*complex128"):
+        unigrad.grad(uf.with_a_constant, backend="mxnet")(np.array([1 + 2j, 3.0]))
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (lambda: lambda z: z, "is a function, which cannot be sent"),
+        (lambda: io.StringIO("data"), "is an open file (_io.StringIO), which cannot be sent"),
+        (lambda: {"w": [1.0, object()]}, "['w'][1] of with_a_constant is an object"),
+    ],
+    ids=["lambda", "open-file", "object-in-pytree"],
+)
+def test_an_argument_the_worker_cannot_receive_is_named(make, says):
+    # a TypeError from json ("Object of type function is not JSON serializable")
+    _need_the_mxnet_worker()
+    with pytest.raises(TypeError) as info:
+        unigrad.grad(uf.with_a_constant, argnums=0, backend="mxnet")(np.ones(3), make())
+    assert "argument 1 ('c')" in str(info.value) and says in str(info.value)
+
+
+def test_errors_raised_in_the_worker_come_back_as_the_same_class():
+    # ValueError and KeyError came back as WorkerError; UnsupportedError said its prefix twice
+    _need_the_mxnet_worker()
+    x = np.ones(4)
+    with pytest.raises(ValueError, match="raised by the user's function") as info:
+        unigrad.grad(uf.raises_value_error, backend="mxnet")(x)
+    assert "raises_value_error" in info.value.remote_traceback
+    with pytest.raises(KeyError) as key:
+        unigrad.grad(uf.raises_key_error, backend="mxnet")(x)
+    assert key.value.args == ("b",)
+    with pytest.raises(unigrad.UnsupportedError) as gap:
+        unigrad.hessian(uf.reshaped_determinant, backend="mxnet")(x)
+    assert str(gap.value).count("does not support") == 1
+    assert gap.value.backend == "mxnet" and gap.value.capability == "hessian"
+    with pytest.raises(NumpyFunctionUnsupportedError, match="np.median"):
+        unigrad.grad(uf.numpy_median, backend="mxnet")(x)
+    with pytest.raises(ArrayIndexError):
+        unigrad.grad(lambda_free_index, backend="mxnet")(np.ones(3))
+
+
+def lambda_free_index(x):
+    return x[10]
+
+
+def test_a_module_found_only_through_sys_path_gets_a_hint(tmp_path, monkeypatch):
+    # the worker answered "No module named ..." and nothing more
+    _need_the_mxnet_worker()
+    (tmp_path / "elsewhere_mod.py").write_text("def f(x):\n    return (x * x).sum()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mod = importlib.import_module("elsewhere_mod")
+    try:
+        with pytest.raises(ModuleNotFoundError, match="elsewhere_mod.*PYTHONPATH"):
+            unigrad.grad(mod.f, backend="mxnet")(np.ones(2))
+    finally:
+        sys.modules.pop("elsewhere_mod", None)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from unigrad.compare import matrix, reports, runner
+from unigrad.compare.escape import visible
 from unigrad.compare.records import Record, RunResult, Status
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,8 +128,8 @@ def test_agreement_html_embeds_any_id_safely(weird_run):
     for _, text in page.scripts:
         assert "<!--" not in text and "<script" not in text.lower() and "</" not in text
     payload = json.dumps(json.loads(data))
-    for i in IDS:
-        assert json.dumps(i)[1:-1] in payload
+    for i in IDS:  # each id arrives whole, its control characters shown as escapes
+        assert json.dumps(visible(i))[1:-1] in payload
 
 
 def test_agreement_html_layout(weird_run):

@@ -114,7 +114,7 @@ def trust_run(tmp_path_factory):
     out = d / "reports"
     proc = cli(
         *("--cases", str(folder), "--backends", "torch,jax", "--dtype", "float64"),
-        *("--timeout", "4", "--out", str(out)),
+        *("--timeout", "8", "--out", str(out)),
     )
     run_dir = (out / "latest").resolve()
     assert run_dir.is_dir(), proc.stdout + proc.stderr

@@ -85,6 +85,66 @@ def power_operator_at_zero(x, np_=unp):
     return (x**0.0).sum() + (x**2).sum()
 
 
+W33 = rng.normal(size=(3, 3))
+
+
+def numpy_functions(x, np_=unp):
+    """NumPy's own functions on the arrays the function receives carry derivatives."""
+    m = x.reshape(3, 3)
+    return (
+        np.sum(np.dot(m, W33) * m)
+        + np.mean(np.where(m > 0, m, 0.5 * m))
+        + np.stack([m, 2.0 * m]).sum()
+        + np.concatenate([m, m * m], axis=1).sum()
+        + np.trace(m @ m)
+        + np.clip(m, -0.5, 0.5).sum()
+        + np.linalg.norm(m)
+        + np.add.reduce(m**2).sum()
+        + np.multiply.accumulate(m, axis=1).sum()
+        + np.max(m)
+        + np.reshape(m, (9,))[2] * np.transpose(m)[0, 1]
+        + (np.round(m, 1) * m).sum()
+        + (np.copy(m) * m).sum()
+        + np.shape(m)[0] * np.size(m) * np.ndim(m) * m[1, 1]
+    )
+
+
+def array_methods(x, np_=unp):
+    """The methods users call on arrays, and %, // and divmod."""
+    m = x.reshape(3, 3)
+    q, r = divmod(m, 0.7)
+    return (
+        (m.clip(-1, 1) * m.copy()).sum()
+        + (m.diagonal() ** 2).sum()
+        + (m.round(1) * m).sum()
+        + (m.swapaxes(0, 1) * W33).sum()
+        + m.trace() * 2.0
+        + (m * m.all() + m * (m > -10).all(axis=1, keepdims=True)).sum()
+        + (m * m.any(axis=0)).sum()
+        + m.ravel()[m.argmax()] * 3.0
+        + m[m.argmin(axis=0), 0].sum()
+        + (m.cumsum(axis=0) ** 2).sum()
+        + (m.repeat(2) ** 2).sum()
+        + (m.conj() * m.real + m.imag).sum()
+        + ((m % 0.7) * m).sum()
+        + ((m // 0.7) * m).sum()
+        + (q * m + r * r).sum()
+        + (5.0 % (m * m + 1.0)).sum()
+    )
+
+
+def constant_ops(x, np_=unp):
+    """unigrad.numpy's argmax, argmin, any and all (constants) beside the values."""
+    m = x.reshape(3, 3)
+    return (
+        m.ravel()[np_.argmax(m)]
+        + (m * np_.argmin(m, axis=1, keepdims=True)).sum()
+        + (m * np_.any(m > 1.0, axis=0)).sum()
+        + (m * np_.all(m > -1.0, axis=1, keepdims=True)).sum()
+        + (np_.real(m) * np_.conj(m) + np_.imag(m)).sum()
+    )
+
+
 FUNCTIONS = {
     "softmax_cross_entropy": (softmax_cross_entropy, lambda r: r.normal(size=(3, 3))),
     "logistic_regression": (
@@ -97,4 +157,38 @@ FUNCTIONS = {
     "comparisons": (comparisons, lambda r: r.normal(size=4)),
     "mixed_dtypes": (mixed_dtypes, lambda r: r.normal(size=3)),
     "power_operator_at_zero": (power_operator_at_zero, lambda r: np.array([0.0, 1.5, -2.0])),
+    "numpy_functions": (numpy_functions, lambda r: r.normal(size=9)),
+    "array_methods": (array_methods, lambda r: r.normal(size=9)),
+    "constant_ops": (constant_ops, lambda r: r.normal(size=9)),
 }
+
+
+# ------------------------------------------------- functions the worker tests send to MXNet
+
+
+def complex_output(x, np_=unp):
+    """A complex value: MXNet 1.9 has none."""
+    return x * (1 + 2j)
+
+
+def with_a_constant(x, c=None, np_=unp):
+    """A differentiated x beside a non-differentiated argument c."""
+    return np_.sum(x * x)
+
+
+def raises_value_error(x, np_=unp):
+    raise ValueError("raised by the user's function")
+
+
+def raises_key_error(x, np_=unp):
+    return {"a": x}["b"]
+
+
+def reshaped_determinant(x, np_=unp):
+    """MXNet has no second order for reshape: its hessian is a declared gap."""
+    return np_.sum(np_.linalg.det(x.reshape(2, 2)))
+
+
+def numpy_median(x, np_=unp):
+    """np.median has no unigrad op: unsupported on every backend."""
+    return np.median(x)

@@ -69,7 +69,18 @@ def _devices(name: str, runs_in: str) -> tuple[list[str], str]:
         return [], f"installed but broken: {type(exc).__name__}: {exc}"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group: Ctrl-C in any command is a quiet exit 130, not click's 'Aborted!'."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted (SIGINT)", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="unigrad")
 def cli() -> None:
     """unigrad: one autodiff API over NumPy, PyTorch, JAX, TensorFlow and MXNet."""
@@ -194,7 +205,9 @@ def graph(function: str, inputs: tuple[str, ...], dot_path: str | None) -> None:
     type=float,
     help="Seconds per case and backend (a worker's start is not counted).",
 )
-@click.option("--jobs", default=0, type=int, help="Workers at once  [default: the number of cores]")
+@click.option(
+    "--jobs", default=0, type=int, help="Workers at once  [default: 0, the number of cores]"
+)
 def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs) -> None:
     """Run the cases on every backend and report where they agree.
 
@@ -202,11 +215,37 @@ def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs) -> None
     crash, 2 on a usage error, 130 when interrupted by Ctrl-C (143 by SIGTERM): the cells that
     finished are in the reports.
     """
+    try:
+        with _signals_interrupt():
+            res, fmts = _start_compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs)
+    except KeyboardInterrupt as exc:  # before the run started (frameworks importing): no report
+        name = getattr(exc, "signal_name", "SIGINT")
+        click.echo(f"interrupted ({name}) before any cell ran", err=True)
+        sys.exit(128 + getattr(signal, name))
     from unigrad.compare import reports
-    from unigrad.compare.runner import Interrupted, run
+
+    try:
+        summ = reports.write(res, fmts)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted while writing the reports in {res.run_dir}", err=True)
+        sys.exit(130)
+    _print_summary(res, summ)
+    sys.exit(res.exit_code)
+
+
+def _backend_list(backends_opt: str | None) -> list[str] | None:
+    """``--backends``: None when left out; an empty list when given but naming nothing."""
+    if backends_opt is None:
+        return None
+    return [b.strip() for b in backends_opt.split(",") if b.strip()]
+
+
+def _start_compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs) -> tuple:
+    """Check the options and run the comparison: (RunResult, report formats)."""
+    from unigrad.compare import reports
+    from unigrad.compare.runner import run
     from unigrad.compare.selection import UsageError
 
-    backends_list = [b.strip() for b in backends_opt.split(",")] if backends_opt else None
     fmts = reports.FORMATS if formats == "all" else tuple(f.strip() for f in formats.split(","))
     unknown = [f for f in fmts if f not in reports.FORMATS]
     if unknown:
@@ -216,26 +255,13 @@ def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs) -> None
         raise click.UsageError(missing)
     show = _progress()
     try:
-        with _signals_interrupt():
-            specs = list(cases_opt) or None
-            res = run(specs, backends_list, dtype, out, timeout, show, jobs or None)
+        specs = list(cases_opt) or None
+        jobs = None if jobs == 0 else jobs
+        return run(specs, _backend_list(backends_opt), dtype, out, timeout, show, jobs), fmts
     except UsageError as exc:
         raise click.UsageError(str(exc)) from exc
-    except KeyboardInterrupt as exc:  # before the run started: nothing to report
-        name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
-        click.echo(f"interrupted ({name}) before any cell ran", err=True)
-        sys.exit(128 + getattr(signal, name))
     finally:
         show.close()
-    try:
-        summ = reports.write(res, fmts)
-    except KeyboardInterrupt:
-        click.echo(f"interrupted while writing the reports in {res.run_dir}", err=True)
-        sys.exit(130)
-    _print_summary(res, summ)
-    if res.interrupted:
-        sys.exit(128 + getattr(signal, res.interrupted))
-    sys.exit(res.exit_code)
 
 
 @cli.command()
@@ -476,15 +502,19 @@ def _print_fuzz_summary(summ: dict) -> None:
 
 
 def _print_summary(res: Any, summ: dict) -> None:
+    from unigrad.compare.escape import visible
+
     for p in res.problems:
-        click.echo(f"problem: {p.error}", err=True)
+        click.echo(f"problem: {visible(p.error)}", err=True)
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summ["counts"].items()))
     if res.interrupted:
         click.echo(
             f"interrupted ({res.interrupted}): {summ['cells']} cells finished; the reports "
             "hold those"
         )
-    click.echo(f"{summ['cells']} cells in {summ['wall_s']:.1f} s: {counts}")
+    click.echo(
+        f"{summ['cells']} cells in {summ['wall_s']:.1f} s" + (f": {counts}" if counts else "")
+    )
     for b, t in summ["time_per_backend_s"].items():
         click.echo(f"  {b}: {t:.1f} s")
     for b, v in summ["backends"].items():

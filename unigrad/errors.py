@@ -27,6 +27,12 @@ class UnsupportedError(UnigradError, NotImplementedError):
         super().__init__(f"{msg}: {detail}" if detail else msg)
 
 
+class NumpyFunctionUnsupportedError(UnsupportedError, TypeError):
+    """A NumPy function or ufunc method called on the arrays a differentiated function receives
+    (np.median(x)) that unigrad has no op for: a gap, and a TypeError, as NumPy's own dispatch
+    protocol makes it. Never a silent conversion to a constant."""
+
+
 class FrameworkError(UnigradError, RuntimeError):
     """An error raised deep inside a framework, re-raised with what the user can do about it.
 
@@ -60,6 +66,11 @@ class EscapedNumpyError(UnigradError, TypeError):
 
 class ComplexOutputError(UnigradError, TypeError):
     """A gradient was asked of a function whose output is complex."""
+
+
+class ComplexUnsupportedError(UnsupportedError, ComplexOutputError):
+    """Complex numbers on a backend that has none (MXNet 1.9): a gap, and a ComplexOutputError
+    for code written for the other backends, where a gradient of a complex output is one."""
 
 
 def complex_output_message(dtype: str) -> str:

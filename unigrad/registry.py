@@ -7,9 +7,11 @@ time a backend is actually used (``handle.impl``).
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
+import inspect
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -133,7 +135,23 @@ class BackendHandle:
             return self.__dict__["impl"]
         if attr.startswith("__"):
             raise AttributeError(attr)
-        return getattr(self.impl, attr)
+        value = getattr(self.impl, attr)
+        if inspect.ismethod(value):
+            value = _unwrapping(value)
+            self.__dict__[attr] = value  # the adapter is loaded once: forward without a lookup
+        return value
+
+
+def _unwrapping(method: Any) -> Any:
+    """``method`` taking ``unigrad.Array``s (the arrays a differentiated function receives) as
+    the framework's arrays they hold, anywhere in its arguments."""
+    from unigrad.api.array import unwrap
+
+    @functools.wraps(method)
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        return method(*unwrap(args), **unwrap(kwargs))
+
+    return forward
 
 
 def _load(spec: BackendSpec) -> Any:

@@ -5,10 +5,11 @@
 ``LINALG_PINS`` the same for ``unigrad.numpy.linalg``; ``NN_PINS`` and ``NN_FALLBACKS`` for
 ``unigrad.nn``. Each module of this package registers its ops into them: ``core`` (creation,
 kinks, reductions, indexing), ``nn`` (the neural-network ops), and one module per family of
-ops added later: ``structure`` and ``elementwise`` (issue 16).
+ops added later: ``structure`` and ``elementwise`` (issue 16), ``constants`` (argmax, any,
+real, ...).
 """
 
-from unigrad.backends.conventions import elementwise, structure
+from unigrad.backends.conventions import constants, elementwise, structure
 from unigrad.backends.conventions.core import FALLBACKS, LINALG_PINS, PINS
 from unigrad.backends.conventions.nn import NN_FALLBACKS, NN_PINS
 
@@ -18,6 +19,7 @@ __all__ = [
     "NN_FALLBACKS",
     "NN_PINS",
     "PINS",
+    "constants",
     "elementwise",
     "structure",
 ]

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from unigrad.errors import ArrayIndexError
+from unigrad.errors import ArgumentTypeError, ArrayIndexError
 
 #: unigrad's meaning of an op, used on every backend unless it lists the name in native_pins
 PINS: dict[str, Callable[..., Any]] = {}
@@ -166,8 +166,24 @@ def _constant(name: str) -> Callable[..., Any]:
     return op
 
 
-for _name in ("sign", "floor", "ceil", "round"):
+for _name in ("sign", "floor", "ceil"):
     PINS[_name] = _constant(_name)
+
+
+@_op("round")
+def round_(o: Any, x: Any, decimals: int = 0, out: Any = None) -> Any:
+    """NumPy's round to ``decimals`` (half to even, by scaling as NumPy does): a constant."""
+    if out is not None:
+        raise ArgumentTypeError("unigrad.numpy.round(out=...): arrays cannot be written in place")
+    x, own, d = _arr(o, x), o.own("round"), int(decimals)
+    if d == 0:
+        return o.backend.stop_gradient(own(x))
+    scale = 10.0 ** abs(d)
+    r = own(x * scale) / scale if d > 0 else own(x / scale) * scale
+    return o.backend.stop_gradient(r)
+
+
+PINS["around"] = round_
 
 
 @_op("relu")

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from unigrad.backends.conventions.core import FALLBACKS, PINS, _arr, _op, _pair, abs_
 
-from unigrad.errors import UnsupportedError
+from unigrad.errors import ArgumentError, UnsupportedError
 
 LN2 = float(np.log(2.0))
 LN10 = float(np.log(10.0))
@@ -37,10 +37,29 @@ def _own_or_none(o: Any, name: str) -> Any:
         return None
 
 
+def _broadcast_pair(o: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    """x and y as arrays of one shape: the masks combined below then have one shape too
+    (MXNet's ``&`` and ``|`` refuse boolean operands that broadcast)."""
+    x, y = _pair(o, x, y)
+    sx, sy = tuple(o.backend.shape(x)), tuple(o.backend.shape(y))
+    if sx == sy:
+        return x, y
+    try:
+        shape = np.broadcast_shapes(sx, sy)
+    except ValueError:
+        raise ArgumentError(
+            f"operands could not be broadcast together with shapes {sx} and {sy}"
+        ) from None
+    return (
+        x if sx == shape else o.broadcast_to(x, shape),
+        y if sy == shape else o.broadcast_to(y, shape),
+    )
+
+
 def _off_origin(o: Any, name: str, a: Any, b: Any) -> Any:
     """The framework's ``name(a, b)``, with derivative 0 where a and b are both 0: a double
     where moves the pair off the origin there, so no NaN flows back from its derivative."""
-    a, b = _pair(o, a, b)
+    a, b = _broadcast_pair(o, a, b)
     sg = o.backend.stop_gradient
     w, own = o.own("where"), o.own(name)
     at = (sg(a) == 0) & (sg(b) == 0)
@@ -76,7 +95,7 @@ def logaddexp2(o: Any, x: Any, y: Any) -> Any:
 def _logaddexp(o: Any, x: Any, y: Any, name: str, exp: Any, log: Any) -> Any:
     # No factor touches an infinite value (the hard branch selects x or y whole): TensorFlow's
     # forward mode turns a constant's zero tangent times inf into nan.
-    x, y = _pair(o, x, y)
+    x, y = _broadcast_pair(o, x, y)
     sg = o.backend.stop_gradient
     w = o.own("where")
     sx, sy = sg(x), sg(y)
@@ -92,7 +111,7 @@ def _logaddexp(o: Any, x: Any, y: Any, name: str, exp: Any, log: Any) -> Any:
 
 
 def _nan_ignoring(o: Any, x: Any, y: Any, larger: bool) -> Any:
-    x, y = _pair(o, x, y)
+    x, y = _broadcast_pair(o, x, y)
     sg = o.backend.stop_gradient
     w = o.own("where")
     sx, sy = sg(x), sg(y)

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from unigrad.backends.auxsplit import AuxSplit
 from unigrad.backends.base import Backend, Fun
+from unigrad.backends.optable import PROMOTING, convert_arguments
 
 _FLOATS = frozenset(np.dtype(d) for d in ("float16", "float32", "float64")) | {
     jnp.dtype(jnp.bfloat16)
@@ -110,6 +111,9 @@ class JaxBackend(Backend):
         return x64()
 
     def wrap_op(self, fn: Callable[..., Any], name: str, kind: str) -> Callable[..., Any]:
+        # JAX's own promotion gives int64 with float32 float32; NumPy's (unigrad's) float64
+        if kind != "convention" and name.rpartition(".")[2] in PROMOTING:
+            fn = convert_arguments(self, fn, name)
         return _in_x64(fn)
 
     def to_numpy(self, x: Any) -> np.ndarray:

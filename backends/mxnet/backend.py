@@ -27,7 +27,7 @@ from unigrad.backends.mxnet import second_order
 from unigrad.backends.mxnet.second_order import NO_SECOND_ORDER
 from unigrad.backends.optable import convert_arguments
 
-from unigrad.errors import UnsupportedError
+from unigrad.errors import ComplexUnsupportedError, FrameworkError, UnsupportedError
 
 npx.set_np()
 
@@ -55,6 +55,16 @@ def _unconnected(exc: Exception) -> bool:
 USED: set[str] = set()
 
 
+def _no_complex(dtype: str) -> ComplexUnsupportedError:
+    return ComplexUnsupportedError(
+        "mxnet",
+        "complex numbers",
+        f"MXNet 1.9 has no complex dtypes, so a {dtype} value cannot exist in it. Compute "
+        "with real numbers (the real and imaginary parts as separate arrays), or run this "
+        "function on another backend",
+    )
+
+
 class MxnetBackend(Backend):
     """MXNet through mxnet.np and mxnet.autograd."""
 
@@ -79,8 +89,12 @@ class MxnetBackend(Backend):
     def asarray(self, x: Any, dtype: Any = None) -> Any:
         """An mxnet.np array; float64 stays float64 and Python floats become float64."""
         if isinstance(x, mnp.ndarray):
+            if dtype is not None and onp.dtype(dtype).kind == "c":
+                raise _no_complex(onp.dtype(dtype).name)
             return x if dtype is None else x.astype(onp.dtype(dtype).name)
         a = onp.asarray(x, dtype=dtype)
+        if a.dtype.kind == "c":
+            raise _no_complex(a.dtype.name)
         return mnp.array(a, dtype=a.dtype)
 
     def native_dtype(self, dtype: Any) -> Any:
@@ -97,7 +111,15 @@ class MxnetBackend(Backend):
         return op
 
     def to_numpy(self, x: Any) -> onp.ndarray:
-        return x.asnumpy()
+        try:
+            return x.asnumpy()
+        except mx.base.MXNetError as exc:
+            # MXNet runs asynchronously: an op's failure can surface only when its value is read
+            first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise FrameworkError(
+                f"mxnet failed computing this array (MXNet reports an op's error when its "
+                f"value is read): {first}"
+            ) from exc
 
     def dtype_name(self, x: Any) -> str:
         return onp.dtype(x.dtype).name

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
 from unigrad.backends.numpy.contractions import dot, matmul, matrix_transpose
 from unigrad.backends.numpy.elementwise import UFUNCS as ELEMENTWISE_UFUNCS
 from unigrad.backends.numpy.elementwise import (
@@ -37,6 +38,7 @@ from unigrad.backends.numpy.elementwise import (
     subtract,
 )
 from unigrad.backends.numpy.elementwise import clip as clip_p
+from unigrad.backends.numpy.elementwise import round as round_p
 from unigrad.backends.numpy.rearrange import diagonal, repeat, trace
 from unigrad.backends.numpy.reductions import max, mean, min, prod, std, var
 from unigrad.backends.numpy.scans import cumprod, cumsum
@@ -48,9 +50,12 @@ from unigrad.backends.numpy.structural import (
     reshape,
     squeeze,
     sum,
+    swapaxes,
     transpose,
 )
-from unigrad.backends.numpy.tracer import Tracer, TracerConversionError
+from unigrad.backends.numpy.tracer import Tracer, TracerConversionError, primal
+
+from unigrad.errors import NumpyFunctionUnsupportedError
 
 _IN_PLACE = (
     "x.{name}() changes x in place, and a traced value cannot change; "
@@ -63,6 +68,26 @@ UFUNCS: dict[str, Callable[..., Any]] = {**ELEMENTWISE_UFUNCS, "matmul": matmul}
 # (np.sinc(tracer)); every other np.* function runs NumPy's own implementation, which calls
 # the tracer's methods (np.sum(tracer) is tracer.sum()).
 FUNCTIONS: dict[str, Callable[..., Any]] = {"sinc": sinc, "nan_to_num": nan_to_num}
+
+
+def _keepdims(kwargs: dict) -> dict:
+    return {"keepdims": kwargs["keepdims"]} if "keepdims" in kwargs else {}
+
+
+def _accumulate(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return lambda x, axis, keepdims=False: fn(x, axis)
+
+
+# np.add.reduce(x) and the like: ufunc methods the engine has ops for (axis 0 by default)
+_UFUNC_METHODS: dict[tuple[str, str], Callable[..., Any]] = {
+    ("add", "reduce"): sum,
+    ("multiply", "reduce"): prod,
+    ("maximum", "reduce"): max,
+    ("minimum", "reduce"): min,
+    ("add", "accumulate"): _accumulate(cumsum),
+    ("multiply", "accumulate"): _accumulate(cumprod),
+}
+_UFUNC_NAMES = {"absolute": "abs", "true_divide": "divide", "conjugate": "conj", "rint": "round"}
 
 
 def _reduction(fn: Callable[..., Any], ddof: bool = False) -> Callable[..., Any]:
@@ -188,19 +213,34 @@ class ArrayTracer(Tracer):
         return (getitem(self, i) for i in range(len(self)))
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        fn = UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
-        if fn is None:
-            raise TracerConversionError(
-                f"np.{ufunc.__name__} cannot trace derivatives; use unigrad.numpy."
-                f"{ufunc.__name__} (or another unigrad.numpy op) inside differentiated functions"
-            )
-        return fn(*inputs)
+        name = ufunc.__name__
+        if method == "__call__":
+            fn = UFUNCS.get(name)
+            if fn is not None and not kwargs:
+                return fn(*inputs)
+            why = f"keywords {sorted(kwargs)}" if fn is not None else "no op of that name"
+            capability = f"np.{name} on traced values"
+        else:
+            fn = _UFUNC_METHODS.get((name, method))
+            if fn is not None and len(inputs) == 1 and set(kwargs) <= {"axis", "keepdims"}:
+                return fn(inputs[0], kwargs.get("axis", 0), **_keepdims(kwargs))
+            why = "no op for it" if fn is None else f"these arguments ({sorted(kwargs)})"
+            capability = f"np.{name}.{method} on traced values"
+        raise NumpyFunctionUnsupportedError(
+            "numpy",
+            capability,
+            f"the reference engine has {why}, and NumPy's own would drop the derivative; "
+            f"use the unigrad.numpy ops (unigrad.numpy.{_UFUNC_NAMES.get(name, name)} ...)",
+        )
 
     def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
         fn = FUNCTIONS.get(func.__name__)
-        if fn is not None:
-            return fn(*args, **kwargs)
-        return func._implementation(*args, **kwargs)
+        if fn is None:
+            # the table of NumPy functions is the engine's op table, a module above this one
+            from unigrad.backends.numpy.ops import numpy_function
+
+            fn = numpy_function(func)
+        return fn(*args, **kwargs)
 
     T = property(transpose, doc="The array with its axes reversed.")
     mT = property(matrix_transpose, doc="The array with its last two axes swapped.")
@@ -260,6 +300,43 @@ class ArrayTracer(Tracer):
     ) -> Any:
         """The sum of NumPy's diagonal."""
         return trace(self, offset, axis1, axis2, dtype, out)
+
+    def copy(self, order: str = "C") -> Any:
+        """This value itself: traced values never change, so a copy is the same value."""
+        return self
+
+    def round(self, decimals: int = 0, out: Any = None) -> Any:
+        """Rounded to ``decimals`` (half to even); derivative 0."""
+        if out is not None:
+            raise TracerConversionError("round(out=...) cannot hold a traced value; drop out=")
+        return round_p(self, decimals)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Any:
+        """This array with two axes swapped."""
+        return swapaxes(self, axis1, axis2)
+
+    def argmax(self, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Any:
+        """The index of the largest element (along ``axis``): a constant."""
+        return self._constant_method(np.argmax, axis, out, keepdims)
+
+    def argmin(self, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Any:
+        """The index of the smallest element (along ``axis``): a constant."""
+        return self._constant_method(np.argmin, axis, out, keepdims)
+
+    def any(self, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+        """Whether any element (along ``axis``) is nonzero: a constant."""
+        return self._constant_method(np.any, axis, out, keepdims)
+
+    def all(self, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+        """Whether every element (along ``axis``) is nonzero: a constant."""
+        return self._constant_method(np.all, axis, out, keepdims)
+
+    def _constant_method(self, fn: Callable[..., Any], axis: Any, out: Any, keepdims: bool) -> Any:
+        if out is not None:
+            raise TracerConversionError(
+                f"{fn.__name__}(out=...) cannot hold a traced value; drop out="
+            )
+        return fn(primal(self), axis, keepdims=keepdims)
 
     def clip(self, min: Any = None, max: Any = None) -> Any:
         """Clip to [min, max]; derivative 1 on the closed interval."""

@@ -42,7 +42,7 @@ from unigrad.backends.numpy.structural import (
 )
 from unigrad.backends.numpy.tracer import Tracer, primal
 
-from unigrad.errors import ArgumentError
+from unigrad.errors import ArgumentError, NumpyFunctionUnsupportedError
 
 
 def _array_like(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -199,6 +199,8 @@ sinc = _array_like(elementwise.sinc)
 # einsum's first argument is its subscripts (or, in the sublist form, an operand).
 einsum = contractions.einsum
 absolute = abs
+around = round
+conjugate = conj
 true_divide = divide
 amax, amin = max, min
 
@@ -290,6 +292,39 @@ def linspace(
     return (y, step) if retstep else y
 
 
+def _index_of(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def op(a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Any:
+        if out is not None:
+            raise ArgumentError(f"unigrad.numpy.{name}(out=...): arrays cannot be written in place")
+        return fn(primal(pack(a)), axis, keepdims=keepdims)
+
+    op.__name__ = name
+    op.__doc__ = f"NumPy's {name}: integer indices, a constant."
+    return op
+
+
+def _truth(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def op(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+        if out is not None:
+            raise ArgumentError(f"unigrad.numpy.{name}(out=...): arrays cannot be written in place")
+        return fn(primal(pack(a)), axis, keepdims=keepdims)
+
+    op.__name__ = name
+    op.__doc__ = f"NumPy's {name}: a constant boolean array."
+    return op
+
+
+argmax = _index_of("argmax", np.argmax)
+argmin = _index_of("argmin", np.argmin)
+any = _truth("any", np.any)
+all = _truth("all", np.all)
+
+
+def copy(a: Any) -> Any:
+    """``a`` itself: traced values never change, so a copy is the same value."""
+    return pack(a) if type(a) in (list, tuple) else a
+
+
 def size(x: Any) -> int:
     """The number of elements of ``x``."""
     return int(np.size(primal(pack(x))))
@@ -308,13 +343,66 @@ class linalg:
     solve = staticmethod(solve)
 
 
+# NumPy's functions called on traced values (np.dot(x, y)) run these ops instead (by name,
+# from ``__all__``), except the ones below: internal helpers, and metadata functions whose
+# NumPy implementation only reads attributes of its argument (np.shape(x) is x.shape).
+NOT_NUMPY = frozenset(
+    {"UFUNCS", "expand_batched", "getitem", "nondiff", "pack", "primal", "unbroadcast"}
+)
+METADATA = frozenset({"shape", "ndim", "size", "iscomplexobj", "isrealobj", "isscalar"})
+ALIASES = {"round_": "round"}
+# reductions whose NumPy function calls the tracer's method (np.sum(x, dtype=...) is
+# x.sum(dtype=...)), which takes NumPy's keywords
+METHODS = frozenset({"sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std"})
+
+
+def numpy_function(func: Any) -> Callable[..., Any]:
+    """What the engine runs for NumPy function ``func`` called on traced values; raises
+    ``UnsupportedError`` where it has no op for it (never a silent conversion to a constant)."""
+    name = getattr(func, "__name__", "?")
+    module = getattr(func, "__module__", "") or ""
+    if module.endswith("linalg"):
+        fn = getattr(linalg, name, None)
+        if fn is not None:
+            return fn
+    elif module.startswith("numpy"):
+        if name in METADATA:
+            return func._implementation
+        name = ALIASES.get(name, name)
+        if name in METHODS:
+            return _method_first(func, name)
+        if name in __all__ and name not in NOT_NUMPY:
+            return globals()[name]
+    qualified = f"{module}.{func.__name__}" if module != "numpy" else f"np.{func.__name__}"
+    raise NumpyFunctionUnsupportedError(
+        "numpy",
+        f"{qualified} on traced values",
+        "the reference engine has no op for it, and NumPy's own would drop the derivative. "
+        "Use the unigrad.numpy ops (listed in unigrad.numpy.OPS), or unigrad.detach(x) "
+        "where you mean a constant",
+    )
+
+
+def _method_first(func: Any, name: str) -> Callable[..., Any]:
+    fn = globals()[name]
+
+    def op(*args: Any, **kwargs: Any) -> Any:
+        if args and isinstance(args[0], Tracer):
+            return func._implementation(*args, **kwargs)
+        return fn(*args, **kwargs)
+
+    return op
+
+
 __all__ = [
     "UFUNCS",
     "abs",
     "absolute",
     "add",
+    "all",
     "amax",
     "amin",
+    "any",
     "append",
     "arange",
     "arccos",
@@ -324,7 +412,10 @@ __all__ = [
     "arctan",
     "arctan2",
     "arctanh",
+    "argmax",
+    "argmin",
     "argsort",
+    "around",
     "array",
     "array_split",
     "asarray",
@@ -338,6 +429,8 @@ __all__ = [
     "column_stack",
     "concatenate",
     "conj",
+    "conjugate",
+    "copy",
     "cos",
     "cosh",
     "cross",

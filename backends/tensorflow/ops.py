@@ -23,11 +23,14 @@ def sqrt(x: Any) -> Any:
 
     tf.sqrt's gradient turns 0 * inf into 0, so where(x > 0, sqrt(x), 0) would get 0 at x = 0
     where every other framework gets nan. The value is tf.sqrt's exactly; the derivative is
-    that of pow(x, 0.5) (the stop_gradient term is zero in value).
+    that of pow(x, 0.5) (the stop_gradient term is zero in value), so its second derivative at
+    0 is -inf as on the other backends (tf.sqrt's own gives nan there). At +inf, where the
+    correction would be inf - inf, the value is tf.sqrt's and the derivative 0, its limit.
     """
     p = tf.pow(x, tf.constant(0.5, x.dtype))
     exact = tf.sqrt(x)
-    return tf.where(tf.math.is_finite(p), p + tf.stop_gradient(exact - p), exact)
+    at_inf = tf.equal(p, tf.constant(float("inf"), x.dtype))
+    return tf.where(at_inf, tf.stop_gradient(exact), p + tf.stop_gradient(exact - p))
 
 
 def argsort(x: Any, axis: int = -1) -> Any:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from unigrad import pytree
-from unigrad.errors import UnigradError
+from unigrad.errors import NumpyFunctionUnsupportedError, UnigradError
 
 
 class ArrayConversionError(UnigradError, TypeError):
@@ -66,6 +66,16 @@ class Array:
     @property
     def mT(self) -> Array:
         return self.swapaxes(-1, -2)
+
+    @property
+    def real(self) -> Array:
+        """The real part (the array itself when it is real)."""
+        return self._op("real")
+
+    @property
+    def imag(self) -> Array:
+        """The imaginary part (zeros, a constant, when the array is real)."""
+        return self._op("imag")
 
     def __len__(self) -> int:
         if not self.shape:
@@ -144,23 +154,45 @@ class Array:
         from unigrad import numpy as unp
 
         name = _UFUNC_NAMES.get(ufunc.__name__, ufunc.__name__)
-        fn = getattr(unp, name, None) if method == "__call__" and not kwargs else None
-        if fn is None:
-            raise ArrayConversionError(
-                f"np.{ufunc.__name__}{'.' + method if method != '__call__' else ''} cannot carry "
-                "derivatives of a unigrad array; use unigrad.numpy ops inside differentiated "
-                "functions"
-            )
-        return fn(*inputs)
+        if method == "__call__":
+            fn = getattr(unp, name, None) if name in unp.__all__ else None
+            if fn is not None and not kwargs:
+                return fn(*inputs)
+            why = f"keywords {sorted(kwargs)}" if fn is not None else "no op of that name"
+            capability = f"np.{ufunc.__name__} on unigrad arrays"
+        else:
+            op = _UFUNC_METHODS.get((ufunc.__name__, method))
+            if op is not None and len(inputs) == 1 and set(kwargs) <= {"axis", "keepdims"}:
+                kw = {"keepdims": kwargs["keepdims"]} if "keepdims" in kwargs else {}
+                return getattr(unp, op)(inputs[0], kwargs.get("axis", 0), **kw)
+            why = "no op for it" if op is None else f"these arguments ({sorted(kwargs)})"
+            capability = f"np.{ufunc.__name__}.{method} on unigrad arrays"
+        raise NumpyFunctionUnsupportedError(
+            self._b.name,
+            capability,
+            f"unigrad.numpy has {why}, and NumPy's own would drop the derivative; use the "
+            "unigrad.numpy ops (listed in unigrad.numpy.OPS)",
+        )
 
     def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
         from unigrad import numpy as unp
 
-        fn = getattr(unp, func.__name__, None)
+        name = _FUNCTION_NAMES.get(func.__name__, func.__name__)
+        module = getattr(func, "__module__", "") or ""
+        if module.endswith("linalg"):
+            fn = getattr(unp.linalg, name, None) if name in unp.linalg.__all__ else None
+        elif name in _METADATA:
+            fn = func._implementation  # reads x.shape, x.ndim, x.dtype only
+        else:
+            fn = getattr(unp, name, None) if name in unp.__all__ else None
         if fn is None:
-            raise ArrayConversionError(
-                f"np.{func.__name__} cannot carry derivatives of a unigrad array; use a "
-                "unigrad.numpy op, or unigrad.detach(x) if you mean a constant"
+            where = f"np.{name}" if module == "numpy" else f"{module}.{name}"
+            raise NumpyFunctionUnsupportedError(
+                self._b.name,
+                f"{where} on unigrad arrays",
+                "unigrad.numpy has no op for it, and NumPy's own would drop the derivative; "
+                "use the unigrad.numpy ops (listed in unigrad.numpy.OPS), or unigrad.detach(x) "
+                "where you mean a constant",
             )
         return fn(*args, **kwargs)
 
@@ -201,8 +233,13 @@ class Array:
     def squeeze(self, axis: Any = None) -> Array:
         return self._op("squeeze", axis)
 
-    def copy(self) -> Array:
+    def copy(self, order: str = "C") -> Array:
+        """This array: unigrad arrays never change in place, so a copy is the same value."""
         return self
+
+    def conjugate(self) -> Array:
+        """The complex conjugate (the array itself when it is real)."""
+        return self._op("conj")
 
     def sum(self, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False):
         return self._reduce("sum", axis, dtype, out, keepdims)
@@ -290,7 +327,20 @@ def _c_order(order: str) -> None:
 
 
 # NumPy ufunc names that unigrad.numpy spells another way
-_UFUNC_NAMES = {"absolute": "abs", "true_divide": "divide"}
+_UFUNC_NAMES = {"absolute": "abs", "true_divide": "divide", "conjugate": "conj", "rint": "round"}
+# np.add.reduce(x) and the like: ufunc methods unigrad.numpy has an op for (axis 0 by default)
+_UFUNC_METHODS = {
+    ("add", "reduce"): "sum",
+    ("multiply", "reduce"): "prod",
+    ("maximum", "reduce"): "max",
+    ("minimum", "reduce"): "min",
+    ("add", "accumulate"): "cumsum",
+    ("multiply", "accumulate"): "cumprod",
+}
+# NumPy functions that unigrad.numpy spells another way (NumPy 1's np.round is round_)
+_FUNCTION_NAMES = {"round_": "round"}
+# NumPy functions that only read an array's shape, ndim or dtype: NumPy's own is right
+_METADATA = frozenset({"shape", "ndim", "size", "iscomplexobj", "isrealobj"})
 _OPERATORS = {
     "add": "add",
     "sub": "subtract",

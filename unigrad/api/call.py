@@ -191,6 +191,15 @@ class FlatCall:
                 "floats (e.g. 3.0 or np.array([1.0, 2.0])), or leave this argument out of "
                 "argnums."
             )
+        if not impl.is_array(leaf) and np.asarray(leaf).dtype.kind != "f":
+            # checked before the backend converts it: MXNet has no complex dtype to convert to
+            dt = np.asarray(leaf).dtype.name
+            raise DifferentiationTypeError(
+                f"{self.what}: {self._label(i, arg, k)} of {fname(self.f)} has dtype "
+                f"{dt}; a differentiated argument must hold floating-point data. "
+                "Pass floats (e.g. 3.0 or x.astype('float32')), or leave this argument out of "
+                "argnums."
+            )
         x = impl.prepare(leaf)
         if not impl.is_float(x):
             raise DifferentiationTypeError(

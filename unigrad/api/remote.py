@@ -3,18 +3,23 @@
 The function travels by import path (``module:qualname``) to the backend's worker, which runs the
 same transform there and sends NumPy arrays back. Errors come back as the same unigrad error
 classes. A lambda, a closure, a function of ``__main__`` or a transform object cannot be
-imported by the worker: that is an error naming the fix, before anything is sent.
+imported by the worker: that is an error naming the fix, before anything is sent; so is an
+argument the wire cannot carry (a function, an open file, a torch tensor).
 """
 
 from __future__ import annotations
 
 import importlib
+import io
+import sys
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from unigrad import errors
 from unigrad.api.array import unwrap
-from unigrad.api.call import fname
+from unigrad.api.call import arg_label, fname
 
 
 def import_path(f: Callable, backend: str) -> str:
@@ -47,22 +52,70 @@ def run(backend: str, transform: str, f: Callable, args: tuple, options: dict[st
     opts = {k: v for k, v in options.items() if v is not None}
     if "argnums" in opts and isinstance(opts["argnums"], tuple):
         opts["argnums"] = list(opts["argnums"])
+    sent = [_sendable(a, f, i, "", backend) for i, a in enumerate(unwrap(args))]
     try:
-        return client.call(backend, target, list(unwrap(args)), transform, opts)
+        return client.call(backend, target, sent, transform, opts)
     except errors.WorkerError as exc:
-        raise _same_class(exc, backend) from None
+        raise _same_class(exc, backend, target) from None
 
 
-def _same_class(exc: errors.WorkerError, backend: str) -> BaseException:
-    """The unigrad error the worker raised, as that class; other errors stay WorkerError."""
-    name = getattr(exc, "remote_type", None)
-    cls = getattr(errors, name, None) if name else None
-    if not (isinstance(cls, type) and issubclass(cls, errors.UnigradError)) or cls in (
-        errors.UnsupportedError,
-        errors.BackendUnavailableError,
-        errors.WorkerError,
-    ):
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _sendable(v: Any, f: Callable, i: int, path: str, backend: str) -> Any:
+    """``v`` as the wire carries it (NumPy arrays and numbers, strings, None, and lists,
+    tuples and dicts of them); anything else is a TypeError naming the argument."""
+    if isinstance(v, (np.ndarray, np.generic, *_SCALARS)):
+        return v
+    if isinstance(v, complex):
+        return np.complex128(v)
+    t = type(v)
+    if t is list or t is tuple:
+        return t(_sendable(e, f, i, f"{path}[{k}]", backend) for k, e in enumerate(v))
+    if t is dict:
+        return {k: _sendable(e, f, i, f"{path}[{k!r}]", backend) for k, e in v.items()}
+    kind = f"{t.__module__}.{t.__qualname__}" if t.__module__ != "builtins" else t.__name__
+    if isinstance(v, io.IOBase):
+        kind = f"open file ({kind})"
+    if callable(v):
+        fix = (
+            "a function cannot travel: define it at module level in your module and call it "
+            "from your function (or pass its parameters as arrays)"
+        )
+    elif hasattr(v, "__array__") or hasattr(v, "numpy"):
+        fix = "pass it as a NumPy array (unigrad.to_numpy(x), or np.asarray(x))"
+    else:
+        fix = (
+            "pass its data as NumPy arrays, numbers or strings, or create the object inside "
+            "your function's module (the worker imports that module)"
+        )
+    article = "an" if kind[0] in "aeiouAEIOU" else "a"
+    raise TypeError(
+        f"{arg_label(f, i, path)} of {fname(f)} is {article} {kind}, which cannot be sent to the "
+        f"{backend} worker: backend {backend!r} runs in its own process, which receives NumPy "
+        f"arrays, numbers, strings, None and lists, tuples and dicts of them. {fix[0].upper()}"
+        f"{fix[1:]}."
+    )
+
+
+def _same_class(exc: errors.WorkerError, backend: str, target: str) -> BaseException:
+    """The error the worker raised, as the same class (unigrad's errors and builtin exceptions);
+    others stay WorkerError. A module the worker cannot import gets a hint."""
+    same = getattr(exc, "remote", None)
+    if same is None or isinstance(same, errors.WorkerError):
         return exc
-    text = str(exc)
-    prefix = f"{name} in the {backend} worker: "
-    return cls(text[len(prefix) :] if text.startswith(prefix) else text)
+    same.remote_traceback = getattr(exc, "remote_traceback", "")  # type: ignore[attr-defined]
+    top = target.partition(":")[0].split(".")[0]
+    if isinstance(same, ImportError) and f"'{top}'" in str(same):
+        here = getattr(sys.modules.get(top), "__file__", None)
+        where = f" (this process imported it from {here})" if here else ""
+        return type(same)(
+            f"{same} in the {backend} worker{where}. The worker imports your function's module "
+            "as python -m would: from its working directory (this process's), then its own "
+            "environment's packages and PYTHONPATH; a folder added to sys.path in this process "
+            "is not seen there. Run from the folder that holds the module, install it, or add "
+            "that folder to PYTHONPATH."
+        )
+    if not isinstance(same, errors.UnigradError):
+        same.add_note(f"raised in the {backend} worker:\n{same.remote_traceback}")
+    return same

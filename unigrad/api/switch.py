@@ -52,7 +52,12 @@ def get_backend(backend: BackendLike = None) -> BackendHandle:
         return _as_handle(env, f"the {ENV_VAR} environment variable")
     path, table = config.settings()
     name = table.get("backend")
-    if name:
+    if name is not None:
+        if not isinstance(name, str) or not name.strip():
+            raise config.ConfigError(
+                f"{path}: [tool.unigrad] backend must be a backend's name as a string, such as "
+                f'backend = "torch", not {name!r}'
+            )
         return _as_handle(name, f"[tool.unigrad] backend in {path}")
     return registry.handle(DEFAULT)
 

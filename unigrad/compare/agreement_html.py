@@ -178,7 +178,9 @@ def _native_group(res: RunResult, summ: dict, details: list[dict]) -> list[str]:
 def _head(res: RunResult, summ: dict) -> list[str]:
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summ["counts"].items()))
     verdict = (
-        "every cell passes or is a declared gap"
+        "interrupted"
+        if res.interrupted
+        else "every cell passes or is a declared gap"
         if summ["exit_code"] == 0
         else "some cells need attention"
     )
@@ -190,7 +192,7 @@ def _head(res: RunResult, summ: dict) -> list[str]:
         f"<title>unigrad compare {esc(summ['run'])}</title><style>{STYLE}</style></head><body>",
         f"<h1>unigrad compare <small>{esc(summ['run'])}</small></h1>",
         f'<p class="meta"><strong>{esc(verdict)}</strong> (exit code {summ["exit_code"]}) '
-        f"&middot; {summ['cells']} cells: {esc(counts)}</p>",
+        f"&middot; {summ['cells']} cells" + (f": {esc(counts)}</p>" if counts else "</p>"),
         f'<p class="meta">unigrad {esc(summ["unigrad"])} &middot; {esc(summ["platform"])} '
         f"&middot; dtypes {esc(', '.join(res.dtypes))} &middot; {esc(versions)}</p>",
     ]

@@ -17,7 +17,7 @@ def _header(res: RunResult, summ: dict) -> list[str]:
         f"# unigrad compare: {md(summ['run'])}",
         "",
         f"unigrad {summ['unigrad']}, {md(summ['platform'])}, dtypes {', '.join(res.dtypes)}. "
-        f"{summ['cells']} cells: {counts}.",
+        f"{summ['cells']} cells" + (f": {counts}." if counts else "."),
         "",
     ]
     if res.interrupted:

@@ -44,6 +44,7 @@ from unigrad import pytree
 from unigrad.compare import case_checks
 from unigrad.compare.case_checks import CaseError
 from unigrad.compare.case_checks import CaseNameError as CaseNameError  # re-exported
+from unigrad.compare.records import error_text
 
 TRANSFORMS = ("value", "grad", "jacobian", "hessian", "vjp", "jvp", "hvp")
 DTYPES = ("float32", "float64")
@@ -180,7 +181,7 @@ def read_file(path: str | Path) -> tuple[list[Case], list[CaseError]]:
     try:
         spec.loader.exec_module(module)
     except (Exception, SystemExit) as exc:  # any failure of user code becomes a located error
-        raise CaseLoadError(path, _where(exc, path), f"{type(exc).__name__}: {exc}") from exc
+        raise CaseLoadError(path, _where(exc, path), error_text(exc)) from exc
     finally:
         _BAD_CASES.reset(token)
     found = getattr(module, "CASES", None)

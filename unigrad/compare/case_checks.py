@@ -85,6 +85,12 @@ class _Findings:
                 f"{field} must be a tuple of names such as {valid[:2]}, not {value!r:.60}"
             )
             return
+        if not value:
+            self.typed.append(
+                f"{field} is empty: the case would test nothing; give at least one of "
+                f"{', '.join(valid)}"
+            )
+            return
         self.names_in(field, value, valid, what)
 
 

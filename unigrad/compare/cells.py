@@ -17,7 +17,7 @@ import numpy as np
 from unigrad import pytree
 from unigrad.api.dispatch import apply
 from unigrad.compare.case import Case, directions, read_file
-from unigrad.compare.records import CaseResults, CellResult, Outcome
+from unigrad.compare.records import CaseResults, CellResult, Outcome, error_text
 from unigrad.errors import UnsupportedError
 
 _loaded: dict[str, dict[str, Case]] = {}
@@ -110,7 +110,7 @@ def run_cell(case: Case, transform: str, backend: str, dtype: str) -> CellResult
     except (Exception, SystemExit) as exc:  # a case that raises is reported, located
         return CellResult(
             Outcome.ERROR,
-            error=f"{type(exc).__name__}: {exc}",
+            error=error_text(exc),
             where=_located(exc, case),
             time=time.perf_counter() - t0,
         )
@@ -129,9 +129,7 @@ def run_native(case: Case, backend: str) -> CellResult:
     try:
         value = native_grad(backend, case.native[backend], case.make_inputs("float64"))
     except (Exception, SystemExit) as exc:  # the finding is what the framework does, errors too
-        return CellResult(
-            Outcome.ERROR, error=f"{type(exc).__name__}: {exc}", time=time.perf_counter() - t0
-        )
+        return CellResult(Outcome.ERROR, error=error_text(exc), time=time.perf_counter() - t0)
     return CellResult(Outcome.OK, value=value, time=time.perf_counter() - t0)
 
 

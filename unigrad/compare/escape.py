@@ -21,11 +21,37 @@ _MD_LINE_START = re.compile(r"^([#>+-])")
 _SPREADSHEET_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
+# Control characters (a terminal escape, a bell, a bidi override) are shown as their escapes.
+_KEEP = "\n\t"
+_BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+
+
+def _hidden(ch: str) -> bool:
+    return ch not in _KEEP and (unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI)
+
+
+def visible(text: Any) -> str:
+    """``text`` with its control characters written as escapes (``\\x1b``, ``\\u202e``),
+    so that a report shows them instead of acting on them; newlines and tabs are kept."""
+    text = str(text)
+    if not any(_hidden(ch) for ch in text):
+        return text
+    return "".join(
+        (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}") if _hidden(ch) else ch
+        for ch in text
+    )
+
+
+def html_text(text: Any) -> str:
+    """Text for HTML (an element or an attribute value): markup and control characters shown."""
+    return html.escape(visible(text))
+
+
 def md(text: Any, leading: bool = False) -> str:
     """Text for Markdown (a table cell or a list item): one line, Markdown punctuation and
-    pipes escaped, HTML shown as text. ``leading``: the text opens a list item's content, where
-    a leading #, >, + or - would start a block."""
-    one_line = " ".join(str(text).split())
+    pipes escaped, HTML and control characters shown as text. ``leading``: the text opens a
+    list item's content, where a leading #, >, + or - would start a block."""
+    one_line = visible(" ".join(str(text).split()))
     escaped = _MD_INLINE.sub(lambda m: "\\" + m.group(0), one_line)
     if leading:
         escaped = _MD_LINE_START.sub(r"\\\1", escaped)
@@ -35,18 +61,29 @@ def md(text: Any, leading: bool = False) -> str:
 def script_json(data: Any) -> str:
     """JSON that can sit inside an HTML ``<script>`` element whatever the strings hold: no
     ``<``, ``>`` or ``&`` appears in it (no ``</script>``, no ``<!--``)."""
-    text = json.dumps(data, ensure_ascii=False)
+    text = json.dumps(_visible_strings(data), ensure_ascii=False)
     for ch, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(ch, code)
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
+def _visible_strings(data: Any) -> Any:
+    if isinstance(data, str):
+        return visible(data)
+    if isinstance(data, dict):
+        return {k: _visible_strings(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_visible_strings(v) for v in data]
+    return data
+
+
 def spreadsheet(value: Any) -> Any:
     """A CSV field that a spreadsheet will not run as a formula (text starting with =, +, -,
-    @, tab or carriage return gets a leading apostrophe); other values are left alone."""
+    @, tab or carriage return gets a leading apostrophe), control characters shown as
+    escapes; other values are left alone."""
     if isinstance(value, str) and value.startswith(_SPREADSHEET_FORMULA):
-        return "'" + value
-    return value
+        return "'" + visible(value)
+    return visible(value) if isinstance(value, str) else value
 
 
 def docstring(text: str) -> str:

@@ -9,15 +9,14 @@ renders as text (``escape.script_json``); the page loads nothing from elsewhere.
 
 from __future__ import annotations
 
-import html
 import math
 from collections import Counter
 from collections.abc import Iterable
 
-from unigrad.compare.escape import script_json
+from unigrad.compare.escape import html_text, script_json
 from unigrad.compare.matrix import COLOURS, MARKS, MEANING
 
-esc = html.escape
+esc = html_text
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}

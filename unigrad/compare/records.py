@@ -211,10 +211,20 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         """0 if every cell passes or is a declared gap, no two backends disagree and every case
-        loaded, else 1. (An interrupted run exits 128 + the signal's number: the CLI's rule.)"""
+        loaded, else 1; an interrupted run: 128 + the signal's number (130 for Ctrl-C)."""
+        if self.interrupted:
+            import signal
+
+            return 128 + int(getattr(signal, self.interrupted, signal.SIGINT))
         if self.problems or self.disagreements or any(counts_against(r) for r in self.records):
             return 1
         return 0
+
+
+def error_text(exc: BaseException) -> str:
+    """``ValueError: message``, or the type alone when the error carries no message."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def show(value: Any) -> str:

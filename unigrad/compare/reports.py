@@ -123,7 +123,8 @@ def summary(res: RunResult) -> dict:
         "per_backend": {b: dict(c) for b, c in by_backend.items()},
         "time_per_backend_s": {b: round(t, 3) for b, t in res.backend_time.items()},
         "wall_s": round(res.wall, 3),
-        "interrupted": res.interrupted,
+        "interrupted": bool(res.interrupted),
+        "interrupted_by": res.interrupted,
         "problems": [p.row() for p in res.problems],
         "disagreements": [d.row() for d in res.disagreements],
         "reference_fd_mismatches": sorted(

@@ -15,6 +15,7 @@ once; the run returns what finished, with ``RunResult.interrupted`` set.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import sys
 import threading
@@ -182,17 +183,49 @@ def _run_reference(cases: list[Case], ref: Reference, timeout: float, fleet: Fle
         worker.kill()
 
 
+def check_timeout(timeout: float) -> None:
+    """Raise ``UsageError`` unless ``timeout`` is a finite number of seconds above 0."""
+    if not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
+        raise UsageError(
+            f"--timeout must be a finite number of seconds above 0 (such as 60), not {timeout:g}"
+        )
+
+
+def nothing_selected(specs: Sequence[str] | None, cases: list[Case], dtypes: list[str]) -> str:
+    """Why a selection runs no cell, naming what was selected."""
+    asked = ", ".join(repr(s) for s in specs) if specs else "the shipped case library"
+    if not cases:
+        return f"--cases {asked} selects no case"
+    ids = ", ".join(c.id for c in cases[:5]) + (", ..." if len(cases) > 5 else "")
+    their = sorted({d for c in cases for d in c.dtypes})
+    return (
+        f"--cases {asked} selects {len(cases)} case(s) ({ids}), but none runs in "
+        f"--dtype {' and '.join(dtypes)} (they run in {', '.join(their)}): no cell to run"
+    )
+
+
 def new_run_dir(out: str | Path) -> Path:
-    """A new folder ``out/<date-time>[-n]`` for one run; two runs never get the same one."""
+    """A new folder ``out/<date-time>[-n]`` for one run; two runs never get the same one.
+
+    A folder that cannot be made (``out`` is a file, or not writable) is a ``UsageError``.
+    """
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    Path(out).mkdir(parents=True, exist_ok=True)
-    for n in itertools.count():
-        run_dir = Path(out) / (stamp if n == 0 else f"{stamp}-{n}")
-        try:
-            run_dir.mkdir()  # atomic: exactly one run creates it
-        except FileExistsError:
-            continue
-        return run_dir
+    try:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        for n in itertools.count():
+            run_dir = Path(out) / (stamp if n == 0 else f"{stamp}-{n}")
+            try:
+                run_dir.mkdir()  # atomic: exactly one run creates it
+            except FileExistsError:
+                continue
+            return run_dir
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(out) else ""
+        raise UsageError(
+            f"--out {str(out)!r}: cannot make the report folder there: {why}{where}; give a "
+            "folder you can write to"
+        ) from exc
     raise AssertionError("unreachable")
 
 
@@ -226,10 +259,16 @@ def run(
     t_start = time.perf_counter()
     if dtype not in ("float32", "float64", "both"):
         raise UsageError(f"--dtype must be float32, float64 or both, not {dtype!r}")
-    if timeout <= 0:
-        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout:g}")
+    check_timeout(timeout)
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs must be a number of workers >= 1, not {jobs}")
     dtypes = list(DTYPES) if dtype == "both" else [dtype]
     asked_for = backends is not None
+    if backends is not None and not backends:
+        raise UsageError(
+            "--backends names no backend; give a comma list such as numpy,torch (or leave the "
+            "option out for every backend)"
+        )
     names = list(backends) if backends else registry.backend_names()
     for b in names:
         try:
@@ -237,13 +276,15 @@ def run(
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
     sel = select_cases(case_specs)
+    runs = [c for c in sel.cases if any(d in c.dtypes for d in dtypes)]
+    cells = sum(len(c.transforms) * len([d for d in dtypes if d in c.dtypes]) for c in runs)
+    if not cells and not sel.problems:
+        raise UsageError(nothing_selected(case_specs, sel.cases, dtypes))
     run_dir = new_run_dir(out)
     stream = ResultsStream(run_dir / "results.jsonl")
     stream.write_all(sel.problems)
     records: list[Record] = []
     lock = threading.Lock()
-    runs = [c for c in sel.cases if any(d in c.dtypes for d in dtypes)]
-    cells = sum(len(c.transforms) * len([d for d in dtypes if d in c.dtypes]) for c in runs)
     total = {b: cells + sum(1 for c in runs if b in c.native) for b in names}
     done: dict[str, int] = dict.fromkeys(names, 0)
 

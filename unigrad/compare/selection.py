@@ -36,14 +36,20 @@ def _pool(paths: list[str], sel: Selection) -> list[Case]:
     """Every good case of the files under ``paths``, the first definition of each id."""
     pool: list[Case] = []
     unknown_names: list[str] = []
+    seen: set[Path] = set()
     for f in case_files(paths):
         if not f.exists():
             raise UsageError(f"case file {f} does not exist")
+        if f.resolve() in seen:  # the same file named twice (or through a folder) runs once
+            continue
+        seen.add(f.resolve())
         try:
             cases, errors = read_file(f)
         except CaseLoadError as exc:
             sel.problems.append(Problem("case_file", exc.where, str(exc)))
             continue
+        if not cases and not errors:
+            sel.problems.append(Problem("case_file", f"{f.resolve()}:1", _no_cases(f)))
         for e in errors:
             if isinstance(e, CaseNameError):
                 unknown_names.append(str(e))
@@ -68,6 +74,13 @@ def _pool(paths: list[str], sel: Selection) -> list[Case]:
     return list(first.values())
 
 
+def _no_cases(path: Path) -> str:
+    return (
+        f"{path.resolve()}:1: this case file defines no case: give it a module-level "
+        "CASES = [Case(...), ...] list"
+    )
+
+
 def select_cases(specs: Sequence[str] | None) -> Selection:
     """Cases from paths (files or folders), ids and id globs; the shipped library if no path.
 
@@ -78,6 +91,11 @@ def select_cases(specs: Sequence[str] | None) -> Selection:
     sel = Selection()
     paths, patterns = [], []
     for s in specs or []:
+        if not s.strip():
+            raise UsageError(
+                f"--cases {s!r} names nothing; give a case file, a folder of case files, a case "
+                "id or an id glob ('seed00*')"
+            )
         (paths if Path(s).exists() or s.endswith(".py") else patterns).append(s)
     if not patterns:
         sel.cases = _pool(paths or [str(default_case_dir())], sel)

@@ -12,7 +12,15 @@ from typing import Any
 
 from unigrad.compare import oracle
 from unigrad.compare.case import Case
-from unigrad.compare.records import CellResult, Disagreement, Outcome, Record, Status, show
+from unigrad.compare.records import (
+    CellResult,
+    Disagreement,
+    Outcome,
+    Record,
+    Status,
+    error_text,
+    show,
+)
 from unigrad.compare.reference import Reference
 
 # A cell that gave no value keeps its outcome as its status.
@@ -94,7 +102,7 @@ def judge(
         _judge_value(rec, case, dtype, ref)
     except Exception as exc:  # a value the oracle cannot read is this cell's error, not the run's
         rec.status = Status.ERROR
-        rec.detail = f"cannot compare this result: {type(exc).__name__}: {exc}"
+        rec.detail = f"cannot compare this result: {error_text(exc)}"
     return rec
 
 

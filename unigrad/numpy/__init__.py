@@ -9,6 +9,7 @@ scalars, and return backend arrays. Derivatives at kinks follow the conventions 
 
 from __future__ import annotations
 
+import builtins  # any and all are ops here
 from collections.abc import Callable
 from typing import Any
 
@@ -110,6 +111,15 @@ OPS: dict[str, str] = {
     "isnan": "Elementwise NaN test.",
     "isinf": "Elementwise infinity test.",
     "stop_gradient": "A constant copy of x at every order of differentiation.",
+    # constants and pass-throughs (the tester's findings on methods users call)
+    "argmax": "Index of the first largest element (along axis): a constant.",
+    "argmin": "Index of the first smallest element (along axis): a constant.",
+    "any": "any(a, axis=None, keepdims=False): whether any element is nonzero: a constant.",
+    "all": "all(a, axis=None, keepdims=False): whether every element is nonzero: a constant.",
+    "real": "The real part (x itself for a real array).",
+    "imag": "The imaginary part (zeros, a constant, for a real array).",
+    "conj": "The complex conjugate (x itself for a real array).",
+    "copy": "x itself: unigrad's arrays never change in place, so a copy is the same value.",
     # issue 16: structure (NumPy's signatures; README, "The structure family")
     "tensordot": "Sum of products over the given axes of a and b.",
     "repeat": "Repeat each element (of the flattened array when axis is None).",
@@ -221,7 +231,7 @@ def _make(name: str, doc: str) -> Callable[..., Any]:
     def op(*args: Any, **kwargs: Any) -> Any:
         if type(args[0]) is Array if args else False:
             first = args[0]
-            if len(args) == 1 and not any(type(v) is Array for v in kwargs.values()):
+            if len(args) == 1 and not builtins.any(type(v) is Array for v in kwargs.values()):
                 # the common case, unp.tanh(x) or x.sum(axis=0): nothing else to look at
                 b = first._b
                 return wrap(getattr(b.ops, name)(first.native, **kwargs), b)
@@ -249,6 +259,8 @@ absolute = globals()["abs"]
 array = globals()["asarray"]
 amax = globals()["max"]
 amin = globals()["min"]
+around = globals()["round"]
+conjugate = globals()["conj"]
 true_divide = globals()["divide"]
 
 
@@ -327,4 +339,14 @@ def __getattr__(name: str) -> Any:
     )
 
 
-__all__ = [*OPS, "absolute", "amax", "amin", "array", "linalg", "true_divide"]
+__all__ = [
+    *OPS,
+    "absolute",
+    "amax",
+    "amin",
+    "around",
+    "array",
+    "conjugate",
+    "linalg",
+    "true_divide",
+]

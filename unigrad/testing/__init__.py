@@ -6,13 +6,14 @@ native implementations of one model in several frameworks (``unigrad.port``). Th
 plugin and the conformance suite build on them.
 """
 
-from unigrad.testing.agree import AGREE_TRANSFORMS, assert_agree
+from unigrad.testing.agree import AGREE_TRANSFORMS, UnsupportedWarning, assert_agree
 from unigrad.testing.gradcheck import GradientCheckError, check_grads, numerical_jacobian
 from unigrad.testing.port import assert_port
 
 __all__ = [
     "AGREE_TRANSFORMS",
     "GradientCheckError",
+    "UnsupportedWarning",
     "assert_agree",
     "assert_port",
     "check_grads",

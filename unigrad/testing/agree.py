@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from unigrad import pytree
+from unigrad.errors import UnsupportedError
 
 AGREE_TRANSFORMS = ("value", "grad", "jacobian", "hessian")
 
@@ -36,6 +38,30 @@ def _on_backend(
     return unigrad.to_numpy(apply(transform, f, inputs, argnums, backend))
 
 
+def _results(
+    f: Callable, args: list, transform: str, names: list[str], argnums: Any, skip_gaps: bool
+) -> dict[str, Any]:
+    """Each backend's result; with ``skip_gaps``, a backend's declared gap is a warning."""
+    out = {}
+    for b in names:
+        try:
+            out[b] = _on_backend(f, args, transform, b, argnums)
+        except UnsupportedError as exc:
+            if not skip_gaps:
+                raise
+            warnings.warn(
+                f"assert_agree: {b} left out of {transform} of "
+                f"{getattr(f, '__qualname__', f)}: {exc}",
+                UnsupportedWarning,
+                stacklevel=3,
+            )
+    return out
+
+
+class UnsupportedWarning(UserWarning):
+    """``assert_agree(backends="all")`` left out a backend that declares a gap."""
+
+
 def assert_agree(
     f: Callable,
     *inputs: Any,
@@ -51,13 +77,19 @@ def assert_agree(
     ``unigrad compare`` (per dtype; ``tolerance`` overrides them). On failure the message names
     both backends, the transform, the worst element, both values and the tolerance, like
     ``torch.testing.assert_close``.
+
+    With ``backends="all"`` (or None), a backend that raises ``UnsupportedError`` (a declared
+    gap, such as MXNet's second order) is left out of that transform with a warning naming it;
+    a backend named explicitly must run. Fewer than two backends left to compare raises
+    ``UnsupportedError``.
     """
     from unigrad import registry
     from unigrad.compare import oracle
     from unigrad.compare.case import cast
     from unigrad.compare.records import show
 
-    if backends is None or backends == "all":
+    every = backends is None or backends == "all"
+    if every:
         names = registry.available_backends()
     elif isinstance(backends, str):
         names = [b.strip() for b in backends.split(",") if b.strip()]
@@ -72,10 +104,19 @@ def assert_agree(
             raise ValueError(f"assert_agree transforms are {AGREE_TRANSFORMS}, not {transform!r}")
         for dtype in dtypes:
             args = [pytree.tree_map(lambda v, d=dtype: cast(v, d), a) for a in inputs]
-            results = {b: _on_backend(f, args, transform, b, argnums) for b in names}
-            first = names[0]
+            results = _results(f, args, transform, names, argnums, every)
+            ran = list(results)
+            if len(ran) < 2:
+                raise UnsupportedError(
+                    ", ".join(b for b in names if b not in ran),
+                    transform,
+                    f"assert_agree({getattr(f, '__qualname__', f)}, backends='all'): only "
+                    f"{', '.join(ran) or 'no backend'} can run {transform} ({dtype}) here; "
+                    "nothing to compare",
+                )
+            first = ran[0]
             tol = oracle.tolerance(dtype, tolerance)
-            for b in names[1:]:
+            for b in ran[1:]:
                 v = oracle.compare(results[b], results[first], dtype, tol, against=first)
                 if not v.passed:
                     raise AssertionError(

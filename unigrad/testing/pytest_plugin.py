@@ -187,9 +187,17 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_XFAILS] = _read_xfails(xf)
 
 
-def pytest_report_header(config: pytest.Config) -> list[str] | None:
-    if not (config.getoption("--unigrad-backends") or os.environ.get("UNIGRAD_BACKENDS")):
-        return None
+_OPTIONS = ("--unigrad-backends", "--unigrad-dtypes", "--unigrad-xfails", "--unigrad-report")
+_HEADER_SHOWN = pytest.StashKey[bool]()
+
+
+def _asked(config: pytest.Config) -> bool:
+    """Whether a unigrad option (or ``UNIGRAD_BACKENDS``) was given."""
+    return bool(any(config.getoption(o) for o in _OPTIONS) or os.environ.get("UNIGRAD_BACKENDS"))
+
+
+def header(config: pytest.Config) -> str:
+    """``unigrad 0.1.0: numpy 2.1.3, torch 2.5.1, mxnet 1.9.1 (worker); float64``."""
     from unigrad import __version__
 
     parts = []
@@ -197,7 +205,24 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         a = registry.specs()[b].availability()
         where = "" if a.runs_in == "process" else " (worker)"
         parts.append(f"{b} {a.version or 'not installed'}{where}")
-    return [f"unigrad {__version__}: " + ", ".join(parts)]
+    return f"unigrad {__version__}: " + ", ".join(parts) + "; " + ", ".join(chosen_dtypes(config))
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    if not _asked(config):
+        return None
+    config.stash[_HEADER_SHOWN] = True
+    return [header(config)]
+
+
+def pytest_report_collectionfinish(
+    config: pytest.Config, items: list[pytest.Item]
+) -> list[str] | None:
+    """Without options, the backends and versions are shown once a test uses them."""
+    if config.stash.get(_HEADER_SHOWN, False):
+        return None
+    uses = any("unigrad_backend" in getattr(i, "fixturenames", ()) for i in items)
+    return [header(config)] if uses else None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -21,6 +21,7 @@ import collections
 import contextlib
 import os
 import selectors
+import signal
 import struct
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from typing import Any
 from unigrad import registry
 from unigrad.errors import BackendUnavailableError, UnsupportedError, WorkerError
 from unigrad.workers import wire
+from unigrad.workers.exceptions import rebuild
 from unigrad.workers.interpreters import find_python
 
 # Thread settings for worker processes. MXNet's OpenMP pool competes with NumPy's BLAS in
@@ -65,6 +67,25 @@ def python_for(backend: str) -> Path:
         assert python is not None
         return python
     return Path(sys.executable)
+
+
+def _a(word: str) -> str:
+    """``word`` with its indefinite article: "an invoke", "a ping"."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
+def _last_output(tail: str) -> str:
+    """The worker's last stderr lines for a message, or a note that it wrote none."""
+    return f" Its last output:\n{tail}" if tail.strip() else " It wrote nothing on stderr."
+
+
+def _kill_tree(proc: subprocess.Popen) -> None:
+    """Kill a worker and every process in its process group (what a case started)."""
+    if os.name == "posix":
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the worker leads its own group
+    if proc.poll() is None:
+        proc.kill()
 
 
 class Worker:
@@ -117,6 +138,8 @@ class Worker:
                 stderr=subprocess.PIPE,
                 cwd=self.cwd,
                 env=env,
+                # its own process group, so that stopping it also stops what a case started
+                **({"process_group": 0} if os.name == "posix" else {}),
             )
             self._drainer = threading.Thread(target=self._drain, args=(self.proc,), daemon=True)
             self._drainer.start()
@@ -140,7 +163,7 @@ class Worker:
             how, tail = self._death()
             raise WorkerError(
                 f"the {self.backend} worker ({self.python}) exited ({how}) before it started "
-                f"serving requests. Its last output:\n{tail}",
+                f"serving requests.{_last_output(tail)}",
                 kind="protocol",
             ) from None
         except _Banner as exc:
@@ -203,8 +226,7 @@ class Worker:
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        if proc.poll() is None:
-            proc.kill()
+        _kill_tree(proc)
         proc.wait()
         for s in (proc.stdin, proc.stdout):
             if s is not None:
@@ -221,8 +243,8 @@ class Worker:
         with self._spawn_lock:
             self._aborted = True
             proc = self.proc
-        if proc is not None and proc.poll() is None:
-            proc.kill()
+        if proc is not None:
+            _kill_tree(proc)
 
     def _read_some(self, n: int, deadline: float) -> bytes:
         assert self.proc is not None and self.proc.stdout is not None
@@ -259,7 +281,7 @@ class Worker:
         except TimeoutError:
             self.kill()
             raise WorkerError(
-                f"the {self.backend} worker gave no answer to a {what} request within "
+                f"the {self.backend} worker gave no answer to {_a(what)} request within "
                 f"{timeout:g} s (a hang); it was stopped and the next request starts a "
                 "fresh one",
                 kind="timeout",
@@ -267,8 +289,8 @@ class Worker:
         except (EOFError, OSError):  # OSError: BrokenPipeError on a worker already gone
             how, tail = self._death()
             err = WorkerError(
-                f"the {self.backend} worker crashed during a {what} request ({how}); the "
-                f"next request starts a fresh one. Its last output:\n{tail}",
+                f"the {self.backend} worker crashed during {_a(what)} request ({how}); the "
+                f"next request starts a fresh one.{_last_output(tail)}",
                 kind="crash",
             )
             err.how = how  # type: ignore[attr-defined]
@@ -313,8 +335,13 @@ def _unpack(reply: Any, backend: str) -> Any:
         return reply.get("result")
     kind = reply.get("kind", "error")
     if kind == "unsupported":
+        same = rebuild(reply)
+        if isinstance(same, UnsupportedError):
+            raise same
+        # a reply without a detail: its whole message is the detail
+        detail = reply.get("detail", reply.get("error", ""))
         raise UnsupportedError(
-            reply.get("backend", backend), reply.get("capability", "?"), reply.get("error", "")
+            reply.get("backend", backend), reply.get("capability", "?"), detail or ""
         )
     if kind == "protocol":
         raise WorkerError(
@@ -327,6 +354,7 @@ def _unpack(reply: Any, backend: str) -> Any:
     )
     err.remote_type = reply.get("type")  # type: ignore[attr-defined]
     err.remote_traceback = reply.get("traceback", "")  # type: ignore[attr-defined]
+    err.remote = rebuild(reply)  # type: ignore[attr-defined]  # the same class, or None
     raise err
 
 

@@ -1,6 +1,6 @@
 """Where a backend that lives in another environment (MXNet) finds its Python interpreter.
 
-Order: ``[tool.unigrad] <name>_python`` (relative to its file), ``UNIGRAD_<NAME>_PYTHON``, then
+Order: ``UNIGRAD_<NAME>_PYTHON``, ``[tool.unigrad] <name>_python`` (relative to its file), then
 a ``.venv-<name>/`` folder in, in turn: the folder holding the nearest unigrad configuration,
 the working directory, and the source checkout unigrad runs from (``make env`` builds
 ``.venv-mxnet`` there; an editable install runs from it). An installed wheel has no checkout, so
@@ -26,17 +26,30 @@ def _checkout_root() -> Path | None:
 SOURCE_ROOT = _checkout_root()
 
 
+def _named(name: str) -> tuple[Path, str] | None:
+    """The interpreter named by the environment variable, else by the configuration, if any."""
+    env = os.environ.get(f"UNIGRAD_{name.upper()}_PYTHON")
+    if env:
+        return Path(env), f"UNIGRAD_{name.upper()}_PYTHON"
+    path, table = config.settings()
+    key = f"{name}_python"
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise config.ConfigError(
+            f"{path}: [tool.unigrad] {key} must be the path of a Python interpreter as a "
+            f'string, such as {key} = ".venv-{name}/bin/python", not {value!r}'
+        )
+    p = Path(value).expanduser()
+    if not p.is_absolute() and path is not None:
+        p = path.parent / p
+    return p, f"[tool.unigrad] {key} in {path}"
+
+
 def _candidates(name: str) -> list[tuple[Path, str]]:
     found: list[tuple[Path, str]] = []
-    env = os.environ.get(f"UNIGRAD_{name.upper()}_PYTHON")
-    path, table = config.settings()
-    if table.get(f"{name}_python"):
-        p = Path(table[f"{name}_python"])
-        if not p.is_absolute() and path is not None:
-            p = path.parent / p
-        found.append((p, f"[tool.unigrad] {name}_python in {path}"))
-    if env:
-        found.append((Path(env), f"UNIGRAD_{name.upper()}_PYTHON"))
+    path, _ = config.settings()
     roots = [Path.cwd()]
     if path is not None:
         roots.insert(0, path.parent)
@@ -48,7 +61,24 @@ def _candidates(name: str) -> list[tuple[Path, str]]:
 
 
 def find_python(name: str) -> tuple[Path | None, str]:
-    """The interpreter for backend ``name`` and where the choice came from, or (None, why)."""
+    """The interpreter for backend ``name`` and where the choice came from, or (None, why).
+
+    An interpreter named by ``UNIGRAD_<NAME>_PYTHON`` or ``[tool.unigrad] <name>_python`` is
+    the one used: when it does not exist, the reason names the variable or the file and key.
+    """
+    try:
+        named = _named(name)
+    except config.ConfigError as exc:
+        return None, str(exc)
+    if named is not None:
+        p, origin = named
+        if p.is_file():
+            return p, origin
+        fix = "unset it" if origin.startswith("UNIGRAD_") else "remove the key"
+        return None, (
+            f"{origin} names {p}, which does not exist; fix the path (make env builds "
+            f".venv-{name}/bin/python) or {fix} to use the default .venv-{name}"
+        )
     tried = []
     for p, origin in _candidates(name):
         if p.exists():

@@ -9,8 +9,8 @@ working directory first (``unigrad.workers.targets.resolve``).
 Requests and replies use ``unigrad.workers.wire``; the worker first writes
 ``wire.GREETING``. Anything the worker's code prints goes to stderr, so it cannot corrupt the
 protocol. A request it cannot decode gets an error reply, and the worker goes on; an exception
-in the invoked function comes back as an error reply (typed ``unsupported`` for
-``UnsupportedError``).
+in the invoked function comes back as an error reply naming its class (typed ``unsupported``
+for ``UnsupportedError``; ``unigrad.workers.exceptions``).
 
 The worker dies with its parent: it ignores SIGINT (a Ctrl-C reaches the whole process group;
 the parent decides what stops), exits at end-of-file on stdin, and a watchdog thread exits the
@@ -70,16 +70,19 @@ def handle(msg: Any) -> dict:
 
 def _error_reply(exc: BaseException) -> dict:
     from unigrad.errors import UnsupportedError
+    from unigrad.workers.exceptions import describe
 
     reply = {
         "ok": False,
         "kind": "error",
-        "type": type(exc).__name__,
         "error": str(exc),
         "traceback": traceback.format_exc(limit=20),
+        **describe(exc),
     }
     if isinstance(exc, UnsupportedError):
-        reply.update(kind="unsupported", backend=exc.backend, capability=exc.capability)
+        reply.update(
+            kind="unsupported", backend=exc.backend, capability=exc.capability, detail=exc.detail
+        )
     return reply
 
 
@@ -112,6 +115,9 @@ def watch_parent(interval: float = 0.25) -> None:
     def watch() -> None:
         while _parent_alive(parent, direct):
             time.sleep(interval)
+        if os.name == "posix" and os.getpgrp() == os.getpid():
+            # this worker leads its own group: take what its cases started along
+            os.killpg(0, signal.SIGKILL)
         os._exit(70)
 
     threading.Thread(target=watch, name="unigrad-parent-watch", daemon=True).start()
