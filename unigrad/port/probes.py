@@ -147,10 +147,10 @@ def diagnose(setup: Setup, a: Attempt, r: Attempt, rows: list[Leaf]) -> list[str
 
 def _float32_rest(setup: Setup, a: Attempt, b: Attempt) -> str:
     """Why a float64 run with the mistake undone agrees to float32's tolerance only."""
-    why = "a float32 step inside the float64 run"
+    why = "the rest is a float32 step inside the float64 run"
     if setup.labels[a.label] == "tensorflow" and dx.flipped_variant(b.hits).startswith("the exact"):
-        why = "TensorFlow's exact GELU rounds 1/sqrt(2) to float32 in float64"
-    return f" to float32's tolerance (the rest is {why})"
+        why = "TensorFlow's exact GELU rounds 1/sqrt(2) to float32, in float64 too"
+    return f" to float32's tolerance ({why})"
 
 
 def _much_closer(row: Leaf, probed: Leaf) -> bool:
