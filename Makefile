@@ -47,14 +47,34 @@ compare: env
 	$(VENV)/bin/unigrad backends
 	$(VENV)/bin/unigrad compare
 
+# pytest processes for the main suite (pytest-xdist); each imports every framework
+TEST_JOBS ?= 2
+
+# the test files with MXNet cells, run inside .venv-mxnet (MXNet in process)
+MXNET_TESTS = \
+	tests/test_api.py \
+	tests/test_kinks.py \
+	tests/test_protocol.py \
+	tests/test_user_code.py \
+	tests/test_wrong_numbers.py \
+	tests/test_bad_input.py \
+	tests/test_ops.py \
+	tests/test_ops_structure.py \
+	tests/test_ops_elementwise.py \
+	tests/test_nn_conv.py \
+	tests/test_outside_values.py \
+	tests/test_mxnet_inside.py \
+	tests/test_port_mxnet_inside.py \
+	tests/test_fuzz_programs.py
+
 test: env browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_JOBS)
 	@echo "--- the conformance suite: every case on all five backends, float32 and float64 ---"
 	$(PY) -m pytest --pyargs unigrad.conformance --unigrad-backends all --unigrad-dtypes both -p no:cacheprovider
 	@echo "--- MXNet, in its own environment (.venv-mxnet) ---"
-	$(MXPY) -m pytest tests/test_api.py tests/test_kinks.py tests/test_protocol.py tests/test_user_code.py tests/test_wrong_numbers.py tests/test_bad_input.py tests/test_ops.py tests/test_ops_structure.py tests/test_ops_elementwise.py tests/test_nn_conv.py tests/test_outside_values.py tests/test_mxnet_inside.py tests/test_port_mxnet_inside.py -k "mxnet or inside"
+	$(MXPY) -m pytest $(MXNET_TESTS) -k "mxnet or inside"
 
 bench: env
 	$(PY) benchmarks/run.py

@@ -133,6 +133,11 @@ class Backend:
         """A context for running user code on this backend outside a transform."""
         return contextlib.nullcontext()
 
+    def one_off(self) -> Any:
+        """A context for calls each made once (compare's cells): where compiling costs more
+        than it saves, the backend runs them uncompiled."""
+        return contextlib.nullcontext()
+
     # ------------------------------------------------------------------------------- ops
     @property
     def ops(self) -> OpTable:

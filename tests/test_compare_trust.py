@@ -144,7 +144,7 @@ def test_reference_failures_say_what_happened(trust_run):
     _, _, rows, _, _ = trust_run
     assert "crash" in cells(rows, "hostile.segfault")[0]["detail"]
     assert "SystemExit" in cells(rows, "hostile.sys_exit")[0]["detail"]
-    assert "4 s" in cells(rows, "hostile.loop")[0]["detail"]
+    assert "8 s" in cells(rows, "hostile.loop")[0]["detail"]
 
 
 def test_an_exact_value_judges_when_the_reference_cannot(trust_run):

@@ -208,7 +208,21 @@ def graph(function: str, inputs: tuple[str, ...], dot_path: str | None) -> None:
 @click.option(
     "--jobs", default=0, type=int, help="Workers at once  [default: 0, the number of cores]"
 )
-def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs) -> None:
+@click.option(
+    "--suite",
+    type=click.Choice(["cases", "ops", "all"]),
+    help="cases: the case library (or the --cases files); ops: the per-op table; all: both  "
+    "[default: all; cases when --cases names files]",
+)
+@click.option(
+    "--level",
+    default="quick",
+    show_default=True,
+    type=click.Choice(["quick", "full"]),
+    help="The ops suite: quick (each op's first sample, first order) or full (every sample, "
+    "first and second order).",
+)
+def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs, suite, level) -> None:
     """Run the cases on every backend and report where they agree.
 
     Exit code 0 when every cell passes or is a declared gap, 1 on any disagreement, error or
@@ -217,7 +231,9 @@ def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs) -> None
     """
     try:
         with _signals_interrupt():
-            res, fmts = _start_compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs)
+            res, fmts = _start_compare(
+                backends_opt, cases_opt, dtype, out, formats, timeout, jobs, suite, level
+            )
     except KeyboardInterrupt as exc:  # before the run started (frameworks importing): no report
         name = getattr(exc, "signal_name", "SIGINT")
         click.echo(f"interrupted ({name}) before any cell ran", err=True)
@@ -240,7 +256,9 @@ def _backend_list(backends_opt: str | None) -> list[str] | None:
     return [b.strip() for b in backends_opt.split(",") if b.strip()]
 
 
-def _start_compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs) -> tuple:
+def _start_compare(
+    backends_opt, cases_opt, dtype, out, formats, timeout, jobs, suite, level
+) -> tuple:
     """Check the options and run the comparison: (RunResult, report formats)."""
     from unigrad.compare import reports
     from unigrad.compare.runner import run
@@ -257,7 +275,8 @@ def _start_compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs) 
     try:
         specs = list(cases_opt) or None
         jobs = None if jobs == 0 else jobs
-        return run(specs, _backend_list(backends_opt), dtype, out, timeout, show, jobs), fmts
+        backends = _backend_list(backends_opt)
+        return run(specs, backends, dtype, out, timeout, show, jobs, suite, level), fmts
     except UsageError as exc:
         raise click.UsageError(str(exc)) from exc
     finally:

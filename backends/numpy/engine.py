@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from unigrad.backends.numpy import ops as _ops  # noqa: F401  (fills NumPy's functions' table)
 from unigrad.backends.numpy.elementwise import astype, real
 from unigrad.backends.numpy.forward import FwdTrace, FwdTracer
 from unigrad.backends.numpy.reverse import RevTrace, RevTracer

@@ -64,10 +64,16 @@ _IN_PLACE = (
 
 # np.<ufunc>(tracer) routes here through ArrayTracer.__array_ufunc__.
 UFUNCS: dict[str, Callable[..., Any]] = {**ELEMENTWISE_UFUNCS, "matmul": matmul}
-# NumPy functions that are not ufuncs and whose NumPy implementation would convert a tracer
-# (np.sinc(tracer)); every other np.* function runs NumPy's own implementation, which calls
-# the tracer's methods (np.sum(tracer) is tracer.sum()).
+# np.<function>(tracer) routes here through ArrayTracer.__array_function__: NumPy's function
+# name (``linalg.norm`` for np.linalg.norm) -> the engine's op of that name. ``ops``, the table
+# of every op (a module above this one), fills it when imported; ``engine`` imports it first.
 FUNCTIONS: dict[str, Callable[..., Any]] = {"sinc": sinc, "nan_to_num": nan_to_num}
+# NumPy functions whose own implementation only reads the tracer's attributes (np.shape(x) is
+# x.shape), and reductions whose NumPy function calls the tracer's method with NumPy's keywords
+# (np.sum(x, dtype=...) is x.sum(dtype=...))
+_READ_ATTRIBUTES = frozenset({"shape", "ndim", "size", "iscomplexobj", "isrealobj"})
+_CALL_METHOD = frozenset({"sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std"})
+_FUNCTION_NAMES = {"round_": "round"}  # NumPy 1's np.round
 
 
 def _keepdims(kwargs: dict) -> dict:
@@ -234,12 +240,24 @@ class ArrayTracer(Tracer):
         )
 
     def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
-        fn = FUNCTIONS.get(func.__name__)
+        name = _FUNCTION_NAMES.get(func.__name__, func.__name__)
+        module = getattr(func, "__module__", "") or ""
+        if module.endswith("linalg"):
+            name = f"linalg.{name}"
+        elif name in _READ_ATTRIBUTES or (
+            name in _CALL_METHOD and args and isinstance(args[0], Tracer)
+        ):
+            return func._implementation(*args, **kwargs)
+        fn = FUNCTIONS.get(name) if module.startswith("numpy") else None
         if fn is None:
-            # the table of NumPy functions is the engine's op table, a module above this one
-            from unigrad.backends.numpy.ops import numpy_function
-
-            fn = numpy_function(func)
+            where = f"np.{func.__name__}" if module == "numpy" else f"{module}.{func.__name__}"
+            raise NumpyFunctionUnsupportedError(
+                "numpy",
+                f"{where} on traced values",
+                "the reference engine has no op for it, and NumPy's own would drop the "
+                "derivative. Use the unigrad.numpy ops (listed in unigrad.numpy.OPS), or "
+                "unigrad.detach(x) where you mean a constant",
+            )
         return fn(*args, **kwargs)
 
     T = property(transpose, doc="The array with its axes reversed.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +27,7 @@ from unigrad.backends.numpy import (
 )
 from unigrad.backends.numpy import linalg as linalg_ops
 from unigrad.backends.numpy.elementwise import astype, nondiff
-from unigrad.backends.numpy.operators import UFUNCS
+from unigrad.backends.numpy.operators import FUNCTIONS, UFUNCS
 from unigrad.backends.numpy.structural import (
     broadcast_to,
     concatenate,
@@ -42,7 +43,7 @@ from unigrad.backends.numpy.structural import (
 )
 from unigrad.backends.numpy.tracer import Tracer, primal
 
-from unigrad.errors import ArgumentError, NumpyFunctionUnsupportedError
+from unigrad.errors import ArgumentError
 
 
 def _array_like(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -343,57 +344,6 @@ class linalg:
     solve = staticmethod(solve)
 
 
-# NumPy's functions called on traced values (np.dot(x, y)) run these ops instead (by name,
-# from ``__all__``), except the ones below: internal helpers, and metadata functions whose
-# NumPy implementation only reads attributes of its argument (np.shape(x) is x.shape).
-NOT_NUMPY = frozenset(
-    {"UFUNCS", "expand_batched", "getitem", "nondiff", "pack", "primal", "unbroadcast"}
-)
-METADATA = frozenset({"shape", "ndim", "size", "iscomplexobj", "isrealobj", "isscalar"})
-ALIASES = {"round_": "round"}
-# reductions whose NumPy function calls the tracer's method (np.sum(x, dtype=...) is
-# x.sum(dtype=...)), which takes NumPy's keywords
-METHODS = frozenset({"sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std"})
-
-
-def numpy_function(func: Any) -> Callable[..., Any]:
-    """What the engine runs for NumPy function ``func`` called on traced values; raises
-    ``UnsupportedError`` where it has no op for it (never a silent conversion to a constant)."""
-    name = getattr(func, "__name__", "?")
-    module = getattr(func, "__module__", "") or ""
-    if module.endswith("linalg"):
-        fn = getattr(linalg, name, None)
-        if fn is not None:
-            return fn
-    elif module.startswith("numpy"):
-        if name in METADATA:
-            return func._implementation
-        name = ALIASES.get(name, name)
-        if name in METHODS:
-            return _method_first(func, name)
-        if name in __all__ and name not in NOT_NUMPY:
-            return globals()[name]
-    qualified = f"{module}.{func.__name__}" if module != "numpy" else f"np.{func.__name__}"
-    raise NumpyFunctionUnsupportedError(
-        "numpy",
-        f"{qualified} on traced values",
-        "the reference engine has no op for it, and NumPy's own would drop the derivative. "
-        "Use the unigrad.numpy ops (listed in unigrad.numpy.OPS), or unigrad.detach(x) "
-        "where you mean a constant",
-    )
-
-
-def _method_first(func: Any, name: str) -> Callable[..., Any]:
-    fn = globals()[name]
-
-    def op(*args: Any, **kwargs: Any) -> Any:
-        if args and isinstance(args[0], Tracer):
-            return func._implementation(*args, **kwargs)
-        return fn(*args, **kwargs)
-
-    return op
-
-
 __all__ = [
     "UFUNCS",
     "abs",
@@ -561,3 +511,13 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+
+# NumPy's functions called on traced values (np.dot(x, y)) run the op of the same name; these
+# names are the engine's helpers, not NumPy's
+_NOT_NUMPY = frozenset(
+    {"UFUNCS", "expand_batched", "getitem", "nondiff", "pack", "primal", "unbroadcast"}
+)
+_this = sys.modules[__name__]
+FUNCTIONS.update({n: getattr(_this, n) for n in __all__ if n not in _NOT_NUMPY})
+FUNCTIONS.update({f"linalg.{n}": getattr(linalg, n) for n in ("norm", "det", "inv", "solve")})

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from unigrad.backends.numpy import ops as _ops  # noqa: F401  (fills NumPy's functions' table)
 from unigrad.backends.numpy.reverse import RevTrace, RevTracer
 from unigrad.backends.numpy.tracer import primal
 

@@ -25,7 +25,12 @@ _loaded: dict[str, dict[str, Case]] = {}
 
 def find_case(path: str, case_id: str) -> Case:
     """The case ``case_id`` of the case file at ``path`` (each file is loaded once; of two
-    cases with one id, the first, as ``unigrad compare`` runs it)."""
+    cases with one id, the first, as ``unigrad compare`` runs it). The ops suite's cases are
+    found by their id in the per-op table."""
+    from unigrad.compare import opcases
+
+    if path == opcases.SUITE:
+        return opcases.find(case_id)
     if path not in _loaded:
         cases: dict[str, Case] = {}
         for c in read_file(path)[0]:
@@ -47,7 +52,10 @@ def compute(case: Case, transform: str, backend: str, dtype: str) -> Any:
     result is the derivative part (the cotangent or tangent out), not the value.
     """
     import unigrad
+    from unigrad.compare.opcases import OpCase
 
+    if isinstance(case, OpCase):
+        return case.compute(transform, backend, dtype)
     args = case.make_inputs(dtype)
     tangents = cotangents = None
     if transform in ("jvp", "hvp"):
@@ -104,7 +112,8 @@ def run_cell(case: Case, transform: str, backend: str, dtype: str) -> CellResult
 
     t0 = time.perf_counter()
     try:
-        value = unigrad.to_numpy(compute(case, transform, backend, dtype))
+        with unigrad.get_backend(backend).impl.one_off():
+            value = unigrad.to_numpy(compute(case, transform, backend, dtype))
     except UnsupportedError as exc:
         return CellResult(Outcome.UNSUPPORTED, error=str(exc), time=time.perf_counter() - t0)
     except (Exception, SystemExit) as exc:  # a case that raises is reported, located

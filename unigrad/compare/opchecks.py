@@ -72,28 +72,54 @@ def run(info: OpInfo, sample: Sample, check: str, backend: str, dtype: str) -> A
             unigrad.grad(scalar_loss(info, s, dtype), nums, backend=backend)(*diff)
         )
     if check == "jvp_vjp":
-        u = _like(diff, _rng(info, sample, "u"), dtype)
-        out, tout = unigrad.jvp(lambda *d: s.call(op, *d), diff, u, backend=backend)
-        v = _like(unigrad.to_numpy(out), _rng(info, sample, "v"), dtype)
-        _, vjp_fn = unigrad.vjp(lambda *d: s.call(op, *d), *diff, backend=backend)
-        ct = vjp_fn(
-            pytree.tree_unflatten(
-                pytree.tree_flatten(unigrad.to_numpy(out))[1], pytree.tree_leaves(v)
-            )
-        )
-        forward = sum(
-            float(np.vdot(a, b))
-            for a, b in zip(pytree.tree_leaves(unigrad.to_numpy(tout)), pytree.tree_leaves(v))
-        )
-        backward = sum(
-            float(np.vdot(a, b))
-            for a, b in zip(pytree.tree_leaves(unigrad.to_numpy(ct)), pytree.tree_leaves(u))
-        )
-        return np.array([forward, backward])
+        return consistency(jvp(info, s, backend, dtype), vjp(info, s, backend, dtype))
     if check == "hvp":
         u = _like(diff, _rng(info, sample, "u"), dtype)
         return unigrad.to_numpy(unigrad.hvp(scalar_loss(info, s, dtype), diff, u, backend=backend))
     raise ValueError(f"unknown check {check!r}")
+
+
+def tangent(info: OpInfo, sample: Sample, dtype: str) -> list[Any]:
+    """The fixed random tangent ``u`` of ``sample`` (one entry per differentiated argument)."""
+    return _like(_diff(sample), _rng(info, sample, "u"), dtype)
+
+
+def cotangent(info: OpInfo, sample: Sample, out: Any, dtype: str) -> Any:
+    """The fixed random cotangent ``v``, in the structure of the op's output ``out``."""
+    v = _like(out, _rng(info, sample, "v"), dtype)
+    return pytree.tree_unflatten(pytree.tree_flatten(out)[1], pytree.tree_leaves(v))
+
+
+def jvp(info: OpInfo, sample: Sample, backend: str, dtype: str) -> tuple[Any, Any]:
+    """``(u, J u)`` at ``sample`` (already in ``dtype``) on ``backend``, as NumPy."""
+    import unigrad
+
+    op = info.op()
+    u = tangent(info, sample, dtype)
+    _, tout = unigrad.jvp(lambda *d: sample.call(op, *d), _diff(sample), u, backend=backend)
+    return u, unigrad.to_numpy(tout)
+
+
+def vjp(info: OpInfo, sample: Sample, backend: str, dtype: str) -> tuple[Any, Any]:
+    """``(v, vᵀ J)`` at ``sample`` (already in ``dtype``) on ``backend``, as NumPy."""
+    import unigrad
+
+    op = info.op()
+    out, vjp_fn = unigrad.vjp(lambda *d: sample.call(op, *d), *_diff(sample), backend=backend)
+    v = cotangent(info, sample, unigrad.to_numpy(out), dtype)
+    return v, unigrad.to_numpy(vjp_fn(v))
+
+
+def consistency(jvp_: tuple, vjp_: tuple) -> np.ndarray:
+    """``[vᵀ(J u), (vᵀJ) u]`` from a jvp's and a vjp's results: equal where they are consistent."""
+    (u, tout), (v, ct) = jvp_, vjp_
+    forward = sum(
+        float(np.vdot(a, b)) for a, b in zip(pytree.tree_leaves(tout), pytree.tree_leaves(v))
+    )
+    backward = sum(
+        float(np.vdot(a, b)) for a, b in zip(pytree.tree_leaves(ct), pytree.tree_leaves(u))
+    )
+    return np.array([forward, backward])
 
 
 def finite_differences(info: OpInfo, sample: Sample, check: str) -> Any:
@@ -116,6 +142,19 @@ def finite_differences(info: OpInfo, sample: Sample, check: str) -> Any:
         jac = numerical_jacobian(g, *diff, backend="numpy")
         flat_u = np.concatenate([np.ravel(x) for x in pytree.tree_leaves(u)])
         return _split(jac @ flat_u, diff)
+    if check in ("jvp", "vjp", "jvp_vjp"):
+        op = info.op()
+        out = unigrad.to_numpy(sample.call(op, *diff))
+        jac = numerical_jacobian(lambda *d: sample.call(op, *d), *diff, backend="numpy")
+        u = np.concatenate([np.ravel(x) for x in tangent(info, sample, "float64")])
+        v = cotangent(info, sample, out, "float64")
+        flat_v = np.concatenate([np.ravel(x) for x in pytree.tree_leaves(v)] or [np.zeros(0)])
+        if check == "jvp":
+            leaves, tdef = pytree.tree_flatten(out)
+            return pytree.tree_unflatten(tdef, list(_split(jac @ u, leaves)))
+        if check == "vjp":
+            return _split(flat_v @ jac, diff)
+        return np.array([flat_v @ jac @ u] * 2)
     raise ValueError(f"no finite-difference form for {check!r}")
 
 

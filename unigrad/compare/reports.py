@@ -96,6 +96,13 @@ def native_findings(res: RunResult) -> list[dict]:
     return out
 
 
+def cells_per_second(res: RunResult) -> dict[str, float]:
+    """Per backend: its cells (native findings excluded) over its worker's wall time, the
+    framework's import and start included."""
+    cells = Counter(r.backend for r in res.records if r.section == "main")
+    return {b: round(cells[b] / t, 2) for b, t in res.backend_time.items() if t > 0 and cells[b]}
+
+
 def summary(res: RunResult) -> dict:
     """Versions, platform, device, dtypes, and counts per status and per backend."""
     by_backend: dict[str, Counter] = {b: Counter() for b in res.backends}
@@ -122,6 +129,7 @@ def summary(res: RunResult) -> dict:
         "counts": dict(Counter(_count_as(r) for r in res.records)),
         "per_backend": {b: dict(c) for b, c in by_backend.items()},
         "time_per_backend_s": {b: round(t, 3) for b, t in res.backend_time.items()},
+        "cells_per_second": cells_per_second(res),
         "wall_s": round(res.wall, 3),
         "interrupted": bool(res.interrupted),
         "interrupted_by": res.interrupted,

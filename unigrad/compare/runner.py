@@ -249,6 +249,8 @@ def run(
     timeout: float = 60.0,
     progress: Callable[[str, int, int], None] | None = None,
     jobs: int | None = None,
+    suite: str | None = None,
+    level: str = "quick",
 ) -> RunResult:
     """Run the comparison and write results.jsonl; raises ``UsageError`` on a bad option.
 
@@ -275,7 +277,7 @@ def run(
             registry.check_name(b, "--backends")
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
-    sel = select_cases(case_specs)
+    sel = select_cases(case_specs, suite, level)
     runs = [c for c in sel.cases if any(d in c.dtypes for d in dtypes)]
     cells = sum(len(c.transforms) * len([d for d in dtypes if d in c.dtypes]) for c in runs)
     if not cells and not sel.problems:

@@ -81,13 +81,35 @@ def _no_cases(path: Path) -> str:
     )
 
 
-def select_cases(specs: Sequence[str] | None) -> Selection:
-    """Cases from paths (files or folders), ids and id globs; the shipped library if no path.
+def resolve_suite(specs: Sequence[str] | None, suite: str | None) -> str:
+    """The suite a run uses: as asked, else ``all``, or ``cases`` when case files are given."""
+    from unigrad.compare.opcases import SUITES
 
-    A case file that does not load, a case with badly typed fields and a duplicated id become
-    problems (the run goes on without them and exits 1); a name a case gets wrong (a transform,
-    dtype or backend) and a pattern that matches no case are a ``UsageError``.
+    if suite is None:
+        paths = [s for s in specs or [] if Path(s).exists() or s.endswith(".py")]
+        return "cases" if paths else "all"
+    if suite not in SUITES:
+        raise UsageError(f"--suite must be one of {', '.join(SUITES)}, not {suite!r}")
+    return suite
+
+
+def select_cases(
+    specs: Sequence[str] | None, suite: str | None = None, level: str = "quick"
+) -> Selection:
+    """Cases from paths (files or folders), ids and id globs, in the chosen suite.
+
+    ``suite``: ``cases`` (the case files: the shipped library if no path is given), ``ops``
+    (the per-op table at ``level``: quick or full) or ``all`` (both); None means ``all``, or
+    ``cases`` when a path is given. A case file that does not load, a case with badly typed
+    fields and a duplicated id become problems (the run goes on without them and exits 1); a
+    name a case gets wrong (a transform, dtype or backend) and a pattern that matches no case
+    are a ``UsageError``.
     """
+    from unigrad.compare import opcases
+
+    if level not in opcases.LEVELS:
+        raise UsageError(f"--level must be one of {', '.join(opcases.LEVELS)}, not {level!r}")
+    suite = resolve_suite(specs, suite)
     sel = Selection()
     paths, patterns = [], []
     for s in specs or []:
@@ -97,16 +119,21 @@ def select_cases(specs: Sequence[str] | None) -> Selection:
                 "id or an id glob ('seed00*')"
             )
         (paths if Path(s).exists() or s.endswith(".py") else patterns).append(s)
+    ops: list[Case] = list(opcases.suite(level)) if suite in ("ops", "all") else []
+    if suite == "ops" and paths:
+        raise UsageError("--suite ops runs the per-op table: give ids or globs, not case files")
     if not patterns:
-        sel.cases = _pool(paths or [str(default_case_dir())], sel)
+        files = _pool(paths or [str(default_case_dir())], sel) if suite != "ops" else []
+        sel.cases = files + ops
         return sel
     # ids and globs pick from the shipped library and the given files alike
-    pool = _pool([*paths, str(default_case_dir())], sel)
+    pool = _pool([*paths, str(default_case_dir())], sel) if suite != "ops" else []
+    pool += ops
     for pat in patterns:
         hits = [c for c in pool if fnmatch.fnmatchcase(c.id, pat)]
         if not hits:
             close = difflib.get_close_matches(pat, [c.id for c in pool], n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise UsageError(f"no case matches {pat!r}{hint}")
+            raise UsageError(f"no case matches {pat!r} in the {suite} suite{hint}")
         sel.cases.extend(c for c in hits if c not in sel.cases)
     return sel

@@ -1,4 +1,5 @@
-"""Every case x transform x backend x dtype of the case library, as a test.
+"""Every case x transform x backend x dtype of the case library and of the ops suite (its quick
+level), as a test.
 
 Verdicts come from ``unigrad.compare.verdicts.judge``: the same oracle as ``unigrad compare``.
 """

@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from unigrad import registry
 from unigrad.errors import WorkerError
 from unigrad.fuzz import stability
@@ -385,6 +387,10 @@ class Campaign:
         return stability.by_float64(c, sens, agrees)
 
     def _process(self, shard: int, progs: list[Program], results: dict[str, list]) -> None:
+        with np.errstate(all="ignore"):  # inf and nan in results are judged, not warned of
+            self._process_shard(shard, progs, results)
+
+    def _process_shard(self, shard: int, progs: list[Program], results: dict[str, list]) -> None:
         first = shard * self.s.shard
         row: dict[str, Any] = {
             "shard": shard,

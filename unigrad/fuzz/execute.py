@@ -103,6 +103,9 @@ def run_program(
     f = program.function()
     xs = [np.asarray(i.value, dtype=dtype) for i in program.inputs]
     nums = tuple(range(len(xs)))
+    fused = _fused(program, backend, dtype, checks, xs)
+    if fused is not None:
+        return fused
     out: dict[str, dict] = {}
     value = _timed(lambda: _np(apply("value", f, xs, backend=backend)))
     out["value"] = value
@@ -111,10 +114,6 @@ def run_program(
     d = directions(program, np.shape(value["value"]))
     w = d["W"].astype(dtype)
     u = [t.astype(dtype) for t in d["u"]]
-    fused = _fused(program, backend, dtype, checks, xs, d)
-    if fused is not None:
-        out.update(fused)
-        return out
 
     def loss(*a: Any) -> Any:
         return unp.sum(f(*a) * w)
@@ -149,13 +148,14 @@ def run_program(
 
 
 def _fused(
-    program: Program, backend: str, dtype: str, checks: tuple[str, ...], xs: list, d: dict
+    program: Program, backend: str, dtype: str, checks: tuple[str, ...], xs: list
 ) -> dict[str, dict] | None:
-    """Every derivative check in one function compiled by the backend (jax.jit,
-    tf.function), where the backend compiles: one compilation per program and dtype instead of
-    one per transform, which is what a compiling framework's time goes to. None where the
-    backend does not compile, or the fused function fails (each check then runs alone, so a
-    failure is charged to the check that fails)."""
+    """The value and every derivative check in one function compiled by the backend
+    (jax.jit, tf.function), where the backend compiles: one compilation per program and dtype
+    instead of one per transform, which is what a compiling framework's time goes to. None
+    where the backend does not compile, or the fused function fails or gives a value of
+    another shape than NumPy's (each check then runs alone, so that a failure is charged to
+    the check that fails)."""
     import unigrad
     import unigrad.numpy as unp
     from unigrad import registry
@@ -164,6 +164,11 @@ def _fused(
     impl = registry.handle(backend).impl
     if type(impl).compile is Backend.compile:
         return None
+    try:
+        shape = np.shape(program.values()[program.output])
+    except Exception:
+        return None
+    d = directions(program, shape)
     f = program.function()
     nums = tuple(range(len(xs)))
     w, v = impl.asarray(d["W"].astype(dtype)), impl.asarray(d["v"].astype(dtype))
@@ -175,16 +180,16 @@ def _fused(
         return unp.sum(f(*a) * w)
 
     def every(*a: Any) -> dict[str, Any]:
-        res: dict[str, Any] = {}
-        g = unigrad.grad(loss, nums)
+        res: dict[str, Any] = {"value": f(*a)}
+        g = unigrad.grad(loss, nums, backend=backend)
         if "grad" in checks:
             res["grad"] = g(*a)
         if "jvp" in checks:
-            res["jvp"] = unigrad.jvp(f, list(a), us)[1]
+            res["jvp"] = unigrad.jvp(f, list(a), us, backend=backend)[1]
         if "vjp" in checks:
-            res["vjp"] = unigrad.vjp(f, *a)[1](v)
+            res["vjp"] = unigrad.vjp(f, *a, backend=backend)[1](v)
         if "hvp" in checks:
-            res["hvp"] = unigrad.hvp(loss, list(a), us)
+            res["hvp"] = unigrad.hvp(loss, list(a), us, backend=backend)
             for k, h in enumerate(steps):
                 hi = g(*[x + h * t for x, t in zip(a, us)])
                 lo = g(*[x - h * t for x, t in zip(a, us)])
@@ -195,6 +200,8 @@ def _fused(
     try:
         got = _np(impl.compile(every, ())(*[impl.asarray(x) for x in xs]))
     except Exception:
+        return None
+    if np.shape(got["value"]) != shape:  # a shape finding: the checks run alone to show it
         return None
     each = (time.perf_counter() - t0) / max(1, len(got))
     out = {

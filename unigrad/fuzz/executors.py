@@ -146,7 +146,7 @@ def remote_shard(lane: str, payload: dict, timeout: float) -> tuple[list[dict], 
 
 def remote_info(lane: str) -> dict:
     """A dask task: start the lane's unigrad worker here and say what it is."""
-    got, _ = remote_shard(lane, {"programs": [], "dtypes": [], "checks": []}, 60.0)
+    remote_shard(lane, {"programs": [], "dtypes": [], "checks": []}, 60.0)
     return dict(_remote[lane].info or {})
 
 
@@ -221,18 +221,15 @@ class DaskExecutor:
     def halt(self) -> None:
         """Stop: cancel what is queued; a local cluster is closed with its processes."""
         self._stopped = True
-        try:
+        if self.client.status in ("running", "connecting"):
             self.client.cancel(list(self.client.futures.values()), force=True)
-        except Exception:  # a cluster already gone: nothing to cancel
-            pass
 
     def close(self) -> None:
         """Close the client (and the local cluster, with its workers)."""
-        for closer in (self.client.close, *(c.close for c in [self.cluster] if c)):
-            try:
-                closer()
-            except Exception:  # closing what is already closed
-                pass
+        if self.client.status != "closed":
+            self.client.close()
+        if self.cluster is not None and self.cluster.status.name != "closed":
+            self.cluster.close()
 
 
 class _DaskResult:

@@ -39,15 +39,36 @@ class Options:
     ops: tuple[str, ...] | None = None  #: the ops to draw from (None: every eligible entry)
 
 
-def fuzzable(info: OpInfo) -> bool:
-    """Whether generated programs may use ``info``: differentiable, with a sample to follow."""
-    if not info.fuzz or info.orders < 1:
-        return False
+def why_not(info: OpInfo) -> str | None:
+    """Why generated programs may not use ``info`` (None: they may)."""
+    if not info.fuzz:
+        return "left out by its entry (fuzz=False)"
+    if info.orders < 1:
+        return "not differentiable (orders=0)"
     try:
         drawn = info.samples(np.random.default_rng(0))
-    except Exception:
-        return False
-    return any(s.argnums for s in drawn)
+    except Exception as exc:
+        return f"its sample function fails: {type(exc).__name__}: {exc}"
+    if not any(s.argnums for s in drawn):
+        return "no sample has a differentiated argument to draw"
+    return None
+
+
+def fuzzable(info: OpInfo) -> bool:
+    """Whether generated programs may use ``info``: differentiable, with a sample to follow."""
+    return why_not(info) is None
+
+
+def skipped() -> dict[str, str]:
+    """The table's entries programs are not drawn from, each with the reason."""
+    from unigrad.cases.opinfos import OPINFOS
+
+    out = {}
+    for info in OPINFOS:
+        reason = why_not(info)
+        if reason:
+            out[info.name] = reason
+    return out
 
 
 def eligible(names: Sequence[str] | None = None) -> list[OpInfo]:
@@ -185,6 +206,8 @@ def _node_value(node: Node, b: _Builder) -> np.ndarray | None:
             )
             if node.pick is not None:
                 out = out[node.pick]
+            if isinstance(out, list | tuple):  # several outputs and no pick: not one value
+                return None
             out = np.asarray(out)
     except Exception:
         return None

@@ -16,6 +16,7 @@ is a finding.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,11 +78,27 @@ def tolerance(program: Program, dtype: str) -> dict[str, float]:
 
 
 def declared_gap(program: Program, backend: str, transform: str) -> str | None:
-    """A gap some op of the program declares for ``backend`` and this check, if any."""
+    """A gap some op of the program declares for ``backend`` and this check, or the backend
+    itself (a capability the check needs that it declares partial), if any."""
     for op in program.ops():
         why = opinfo(op).gap(backend, GAP_CHECK.get(transform, transform))
         if why:
             return why
+    return partial_capability(backend, transform)
+
+
+def partial_capability(backend: str, transform: str) -> str | None:
+    """The capability ``transform`` needs that ``backend`` declares partial (MXNet's second
+    order: only where MXNet registers a second-order rule), or None."""
+    from unigrad import capabilities as C
+    from unigrad import registry
+
+    spec = registry.specs().get(backend)
+    if spec is None:
+        return None
+    for need in C.TRANSFORM_NEEDS.get(transform, ()):
+        if spec.capabilities.get(need) == C.PARTIAL:
+            return f"{backend} declares {need} partial"
     return None
 
 
@@ -279,7 +296,7 @@ def _pairwise(
                 if dtype in results[b] and t in results[b][dtype] and results[b][dtype][t]["ok"]
             ]
             tol = {k: 2 * v for k, v in tolerance(program, dtype).items()}
-            for (a, va), (b, vb) in zip(have, have[1:]):
+            for (a, va), (b, vb) in itertools.pairwise(have):
                 c = _versus(index, b, dtype, t, vb, va, tol, f"{a} (pairwise)")
                 if c is not None:
                     found.append(c)

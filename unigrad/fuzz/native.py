@@ -83,7 +83,10 @@ def native_name(backend: str, op: str) -> str:
     for ns in NAMESPACES.get(backend, ()):
         if op.startswith("linalg.") != ns.endswith("linalg"):
             continue
-        module = importlib.import_module(ns)
+        try:
+            module = importlib.import_module(ns)
+        except ImportError:  # a framework of another environment (MXNet): the worker found it
+            return f"{ns}.{leaf}"
         if hasattr(module, leaf):
             return f"{ns}.{leaf}"
     raise NativeUnavailable(f"{backend} has no op for {op!r} that unigrad knows")

@@ -133,10 +133,46 @@ def unigrad_script(f: Finding) -> str:
 
 # ------------------------------------------------------------------------------ native
 _SETUP = {
-    "torch": "import torch\n\nDTYPE = torch.{dtype}\n\n\ndef C(x):\n    return torch.as_tensor(np.asarray(x), dtype=DTYPE if np.asarray(x).dtype.kind == 'f' else None)\n",
-    "jax": "import jax\n\njax.config.update('jax_enable_x64', True)\nimport jax.numpy as jnp  # noqa: E402\n\nDTYPE = jnp.{dtype}\n\n\ndef C(x):\n    x = np.asarray(x)\n    return jnp.asarray(x, dtype=DTYPE if x.dtype.kind == 'f' else None)\n",
-    "tensorflow": "import tensorflow as tf\n\nDTYPE = tf.{dtype}\n\n\ndef C(x):\n    x = np.asarray(x)\n    return tf.constant(x, dtype=DTYPE if x.dtype.kind == 'f' else None)\n",
-    "mxnet": "import mxnet\nfrom mxnet import autograd\n\nDTYPE = np.{dtype}\n\n\ndef C(x):\n    x = np.asarray(x)\n    return mxnet.np.array(x, dtype=DTYPE if x.dtype.kind == 'f' else x.dtype)\n",
+    "torch": """import torch
+
+DTYPE = torch.{dtype}
+
+
+def C(x):
+    x = np.asarray(x)
+    return torch.as_tensor(x, dtype=DTYPE if x.dtype.kind == 'f' else None)
+""",
+    "jax": """import jax
+
+jax.config.update('jax_enable_x64', True)
+import jax.numpy as jnp  # noqa: E402
+
+DTYPE = jnp.{dtype}
+
+
+def C(x):
+    x = np.asarray(x)
+    return jnp.asarray(x, dtype=DTYPE if x.dtype.kind == 'f' else None)
+""",
+    "tensorflow": """import tensorflow as tf
+
+DTYPE = tf.{dtype}
+
+
+def C(x):
+    x = np.asarray(x)
+    return tf.constant(x, dtype=DTYPE if x.dtype.kind == 'f' else None)
+""",
+    "mxnet": """import mxnet
+from mxnet import autograd
+
+DTYPE = np.{dtype}
+
+
+def C(x):
+    x = np.asarray(x)
+    return mxnet.np.array(x, dtype=DTYPE if x.dtype.kind == 'f' else x.dtype)
+""",
 }
 _IMPORTS = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "mxnet": "mxnet"}
 
@@ -228,6 +264,35 @@ except Exception as exc:  # MXNet 1.9 lacks most second-order rules
 """,
 }
 
+#: a native divergence: d sum(out * W) / d inputs alone (W is ones), in the framework's idiom
+_DERIVE_GRAD = {
+    "torch": """
+xs, w = [C(x).requires_grad_() for x in INPUTS], C(W)
+results = {"grad": torch.autograd.grad((program(*xs) * w).sum(), xs, allow_unused=True)}
+""",
+    "jax": """
+xs, w = [C(x) for x in INPUTS], C(W)
+n = tuple(range(len(xs)))
+results = {"grad": jax.grad(lambda *a: jnp.sum(program(*a) * w), argnums=n)(*xs)}
+""",
+    "tensorflow": """
+xs, w = [C(x) for x in INPUTS], C(W)
+with tf.GradientTape() as tape:
+    tape.watch(xs)
+    total = tf.reduce_sum(program(*xs) * w)
+results = {"grad": tape.gradient(total, xs)}
+""",
+    "mxnet": """
+xs, w = [C(x) for x in INPUTS], C(W)
+for x in xs:
+    x.attach_grad()
+with autograd.record():
+    total = (program(*xs) * w).sum()
+total.backward()
+results = {"grad": [x.grad.copy() for x in xs]}
+""",
+}
+
 NATIVE = """{doc}
 
 import numpy as np
@@ -246,10 +311,40 @@ V = {V}
 {derive}
 # unigrad's reference engine (float64) gives, for the same program and directions:
 EXPECTED = {expected}
+RTOL, ATOL = {rtol!r}, {atol!r}
 
-for name in EXPECTED:
-    print(f"{{name}} on {backend}:", results[name])
-    print(f"{{name}} expected:", EXPECTED[name])
+
+def as_list(r, like):
+    if isinstance(r, (list, tuple)):
+        return [as_list(e, w)[0] for e, w in zip(r, like)]
+    if r is None:  # no gradient at all, where unigrad's meaning has numbers
+        return [None]
+    for method in ("detach", "asnumpy", "numpy"):
+        if hasattr(r, method) and not isinstance(r, np.ndarray):
+            r = getattr(r, method)()
+    return [np.asarray(r, dtype=np.float64)]
+
+
+differs = []
+for name, want in EXPECTED.items():
+    got = results[name]
+    print(f"{{name}} on {backend}:", got)
+    print(f"{{name}} expected:", want)
+    if isinstance(got, str):
+        differs.append(name)
+        continue
+    wants = want if isinstance(want, list) else [want]
+    gots = as_list(got, wants if isinstance(want, list) else want)
+    same = len(gots) == len(wants) and all(
+        g is not None
+        and np.shape(g) == np.shape(w)
+        and np.allclose(g, w, rtol=RTOL, atol=ATOL, equal_nan=True)
+        for g, w in zip(gots, wants)
+    )
+    if not same:
+        differs.append(name)
+print("reproduced: " + ", ".join(differs) + " differ" if differs else "all agree")
+raise SystemExit(1 if differs else 0)
 """
 
 
@@ -330,7 +425,9 @@ def native_script(f: Finding) -> str | None:
         W=array_literal(d["W"]),
         U=", ".join(array_literal(u) for u in d["u"]),
         V=array_literal(d["v"]),
-        derive=_DERIVE[f.backend],
+        derive=(_DERIVE_GRAD if f.transform == "native grad" else _DERIVE)[f.backend],
         expected="{\n" + "".join(f"    {k!r}: {_py(v)},\n" for k, v in expected.items()) + "}",
         backend=f.backend,
+        rtol=1e-4 if dtype == "float32" else 1e-7,
+        atol=1e-5 if dtype == "float32" else 1e-9,
     )

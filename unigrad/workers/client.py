@@ -363,10 +363,15 @@ CALL = "unigrad.workers.targets:call"
 
 
 def get_worker(backend: str) -> Worker:
-    """A shared worker for ``backend`` in this process."""
+    """A shared worker for ``backend`` in this process, on the interpreter the settings name
+    now (a changed setting, or one that no longer holds, is seen at the next call)."""
+    python = python_for(backend)
     w = _pool.get(backend)
+    if w is not None and w.python != python:
+        w.kill()
+        w = None
     if w is None:
-        w = _pool[backend] = Worker(backend)
+        w = _pool[backend] = Worker(backend, python)
     return w
 
 
