@@ -218,3 +218,26 @@ def test_the_port_page_in_headless_chromium(tmp_path: Path):
         assert all(u.startswith("file:") for u in browser.requests), browser.requests
     finally:
         browser.close()
+
+
+def test_a_module_imports_its_neighbours_as_with_python_m(tmp_path: Path, monkeypatch):
+    # a tester's finding: sq2.py does `from sq import P`, which python -m finds in the
+    # working directory; the command must too
+    (tmp_path / "sq.py").write_text("P = 3.0\n")
+    (tmp_path / "sq2.py").write_text(
+        "import jax.numpy as jnp\nimport torch\n\nfrom sq import P\n\n\n"
+        "def t(p, b):\n    return torch.sum(torch.tanh(P * b['x'] @ p['w']))\n\n\n"
+        "def j(p, b):\n    return jnp.sum(jnp.tanh(P * b['x'] @ p['w']))\n"
+    )
+    rng = np.random.default_rng(0)
+    port.save_params(tmp_path / "p.npz", {"w": rng.standard_normal((3, 2))})
+    np.savez(tmp_path / "b.npz", x=rng.standard_normal((4, 3)))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.path", [p for p in __import__("sys").path if p not in ("", ".")])
+    for name in ("sq", "sq2"):
+        monkeypatch.delitem(__import__("sys").modules, name, raising=False)
+    result = run(
+        ["torch=sq2:t", "jax=sq2:j", "--params", "p.npz", "--inputs", "b.npz", "--format", "md"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("port check passed: all 2 leaves agree against torch")

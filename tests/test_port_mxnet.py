@@ -3,13 +3,16 @@ MXNet functions live in ``tests/port_mxnet.py``, which imports MXNet only inside
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+import torch
 
 from tests import port_mxnet
 from unigrad import port, registry
 from unigrad.compare.records import Status
 from unigrad.port.examples import data
 from unigrad.port.examples import torch_models as T
+from unigrad.workers.client import probe_worker
 
 pytestmark = pytest.mark.skipif(
     not registry.specs()["mxnet"].availability().available,
@@ -49,3 +52,26 @@ def test_an_mxnet_function_must_be_importable_by_the_worker():
 
     with pytest.raises(TypeError, match="define it with def at module level"):
         port.compare({"torch": T.mlp_loss, "mxnet": local}, data.mlp_params(), data.mlp_batch())
+
+
+def test_the_worker_finds_a_module_that_imports_its_neighbours(tmp_path, monkeypatch):
+    (tmp_path / "port_mx_consts.py").write_text("SCALE = 3.0\n")
+    (tmp_path / "port_mx_loss.py").write_text(
+        "from port_mx_consts import SCALE\n\n\ndef f(p, b):\n"
+        "    from mxnet import np as mnp\n\n"
+        "    return mnp.tanh(SCALE * mnp.dot(b['x'], p['w'])).sum()\n"
+    )
+    probe_worker("mxnet")  # started elsewhere: the function is looked up where the caller is
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+
+    def t(p, b):
+        return torch.tanh(3.0 * b["x"] @ p["w"]).sum()
+
+    report = port.compare(
+        {"torch": t, "mxnet": "port_mx_loss:f"},
+        {"w": rng.standard_normal((3, 2))},
+        {"x": rng.standard_normal((4, 3))},
+        dtypes="float32",
+    )
+    assert report.passed, report.table()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 
 from unigrad.compare.escape import html_text, script_json
 from unigrad.compare.matrix import COLOURS, MARKS, MEANING
@@ -149,8 +150,11 @@ def shade(k: str, err: float) -> str:
     return COLOURS.get(k, "#fff")
 
 
-def chart(per: dict[str, Counter], columns: list[str]) -> list[str]:
-    """One bar per column (a backend, a framework) counting its cells by kind, and a legend."""
+def chart(
+    per: dict[str, Counter], columns: list[str], kinds: Iterable[str] | None = None
+) -> list[str]:
+    """One bar per column (a backend, a framework) counting its cells by kind, and a legend
+    of ``kinds`` (default: every kind)."""
     parts = ['<section id="summary"><div class="chart">']
     for b in columns:
         counts = per.get(b)
@@ -170,7 +174,8 @@ def chart(per: dict[str, Counter], columns: list[str]) -> list[str]:
         )
     parts.append('</div><p class="legend">')
     parts += [
-        f'<span><i style="background:{COLOURS[k]}"></i>{esc(MEANING[k])}</span>' for k in MARKS
+        f'<span><i style="background:{COLOURS[k]}"></i>{esc(MEANING[k])}</span>'
+        for k in (MARKS if kinds is None else kinds)
     ]
     parts.append("</p></section>")
     return parts

@@ -1,11 +1,11 @@
 """``unigrad.port.call``: run a torch module or a Keras model with given parameters in place of
 its own weights, differentiably, inside a native function of a port check.
 
-A torch module runs through ``torch.func.functional_call`` with its ``named_parameters`` (its
-floating buffers cast to the parameters' dtype); a Keras model through ``stateless_call`` with
-its ``trainable_weights``, named as ``unigrad.port.load_params`` names them. Paths that differ
-raise ``PortStructureError`` listing the missing and the extra ones; shapes that differ raise
-``PortShapeError``.
+A torch module runs through ``torch.func.functional_call`` with its ``named_parameters`` and
+copies of its buffers (floating ones cast to the parameters' dtype), so that the module is
+left as it was; a Keras model through ``stateless_call`` with its ``trainable_weights``, named
+as ``unigrad.port.load_params`` names them. Paths that differ raise ``PortStructureError``
+listing the missing and the extra ones; shapes that differ raise ``PortShapeError``.
 """
 
 from __future__ import annotations

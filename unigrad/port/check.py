@@ -54,6 +54,7 @@ def compare(
         dtypes=list(s.dtypes),
         transforms=list(s.transforms),
         versions=_versions(s.labels),
+        notes=list(s.notes),
     )
     for dtype in s.dtypes:
         _check_dtype(s, dtype, report, diagnose)

@@ -21,10 +21,12 @@ from unigrad.compare import oracle
 from unigrad.compare.escape import md
 from unigrad.compare.html_page import STYLE, cell, chart, controls, esc, finish, group, shade
 from unigrad.compare.matrix import MARKS, MEANING, SEVERITY
-from unigrad.compare.records import show, to_json_line
-from unigrad.port.report import Leaf, PortReport, covered
+from unigrad.compare.records import Status, show, to_json_line
+from unigrad.port.report import Leaf, PortReport, covered, grouped_errors
 
 FORMATS = ("jsonl", "json", "md", "html")
+#: the statuses a port check's leaves can have
+KINDS = ("pass", "fail", "nan_mismatch", "error", "unverified")
 
 
 def write(report: PortReport, out: Path, formats: tuple[str, ...] = FORMATS) -> Path:
@@ -112,10 +114,7 @@ def port_md(report: PortReport, summ: dict[str, Any]) -> str:
         f"Reference: {refs}.",
         "",
         "Marks: "
-        + ", ".join(
-            f"{MARKS[k]} {MEANING[k]}"
-            for k in ("pass", "fail", "nan_mismatch", "error", "unverified")
-        )
+        + ", ".join(f"{MARKS[k]} {MEANING[k]}" for k in KINDS)
         + ". Each cell shows the worst of its dtypes and its largest absolute error against "
         "the reference, with unigrad compare's tolerances.",
         "",
@@ -133,19 +132,29 @@ def port_md(report: PortReport, summ: dict[str, Any]) -> str:
                 at = ", ".join(map(str, x.index or ())) or "scalar"
                 what += f", worst element [{at}]: {x.got!r} against {x.expected!r}"
             lines.append(what)
-            for extra in (x.detail if "|diff|" not in x.detail else "", x.note):
+            said = "|diff|" in x.detail or x.status == Status.ERROR  # errors: under Errors
+            for extra in ("" if said else x.detail, x.note):
                 if extra:
                     lines.append(f"  - {md(extra)}")
             if x.diagnosis and not covered(x, report.findings):
                 lines.append(f"  - diagnosis: {md(x.diagnosis)}")
     for title, items in (
         ("Diagnosis", report.findings),
-        ("Errors", [f"{k}: {v}" for k, v in report.errors.items()]),
-        ("Notes", report.notes),
+        ("Errors", [f"{k}: {v}" for k, v in grouped_errors(report.errors)]),
+        ("Notes", report.notes + leaf_notes(report)),
     ):
         if items:
             lines += ["", f"## {title}", ""] + [f"- {md(i, leading=True)}" for i in items]
     return "\n".join(lines) + "\n"
+
+
+def leaf_notes(report: PortReport) -> list[str]:
+    """The notes of passing leaves (a failing leaf's note is shown with it), each once."""
+    out: dict[str, list[str]] = {}
+    for x in report.leaves:
+        if x.passed and x.note:
+            out.setdefault(f"{x.name} on {x.framework}: {x.note}", []).append(x.dtype)
+    return [f"{text} ({', '.join(dtypes)})" for text, dtypes in out.items()]
 
 
 def _short(value: Any, limit: int = 600) -> str:
@@ -213,7 +222,7 @@ def port_html(report: PortReport, summ: dict[str, Any]) -> str:
     per: dict[str, Counter] = {}
     for leaf in report.leaves:
         per.setdefault(leaf.framework, Counter())[leaf.status.value] += 1
-    parts += chart(per, columns)
+    parts += chart(per, columns, KINDS)
     parts.append(controls("its values, worst element, error and diagnosis"))
     details: list[dict] = []
     for name, transform in (
@@ -250,8 +259,8 @@ def port_html(report: PortReport, summ: dict[str, Any]) -> str:
         parts += group(name, what, bool(bad_rows), "leaf", columns, table_rows)
     for title_, items in (
         ("Diagnosis", report.findings),
-        ("Errors", [f"{k}: {v}" for k, v in report.errors.items()]),
-        ("Notes", report.notes),
+        ("Errors", [f"{k}: {v}" for k, v in grouped_errors(report.errors)]),
+        ("Notes", report.notes + leaf_notes(report)),
     ):
         if items:
             parts.append(f"<h2>{esc(title_)}</h2><ul>")

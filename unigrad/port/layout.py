@@ -73,9 +73,11 @@ def transform_of(spec: Any, where: str) -> Transform | None:
     if isinstance(spec, str):
         if spec.strip().lower() in ("transpose", "t"):
             return TRANSPOSE
+        if spec.strip().lower() == "none":  # the command line's None: as it is
+            return None
         raise ValueError(
             f"{where} = {spec!r}: use 'transpose', a permutation of the axes such as "
-            "(2, 3, 1, 0), or a pair of callables (to_framework, gradient_back)"
+            "(2, 3, 1, 0), a pair of callables (to_framework, gradient_back), or None (as it is)"
         )
     if isinstance(spec, Sequence) and len(spec) == 2 and all(callable(f) for f in spec):
         return Transform("custom", to_framework=spec[0], gradient_back=spec[1])

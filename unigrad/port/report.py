@@ -121,7 +121,7 @@ class PortReport:
         lines = [self.headline()]
         if rows:
             lines.append(_text_table(rows, self.findings))
-        for key, err in self.errors.items():
+        for key, err in grouped_errors(self.errors):
             lines.append(f"{key} raised: {err}")
         lines += [f"diagnosis: {f}" for f in self.findings]
         lines += [f"note: {n}" for n in self.notes]
@@ -135,9 +135,12 @@ class PortReport:
             raise PortMismatchError(self.table(only_failing=True))
         return self
 
-    def write(self, out: str | Path, formats: tuple[str, ...] = ("jsonl", "md", "html")) -> Path:
-        """Write the report files (results.jsonl, agreement.md, agreement.html, summary.json)
-        into a new run folder under ``out``; ``out/latest`` points at it. Returns the folder."""
+    def write(
+        self, out: str | Path, formats: tuple[str, ...] = ("jsonl", "json", "md", "html")
+    ) -> Path:
+        """Write the report files (results.jsonl, summary.json, agreement.md, agreement.html;
+        ``formats`` picks some) into a new run folder under ``out``; ``out/latest`` points at
+        it. Returns the folder."""
         from unigrad.port.files import write
 
         return write(self, Path(out), formats)
@@ -175,15 +178,25 @@ def _text_table(rows: list[Leaf], findings: list[str]) -> str:
     lines = ["  " + fmt.format(*head).rstrip()]
     for r, b in zip(rows, body):
         lines.append("  " + fmt.format(*b).rstrip())
-        if r.passed:
-            continue
-        if r.detail and "|diff|" not in r.detail:
-            lines.append(f"      {' '.join(r.detail.split())}")
         if r.note:
             lines.append(f"      note: {r.note}")
+        if r.passed:
+            continue
+        # an error's message is the framework's, said once under the table
+        if r.detail and "|diff|" not in r.detail and r.status != Status.ERROR:
+            lines.append(f"      {' '.join(r.detail.split())}")
         if r.diagnosis and not covered(r, findings):
             lines.append(f"      diagnosis: {r.diagnosis}")
     return "\n".join(lines)
+
+
+def grouped_errors(errors: dict[str, str]) -> list[tuple[str, str]]:
+    """The frameworks' errors, each message once: ``("tensorflow float64, float32", msg)``."""
+    by_message: dict[tuple[str, str], list[str]] = {}
+    for key, message in errors.items():
+        label, _, dtype = key.rpartition(" ")
+        by_message.setdefault((label, message), []).append(dtype)
+    return [(f"{label} {', '.join(dtypes)}", msg) for (label, msg), dtypes in by_message.items()]
 
 
 def covered(leaf: Leaf, findings: list[str]) -> bool:

@@ -8,7 +8,7 @@ pattern that matches nothing, integer parameters, a dtype the tolerances do not 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,7 @@ class Setup:
     transforms: list[str]
     tolerance: dict[str, dict[str, float]] | None
     timeout: float
+    notes: list[str] = field(default_factory=list)  # for the report
 
     def tol(self, dtype: str) -> dict[str, float]:
         """The tolerance of ``dtype``, with the check's overrides."""
@@ -146,4 +147,20 @@ def read(
         transforms=transforms,
         tolerance=tolerance,
         timeout=timeout,
+        notes=_mixed_dtypes(flat) if dtypes is None else [],
     )
+
+
+def _mixed_dtypes(flat: dict[str, np.ndarray]) -> list[str]:
+    """A note when the parameters hold several float dtypes (the check runs in the widest)."""
+    kinds = {a.dtype.name for a in flat.values()}
+    if len(kinds) < 2:
+        return []
+    wide = _dtypes(None, flat)[0]
+    narrow = [p for p, a in flat.items() if a.dtype.name != wide]
+    shown = ", ".join(f"{p} ({flat[p].dtype.name})" for p in narrow[:6])
+    more = f" and {len(narrow) - 6} more" if len(narrow) > 6 else ""
+    return [
+        f"the parameters hold {' and '.join(sorted(kinds))}: {shown}{more} checked in {wide}, "
+        f"cast to it like every parameter (give dtypes= to choose the checked dtypes)"
+    ]

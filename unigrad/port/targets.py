@@ -10,6 +10,8 @@ worker.
 
 from __future__ import annotations
 
+import os
+import sys
 import types
 from pathlib import Path
 from typing import Any
@@ -74,10 +76,19 @@ def frameworks_used(fn: Any, depth: int = 3, seen: set[int] | None = None) -> se
     return found
 
 
+def working_directory_first() -> None:
+    """Put the working directory first on ``sys.path``, as ``python -m`` does, so that the
+    command's modules import their neighbours (``from mymodel import Net``)."""
+    cwd = os.getcwd()
+    if not sys.path or sys.path[0] not in ("", cwd):
+        sys.path.insert(0, cwd)
+
+
 def read_function(spec: str) -> tuple[str | None, Any]:
     """``(framework or None, the function, model or MXNet import path)`` for one argument."""
     from unigrad.workers.targets import resolve
 
+    working_directory_first()
     label, sep, path = spec.partition("=")
     if not sep:
         label, path = "", spec
@@ -126,6 +137,7 @@ def read_value(spec: str, what: str) -> Any:
 
     if Path(spec).exists() or ":" not in spec:
         return spec
+    working_directory_first()
     try:
         value = resolve(spec)
     except (ImportError, AttributeError, ValueError) as exc:
@@ -134,13 +146,14 @@ def read_value(spec: str, what: str) -> Any:
 
 
 def read_layout(specs: list[str]) -> dict[str, dict[str, Any]]:
-    """``--layout FRAMEWORK:PATTERN=TRANSFORM`` (``transpose`` or ``2,3,1,0``), or
+    """``--layout FRAMEWORK:PATTERN=TRANSFORM`` (``transpose``, ``2,3,1,0`` or ``None``), or
     ``module:attr`` naming a layout dict; several are merged in order."""
     from unigrad.workers.targets import resolve
 
     out: dict[str, dict[str, Any]] = {}
     for spec in specs:
         if "=" not in spec:
+            working_directory_first()
             try:
                 value = resolve(spec)
             except (ImportError, AttributeError, ValueError) as exc:
@@ -158,7 +171,9 @@ def read_layout(specs: list[str]) -> dict[str, dict[str, Any]]:
                 "tensorflow:*.weight=transpose or jax:conv1.weight=2,3,1,0"
             )
         value: Any = transform.strip()
-        if value.replace(",", "").replace(" ", "").isdigit():
+        if value.lower() == "none":  # as it is
+            value = None
+        elif value.replace(",", "").replace(" ", "").isdigit():
             value = tuple(int(i) for i in value.split(","))
         try:
             transform_of(value, f"--layout {spec}")

@@ -12,6 +12,7 @@ where a knob took effect, and under ``"knob=value"`` the values it found there.
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import inspect
 import zlib
@@ -21,6 +22,12 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+
+#: the knobs whose changed function is running now: a changed function that calls another
+#: (Keras's gelu calls ``tf.nn.gelu``) changes the argument once, not once per layer
+_CHANGING: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "unigrad_port_changing", default=frozenset()
+)
 
 FRAMEWORKS = ("numpy", "torch", "jax", "tensorflow", "mxnet")
 #: the knobs each framework's runs understand (the MXNet worker's understand none)
@@ -112,16 +119,24 @@ def rebinding(
     knob: str,
 ) -> Callable[..., Any]:
     """``fn`` with one argument changed on every call (given by position, by keyword or left
-    to its default), counting the calls under ``knob`` in ``hits``."""
+    to its default), counting the calls under ``knob`` in ``hits``. A call made from inside
+    another changed function of the same knob is left as it is: the outer one changed it."""
     sig = inspect.signature(fn)
 
     def changed(*args: Any, **kwargs: Any) -> Any:
+        busy = _CHANGING.get()
+        if knob in busy:
+            return fn(*args, **kwargs)
         bound = sig.bind(*args, **kwargs)
         bound.apply_defaults()
         was = bound.arguments[argument]
         bound.arguments[argument] = change(was)
         hits[knob] = hits.get(knob, 0) + 1
         hits[f"{knob}={was!r}"] = hits.get(f"{knob}={was!r}", 0) + 1
-        return fn(*bound.args, **bound.kwargs)
+        token = _CHANGING.set(busy | {knob})
+        try:
+            return fn(*bound.args, **bound.kwargs)
+        finally:
+            _CHANGING.reset(token)
 
     return changed

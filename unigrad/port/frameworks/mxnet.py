@@ -4,12 +4,15 @@ gradients, in MXNet's own environment.
 From the main environment the function travels by import path (``module:function``, or the
 function itself when it is defined at module level) to MXNet's worker, which runs ``serve``;
 inside ``.venv-mxnet`` it runs in process. The module is imported only where MXNet is, so
-keep ``import mxnet`` inside the function or in a module of its own. MXNet's gradient of a
+keep ``import mxnet`` inside the function or in a module of its own. The worker looks the
+module up as ``python -m`` would, the caller's working directory first. MXNet's gradient of a
 parameter the output does not use is zeros (it cannot say None), and no knobs apply.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 import numpy as np
@@ -61,7 +64,7 @@ def run(
         from unigrad.workers.client import get_worker
 
         reply = get_worker("mxnet").invoke(
-            SERVE, {**payload, "target": target_of(entry)}, timeout=timeout
+            SERVE, {**payload, "target": target_of(entry), "folder": os.getcwd()}, timeout=timeout
         )
     if reply.get("error"):
         raise NativeError(reply["error"])
@@ -74,8 +77,11 @@ def serve(payload: dict) -> dict:
     text (``{"error": "TypeError: ..."}``), so that it is reported, not raised."""
     from unigrad.workers.targets import resolve
 
+    folder = payload.get("folder")
+    if folder and folder not in sys.path:  # as python -m: the function's neighbours import
+        sys.path.insert(0, folder)
     try:
-        return _run(resolve(payload["target"]), payload)
+        return _run(resolve(payload["target"], folder), payload)
     except Exception as exc:  # the user's function failed: a reported result, not a crash
         return {"error": f"{type(exc).__name__}: {exc}"}
 

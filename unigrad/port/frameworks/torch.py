@@ -25,7 +25,8 @@ NORMS = ("layer_norm", "group_norm", "batch_norm", "instance_norm")
 
 
 def call_module(model: Any, params: Any, args: tuple, kwargs: dict) -> Any:
-    """``model(*args, **kwargs)`` with ``params`` as its parameters (see ``port.call``)."""
+    """``model(*args, **kwargs)`` with ``params`` as its parameters and copies of its buffers
+    (see ``port.call``): the module itself is left as it was."""
     own = dict(model.named_parameters())
     given = flatten(params, what="the parameters")
     buffers = dict(model.named_buffers())
@@ -44,8 +45,14 @@ def call_module(model: Any, params: Any, args: tuple, kwargs: dict) -> Any:
         what,
     )
     dtype = next((t.dtype for t in given.values() if t.is_floating_point()), None)
-    if dtype is not None:
-        buffers = {k: b.to(dtype) if b.is_floating_point() else b for k, b in buffers.items()}
+    # copies: a module in training mode updates its buffers in place (BatchNorm's running
+    # statistics, num_batches_tracked), and a check leaves the user's module as it was
+    buffers = {
+        k: b.detach().to(dtype, copy=True)
+        if dtype is not None and b.is_floating_point()
+        else b.detach().clone()
+        for k, b in buffers.items()
+    }
     return torch.func.functional_call(model, {**buffers, **given}, args, kwargs)
 
 
