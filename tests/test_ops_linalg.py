@@ -185,3 +185,28 @@ def test_completed_columns_have_no_derivative(backend, f):
     # the reduced factors and the values alone differentiate
     s = lambda a: unp.linalg.svd(a, compute_uv=False)  # noqa: E731
     check_grads(s, x, order=1, backend=backend)
+
+
+def _slogdet(x):
+    return unp.linalg.slogdet(x)
+
+
+def _det(x):
+    return unp.linalg.det(x)
+
+
+def test_jvp_and_repeated_vjps_of_determinants(backend):
+    # MXNet: a second backward through a retained det/slogdet graph gave other numbers, and a
+    # constant sign beside logabsdet made every derivative 0
+    a = np.array([[2.0, 0.5], [0.3, -1.5]])
+    want = np.linalg.inv(a).T  # d log|det a| / da
+    out, fn = unigrad.vjp(_slogdet, a, backend=backend)
+    kind = type(out)
+    for ct in ((0.0, 1.0), (1.0, 0.0), (0.0, 1.0), (2.0, 2.0)):
+        (g,) = fn(kind(np.array(ct[0]), np.array(ct[1])))
+        np.testing.assert_allclose(unigrad.to_numpy(g), ct[1] * want, rtol=1e-10, atol=1e-12)
+    _, tangent = unigrad.jvp(_slogdet, (a,), (np.ones((2, 2)),), backend=backend)
+    assert float(unigrad.to_numpy(tangent[0])) == 0.0
+    np.testing.assert_allclose(float(unigrad.to_numpy(tangent[1])), want.sum(), rtol=1e-10)
+    jac = unigrad.to_numpy(unigrad.jacobian(_det, backend=backend)(a))
+    np.testing.assert_allclose(jac, np.linalg.det(a) * want, rtol=1e-10)

@@ -170,8 +170,16 @@ class MxnetBackend(Backend):
     def vjp(self, fun: Fun, primals: Sequence[Any]) -> tuple[list, Callable[[list], list], Any]:
         xs = self._fresh(primals)
         outs, aux = self._record(fun, xs)
+        first = [True]
 
         def vjp_fn(cts: list) -> list:
+            nonlocal xs, outs
+            if not first[0]:
+                # a second backward through a retained graph is wrong for some MXNet ops (det
+                # and slogdet overwrite what they saved): each later call records afresh
+                xs = self._fresh(primals)
+                outs, _ = self._record(fun, xs)
+            first[0] = False
             heads = [o for o in outs]
             grads = [self.asarray(c, onp.dtype(o.dtype)) for c, o in zip(cts, outs)]
             try:
@@ -179,10 +187,25 @@ class MxnetBackend(Backend):
             except mx.base.MXNetError as exc:
                 if not _unconnected(exc):
                     raise
-                return [mnp.zeros(x.shape, dtype=x.dtype) for x in xs]
+                # some output is a constant (not recorded): MXNet refuses the whole backward,
+                # so the recorded outputs go back one at a time and their gradients add up
+                return self._head_by_head(heads, grads, xs)
             return [x.grad.copy() for x in xs]
 
         return [o.detach() for o in outs], vjp_fn, aux
+
+    @staticmethod
+    def _head_by_head(heads: list, grads: list, xs: list) -> list:
+        total = [mnp.zeros(x.shape, dtype=x.dtype) for x in xs]
+        for head, g in zip(heads, grads):
+            try:
+                autograd.backward([head], head_grads=[g], retain_graph=True)
+            except mx.base.MXNetError as exc:
+                if not _unconnected(exc):
+                    raise
+                continue  # a constant output: it adds nothing
+            total = [t + x.grad for t, x in zip(total, xs)]
+        return total
 
     def jvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
         outs, jac, aux = self._jacobian_by_rows(fun, primals)

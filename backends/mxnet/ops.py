@@ -97,9 +97,11 @@ class linalg:
 
     @staticmethod
     def slogdet(a: Any) -> Any:
-        """The sign as a constant: MXNet's jvp of (sign, logabsdet) mixes the two."""
+        """The sign as a constant: MXNet's jvp of (sign, logabsdet) mixes the two. The constant
+        stays on the recorded graph (plus 0 times a's sum), since MXNet refuses a backward
+        through several outputs when one of them is not recorded."""
         sign, logabsdet = mnp.linalg.slogdet(a)
-        return sign.detach(), logabsdet
+        return sign.detach() + 0 * a.sum(axis=(-2, -1)), logabsdet
 
     @staticmethod
     def pinv(a: Any, rcond: Any = None, hermitian: bool = False) -> Any:
