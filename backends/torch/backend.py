@@ -163,9 +163,14 @@ class TorchBackend(Backend):
         if not isinstance(out, torch.Tensor) or not out.requires_grad:
             out = self.asarray(out) if not isinstance(out, torch.Tensor) else out
             return out, [torch.zeros_like(w) for w in wrt], aux
-        grads = torch.autograd.grad(
-            out, wrt, allow_unused=True, create_graph=nested, materialize_grads=True
-        )
+        try:
+            grads = torch.autograd.grad(out, wrt, retain_graph=True, create_graph=nested)
+        except RuntimeError as exc:  # an input the output does not use: its gradient is 0
+            if "not have been used in the graph" not in str(exc):
+                raise
+            grads = torch.autograd.grad(
+                out, wrt, allow_unused=True, create_graph=nested, materialize_grads=True
+            )
         return (out if nested else out.detach()), list(grads), aux
 
     def jacobian(self, fun: Fun, primals: Sequence[Any], mode: str) -> tuple[list, list, Any]:

@@ -284,8 +284,13 @@ class FlatCall:
         if t is int or t is bool:
             return float(leaf)
         impl = self.impl
-        if isinstance(leaf, np.ndarray | np.generic):
-            if self.diff and not impl.is_array(leaf) and leaf.dtype.kind in "biufc":
+        if impl.is_array(leaf):
+            if impl.is_float(leaf):  # the common case, first
+                return leaf
+            kind = getattr(leaf, "dtype", None)
+            kind = kind.kind if isinstance(kind, np.dtype) else np.dtype(impl.dtype_name(leaf)).kind
+        elif isinstance(leaf, np.ndarray | np.generic):
+            if self.diff and leaf.dtype.kind in "biufc":
                 raise EscapedNumpyError(
                     f"{self.what}: {fname(self.f)} returned a NumPy {t.__name__}, not a "
                     f"{impl.name} array, so no derivative can reach it: it computed with NumPy "
@@ -293,8 +298,6 @@ class FlatCall:
                     "Python float."
                 )
             kind = leaf.dtype.kind
-        elif impl.is_array(leaf):
-            kind = "f" if impl.is_float(leaf) else np.dtype(impl.dtype_name(leaf)).kind
         else:
             raise OutputTypeError(
                 f"{self.what}: {fname(self.f)} returned {_what_it_is(leaf)}, not a number or an "
@@ -326,6 +329,10 @@ class FlatCall:
 
     def check_scalar(self, leaves: list[Any]) -> None:
         """Raise ScalarOutputError unless ``leaves`` is one scalar."""
+        impl = self.impl
+        one = leaves[0] if len(leaves) == 1 else None
+        if impl.is_array(one) and not len(impl.shape(one)) and impl.is_float(one):
+            return  # the common case, first
         if len(leaves) == 1:
             x = leaves[0]
             shape = tuple(self.impl.shape(x)) if hasattr(x, "shape") else np.shape(x)
