@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -78,6 +79,17 @@ class _Commands(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted (SIGINT)", err=True)
             sys.exit(130)
+
+
+def _out_option(default: str, what: str, made: str) -> Callable[[Any], Any]:
+    """``--out``: the folder a command writes into (a folder per run is made inside it)."""
+    return click.option(
+        "--out",
+        default=default,
+        show_default=True,
+        type=click.Path(file_okay=False),
+        help=f"Folder for {what} ({made} is made inside it).",
+    )
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -184,13 +196,7 @@ def graph(function: str, inputs: tuple[str, ...], dot_path: str | None) -> None:
 @click.option(
     "--dtype", default="both", show_default=True, type=click.Choice(["float32", "float64", "both"])
 )
-@click.option(
-    "--out",
-    default="reports",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Folder for the reports (a run folder is made inside it).",
-)
+@_out_option("reports", "the reports", "a run folder")
 @click.option(
     "--format",
     "formats",
@@ -307,13 +313,7 @@ def _start_compare(
     "--dtype", help="float32, float64 or both  [default: the parameters' own]", default=None
 )
 @click.option("--transforms", default="value,grad", show_default=True, help="value, grad, or both.")
-@click.option(
-    "--out",
-    default="reports",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Folder for the reports (a run folder is made inside it).",
-)
+@_out_option("reports", "the reports", "a run folder")
 @click.option(
     "--format",
     "formats",
@@ -387,13 +387,7 @@ def port(
     is_flag=True,
     help="Run each framework's own ops, differentiated its own way, against unigrad's meaning.",
 )
-@click.option(
-    "--out",
-    default="fuzz-reports",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Folder for the campaign (a campaign folder is made inside it).",
-)
+@_out_option("fuzz-reports", "the campaign", "a campaign folder")
 @click.option(
     "--resume",
     type=click.Path(file_okay=False, exists=True),
