@@ -171,6 +171,12 @@ class Backend:
         raise UnsupportedError(self.name, "a native differentiation idiom")
 
     # ------------------------------------------------------------------------ compilation
+    def compile_one_off(self, fn: Callable[..., Any]) -> Callable[..., Any] | None:
+        """``fn`` (arrays in, a list of array trees out) compiled as one program, where running
+        several one-off computations (compare's cells of one case) that way is faster than
+        running each on its own; None where it is not (here: the cells run one by one)."""
+        return None
+
     def compile(self, fn: Callable[..., Any], static: tuple[int, ...]) -> Callable[..., Any] | None:
         """A compiled version of ``fn`` (a function of array leaves returning arrays), or None.
 

@@ -118,6 +118,12 @@ class JaxBackend(Backend):
         persistent_cache()
         return jax.disable_jit()
 
+    def compile_one_off(self, fn: Callable[..., Any]) -> Callable[..., Any] | None:
+        # Measured on compare's quick ops suite: one XLA program per case (every check, both
+        # dtypes) runs it in 10 s warm / 30 s with a cold cache, against 23 s / 60 s op by op.
+        persistent_cache()
+        return self.compile(fn, ())
+
     def wrap_op(self, fn: Callable[..., Any], name: str, kind: str) -> Callable[..., Any]:
         # JAX's own promotion gives int64 with float32 float32; NumPy's (unigrad's) float64
         if kind != "convention" and name.rpartition(".")[2] in PROMOTING:

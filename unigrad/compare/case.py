@@ -107,6 +107,10 @@ class Case:
         )
         return [pytree.tree_map(lambda v: cast(v, dtype), a) for a in raw]
 
+    def prepare(self, backend: str, dtypes: list[str], transforms: list[str]) -> None:
+        """Compute cells ahead, together, where that is faster (here: nothing; each cell runs
+        on its own in ``compute``)."""
+
     def gap(self, backend: str, transform: str) -> str | None:
         """The declared reason ``backend`` cannot run ``transform`` here, if any."""
         return self.gaps.get(backend, {}).get(transform) or self.gaps.get(backend, {}).get("*")

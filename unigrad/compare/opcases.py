@@ -79,9 +79,22 @@ class OpCase(Case):
             return f"{backend} has second-order derivatives only for some ops (capabilities)"
         return None
 
+    def prepare(self, backend: str, dtypes: list[str], transforms: list[str]) -> None:
+        """Compute the cells together where ``backend`` compiles one-off work into one program
+        (``opchecks.together``); ``compute`` then returns them. A cell left out runs alone."""
+        checks = [c for c in ("value", "grad", "jvp", "vjp", "hvp") if c in transforms]
+        if "jvp_vjp" in transforms:
+            checks += [c for c in ("jvp", "vjp") if c not in checks]
+        got = opchecks.together(self.info, self.sample, backend, list(dtypes), checks)
+        for (check, dtype), result in got.items():
+            self._memo[(check, backend, dtype)] = result
+
     def compute(self, transform: str, backend: str, dtype: str) -> Any:
         """The result of ``transform`` on ``backend`` in ``dtype``, as NumPy."""
         if transform in ("value", "grad", "hvp"):
+            key = (transform, backend, dtype)
+            if key in self._memo:
+                return self._memo[key]
             return opchecks.run(self.info, self.sample, transform, backend, dtype)
         if transform not in ("jvp", "vjp", "jvp_vjp"):
             raise ValueError(f"an op case has no transform {transform!r}")
@@ -92,18 +105,13 @@ class OpCase(Case):
         )
 
     def _once(self, which: str, backend: str, dtype: str) -> Any:
-        """A jvp or vjp computed once per backend and dtype (its error raised again)."""
+        """A jvp or vjp computed once per backend and dtype (one that fails is tried again by
+        the next cell that needs it: compare runs a cell that fails under ``one_off`` again)."""
         key = (which, backend, dtype)
         if key not in self._memo:
             fn = opchecks.jvp if which == "jvp" else opchecks.vjp
-            try:
-                self._memo[key] = (True, fn(self.info, self.sample.cast(dtype), backend, dtype))
-            except Exception as exc:  # the cells that need it raise it again, each its own
-                self._memo[key] = (False, exc)
-        ok, got = self._memo[key]
-        if not ok:
-            raise got
-        return got
+            self._memo[key] = fn(self.info, self.sample.cast(dtype), backend, dtype)
+        return self._memo[key]
 
     def fd_check(self, transform: str, ref: Any) -> str:
         """The reference result against central finite differences: 'ok', 'n/a' or why not."""

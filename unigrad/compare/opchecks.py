@@ -25,9 +25,8 @@ def _rng(info: OpInfo, sample: Sample, salt: str) -> np.random.Generator:
 
 
 def _like(tree: Any, rng: np.random.Generator, dtype: str) -> Any:
-    return pytree.tree_map(
-        lambda v: rng.standard_normal(np.shape(v)).astype(dtype), pytree.tree_map(np.asarray, tree)
-    )
+    # by shape alone: the tree may hold a compiler's traced arrays (see ``together``)
+    return pytree.tree_map(lambda v: rng.standard_normal(np.shape(v)).astype(dtype), tree)
 
 
 def _diff(sample: Sample) -> list[Any]:
@@ -165,3 +164,80 @@ def _split(flat: np.ndarray, like: list[Any]) -> Any:
         out.append(np.asarray(flat[pos : pos + n]).reshape(np.shape(x)))
         pos += n
     return tuple(out)
+
+
+def together(
+    info: OpInfo, sample: Sample, backend: str, dtypes: list[str], checks: list[str]
+) -> dict[tuple[str, str], Any]:
+    """Every check of ``sample`` in every dtype as one compiled program, where the backend
+    compiles one-off work (``Backend.compile_one_off``); ``{}`` where it does not.
+
+    Returns ``{(check, dtype): result}`` for ``value``, ``grad``, ``hvp`` (as ``run`` gives
+    them), and ``jvp``/``vjp`` (as ``jvp``/``vjp`` give them). A check that fails while its
+    program is traced is left out (it runs on its own, with its own error); if the program as a
+    whole fails, nothing is returned.
+    """
+    import unigrad
+    from unigrad.api.array import unwrap
+    from unigrad.api.dispatch import evaluate
+
+    impl = unigrad.get_backend(backend).impl
+    op = info.op()
+    casts = {d: sample.cast(d) for d in dtypes}
+    second = "grad" in checks or "hvp" in checks
+    losses: dict[str, Callable[..., Any]] = {}
+    keys: list[tuple[str, str]] = []
+    side: dict[tuple[str, str], Any] = {}  # NumPy parts of a result, fixed while tracing
+
+    def one(check: str, s: Sample, d: str, diff: list[Any]) -> Any:
+        nums = tuple(range(len(diff)))
+        if check == "value":
+            args = list(s.args)
+            for i, x in zip(s.argnums, diff):
+                args[i] = x
+            return evaluate(lambda *a: op(*a, **s.kwargs), args, backend)
+        if check == "grad":
+            return unigrad.grad(losses[d], nums, backend=backend)(*diff)
+        if check == "hvp":
+            return unigrad.hvp(losses[d], diff, tangent(info, s, d), backend=backend)
+        if check == "jvp":
+            u = tangent(info, s, d)
+            side[(check, d)] = u
+            return unigrad.jvp(lambda *x: s.call(op, *x), diff, u, backend=backend)[1]
+        out, vjp_fn = unigrad.vjp(lambda *x: s.call(op, *x), *diff, backend=backend)
+        v = cotangent(info, s, unwrap(out), d)
+        side[(check, d)] = v
+        return vjp_fn(v)
+
+    def program(*leaves: Any) -> list[Any]:
+        keys.clear()
+        results, at = [], 0
+        for d in dtypes:
+            n = len(casts[d].argnums)
+            diff, at = list(leaves[at : at + n]), at + n
+            for check in checks:
+                try:
+                    r = unwrap(one(check, casts[d], d, diff))
+                except Exception:  # this check runs on its own, where its error is reported
+                    continue
+                keys.append((check, d))
+                results.append(r)
+        return results
+
+    compiled = impl.compile_one_off(program)
+    if compiled is None:
+        return {}
+    try:
+        losses.update({d: scalar_loss(info, casts[d], d) for d in dtypes if second})
+    except Exception:  # the op fails at this sample: each check runs alone, with its error
+        return {}
+    inputs = [a for d in dtypes for a in _diff(casts[d])]
+    try:
+        results = compiled(*inputs)
+    except Exception:  # the whole program failed: every check runs on its own
+        return {}
+    got: dict[tuple[str, str], Any] = {}
+    for key, r in zip(keys, results):
+        value = unigrad.to_numpy(r)
+        got[key] = (side[key], value) if key in side else value
+    return got

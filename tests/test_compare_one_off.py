@@ -1,0 +1,122 @@
+"""compare's one-off speed-ups give the numbers the cells give one by one.
+
+- JAX computes an op case's checks, in both dtypes, as one XLA program
+  (``Backend.compile_one_off``, ``opchecks.together``);
+- TensorFlow traces forward mode once per op, not per shape, inside ``one_off``, and leaves
+  TensorFlow as it found it;
+- a cell that fails under ``one_off`` runs again outside it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from unigrad import pytree
+from unigrad.compare import cells, opcases, opchecks
+from unigrad.compare.records import CaseResults, Outcome
+
+DTYPES = ["float32", "float64"]
+
+
+def _run(case_id: str, backend: str, transforms: list[str] | None = None) -> CaseResults:
+    case = opcases.find(case_id)
+    payload = {
+        "file": opcases.SUITE,
+        "id": case_id,
+        "backend": backend,
+        "dtypes": [d for d in DTYPES if d in case.dtypes],
+        "transforms": transforms or list(case.transforms),
+    }
+    return CaseResults.from_wire(cells.run_case(payload))
+
+
+def _close(a, b, dtype: str) -> None:
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for x, y in zip(pytree.tree_leaves(a), pytree.tree_leaves(b), strict=True):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("case_id", ["op.sin/0", "op.matmul/0", "op.linalg.svd/0", "op.sum/1"])
+def test_jax_checks_in_one_program_equal_the_checks_one_by_one(case_id: str):
+    pytest.importorskip("jax")
+    case = opcases.find(case_id)
+    info, sample = case.info, case.sample
+    checks = ["value", "grad", "jvp", "vjp", "hvp"]
+    got = opchecks.together(info, sample, "jax", DTYPES, checks)
+    assert set(got) == {(c, d) for c in checks for d in DTYPES}  # nothing fell back
+    for d in DTYPES:
+        s = sample.cast(d)
+        for c in ("value", "grad", "hvp"):
+            _close(got[(c, d)], opchecks.run(info, sample, c, "jax", d), d)
+        u, tout = got[("jvp", d)]
+        u0, tout0 = opchecks.jvp(info, s, "jax", d)
+        _close(u, u0, d)
+        _close(tout, tout0, d)
+        v, ct = got[("vjp", d)]
+        v0, ct0 = opchecks.vjp(info, s, "jax", d)
+        _close(v, v0, d)
+        _close(ct, ct0, d)
+
+
+def test_backends_that_do_not_compile_one_off_work_run_cells_one_by_one():
+    case = opcases.find("op.sin/0")
+    assert opchecks.together(case.info, case.sample, "numpy", DTYPES, ["value", "grad"]) == {}
+
+
+def test_an_op_that_cannot_be_traced_runs_on_its_own():
+    pytest.importorskip("jax")
+    case = opcases.find("op.nonzero/0")  # its result's shape depends on the values
+    assert opchecks.together(case.info, case.sample, "jax", DTYPES, ["value"]) == {}
+    got = _run("op.nonzero/0", "jax")
+    assert {c.outcome for c in got.cells.values()} == {Outcome.OK}
+    want = np.nonzero(case.sample.args[0])
+    _close(got.cells[("float64", "value")].value, want, "float64")
+
+
+def test_a_check_that_fails_in_the_program_keeps_its_own_error():
+    pytest.importorskip("jax")
+    got = _run("op.sin/0", "jax", ["value", "grad", "hessian_of_nothing"])
+    assert got.cells[("float64", "grad")].outcome is Outcome.OK
+    bad = got.cells[("float64", "hessian_of_nothing")]
+    assert bad.outcome is Outcome.ERROR and "hessian_of_nothing" in bad.error
+
+
+def test_tensorflow_one_off_leaves_forward_mode_as_it_found_it():
+    pytest.importorskip("tensorflow")
+    from tensorflow.python.eager import forwardprop
+
+    import unigrad
+
+    impl = unigrad.get_backend("tensorflow").impl
+    before = (
+        forwardprop._TRACE_COUNT_LIMIT,
+        forwardprop._jvp_relaxed_config,
+        dict(forwardprop._TRACE_COUNT),
+    )
+    with impl.one_off():
+        assert forwardprop._TRACE_COUNT_LIMIT == 0
+        assert forwardprop._jvp_relaxed_config is not before[1]
+        for n in (2, 3, 4):
+            x = np.linspace(0.1, 1.0, n)
+            f = lambda a: unigrad.numpy.sin(a) * a  # noqa: E731
+            unigrad.jvp(f, (x,), (np.ones(n),), backend="tensorflow")
+    after = (
+        forwardprop._TRACE_COUNT_LIMIT,
+        forwardprop._jvp_relaxed_config,
+        dict(forwardprop._TRACE_COUNT),
+    )
+    assert after == before
+
+
+def test_tensorflow_forward_mode_that_needs_static_shapes_still_gives_its_values():
+    pytest.importorskip("tensorflow")
+    # SVD's and QR's forward mode fail with relaxed shapes: their cells run again outside
+    # one_off, and every sample of every shape gives a value
+    for case_id in ["op.linalg.svd/0", "op.linalg.svd/1", "op.linalg.svd.tied/0", "op.linalg.qr/1"]:
+        got = _run(case_id, "tensorflow", ["jvp", "vjp", "jvp_vjp"])
+        for key, cell in got.cells.items():
+            assert cell.outcome is Outcome.OK, (case_id, key, cell.error)
+            if key[1] == "jvp_vjp":
+                forward, backward = cell.value
+                assert np.isclose(forward, backward, rtol=1e-3), (case_id, key)
