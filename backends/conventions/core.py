@@ -255,10 +255,12 @@ def power(o: Any, x: Any, y: Any) -> Any:
     sg = b.stop_gradient
     sy = sg(y)
     zero_exp = sy == 0
-    if not traced:  # a constant array exponent: x**0 is the constant 1
-        safe_y = w(zero_exp, o.ones_like(sy), y)
-        return w(zero_exp, o.ones_like(pw(x, safe_y)), pw(x, safe_y))
     sx = sg(x)
+    if not traced:  # a constant array exponent: x**0 is the constant 1
+        # the branch not taken must be smooth at every order (0 * nan is nan): 1**1 there
+        safe_y = w(zero_exp, o.ones_like(sy), y)
+        safe = pw(w(zero_exp, o.ones_like(sx), x), safe_y)
+        return w(zero_exp, o.ones_like(safe), safe)
     zero_base = sx == 0
     safe_x = w(zero_base, o.ones_like(sx), x)
     return w(zero_base, pw(x, sy), pw(safe_x, y))

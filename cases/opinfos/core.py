@@ -57,10 +57,12 @@ def binary(
     lo2: float | None = None,
     hi2: float | None = None,
     domains: tuple[Domain, ...] = (),
+    kinks: tuple[Sample, ...] = (),
     **kw: Any,
 ) -> OpInfo:
     """An elementwise op of two arguments, with broadcasting (``domains``: of each argument,
-    where it is not the whole line)."""
+    where it is not the whole line; ``kinks``: edge samples, where the derivative is a pinned
+    convention)."""
     lo2 = lo if lo2 is None else lo2
     hi2 = hi if hi2 is None else hi2
     if not domains:
@@ -75,6 +77,7 @@ def binary(
                 label="broadcast",
             ),
             Sample((r.uniform(lo, hi, (3,)), float(r.uniform(lo2, hi2))), label="scalar"),
+            *kinks,
         ]
 
     return OpInfo(name, samples, shapes="elementwise", domains=domains, **kw)
@@ -219,6 +222,7 @@ OPINFOS: list[OpInfo] = [
             Domain(0.0, INF, ordinary=(0.5, 2.0), edges=(0.0,), closed=True),
             Domain(ordinary=(-1.5, 1.5)),
         ),
+        kinks=(Sample((np.array([0.0, 1.5]), 0.0), label="edge: x**0 at 0", kink=True),),
         gaps=MX_NO_2ND,
     ),
     _tie("maximum"),

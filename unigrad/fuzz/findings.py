@@ -112,15 +112,16 @@ class Store:
         self.path.touch()
 
     def known(self, c: Candidate, program: Program) -> Finding | None:
-        """A finding that already explains ``c``: same backend, transform, order and kind,
-        and every op of its shrunk program is in ``program``."""
+        """A finding that already explains ``c``: same backend, transform, order, kind and
+        opponent, and every op of its shrunk program is in ``program``."""
         ops = set(program.ops())
         for f in self.findings.values():
-            if (f.backend, f.transform, f.order, f.kind) != (
+            if (f.backend, f.transform, f.order, f.kind, f.against) != (
                 c.backend,
                 c.transform,
                 c.order,
                 c.kind,
+                c.against,
             ):
                 continue
             if set(f.shrunk().ops()) <= ops:

@@ -286,6 +286,9 @@ class Generator:
     def _elementwise(self, info: OpInfo, b: _Builder, chain: bool) -> Node:
         rng = b.rng
         drawn = _samples(info, rng)
+        kinks = [s for s in drawn if s.kink]
+        if kinks and rng.random() < b.options.p_edge:  # the entry's own edge sample, whole
+            return self._as_given(info, kinks[int(rng.integers(len(kinks)))], b)
         plain = [s for s in drawn if not s.kink] or drawn
         s = plain[int(rng.integers(len(plain)))]
         shape = SHAPES[int(rng.integers(len(SHAPES)))]
@@ -307,6 +310,15 @@ class Generator:
         for pos, a in enumerate(args):  # constants: now and then an edge constant (x**0)
             if pos not in s.argnums and isinstance(a, float) and rng.random() < 0.3:
                 args[pos] = EDGE_CONSTANTS[int(rng.integers(len(EDGE_CONSTANTS)))]
+        return Node(info.name, tuple(args), dict(s.kwargs))
+
+    def _as_given(self, info: OpInfo, s: Sample, b: _Builder) -> Node:
+        """A node of ``info`` on sample ``s`` as it is: its differentiated arguments become
+        inputs holding its values, its constants stay (an edge such as ``x**0`` at 0 needs
+        both at once)."""
+        args: list[Any] = list(s.args)
+        for pos in s.argnums:
+            args[pos] = b.given(np.asarray(s.args[pos]), s.label, s.kink)
         return Node(info.name, tuple(args), dict(s.kwargs))
 
     def _reduction(self, info: OpInfo, b: _Builder, chain: bool) -> Node:
@@ -336,7 +348,16 @@ class Generator:
             s = plain[int(rng.integers(len(plain)))]
         args: list[Any] = list(s.args)
         operands: list[Ref] = []
+        guard = None
+        conds = [p for p, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind == "b"]
+        if conds and s.argnums and rng.random() < b.options.p_edge:
+            shape = np.shape(s.args[s.argnums[0]])
+            guard = self._guarded(b, shape)
         for k, pos in enumerate(s.argnums):
+            if guard is not None and k == 0:  # the branch the condition takes
+                args[conds[0]], args[pos] = guard
+                operands.append(guard[1])
+                continue
             given = np.asarray(s.args[pos], dtype=np.float64)
             dom = info.domain(k)
             ref = None
@@ -354,11 +375,52 @@ class Generator:
             args[pos] = ref
             operands.append(ref)
         for pos, a in enumerate(args):  # a condition: a comparison of a value in the program
+            if guard is not None and pos == conds[0]:
+                continue
             if isinstance(a, np.ndarray) and a.dtype.kind == "b" and rng.random() < 0.8:
                 cond = self._condition(b, a.shape, operands)
                 if cond is not None:
                     args[pos] = cond
         return Node(info.name, tuple(args), dict(s.kwargs))
+
+    def _guarded(self, b: _Builder, shape: tuple[int, ...]) -> tuple[Ref, Ref] | None:
+        """The guarded-branch pattern ``where(x > lo, f(x), y)``: an elementwise op ``f`` of
+        the pool whose domain has a closed lower bound ``lo``, on an input ``x`` that reaches
+        that bound. Returns (the condition ``x > lo``, ``f(x)``), or None when no op of the
+        pool has such a bound or its value is unusable."""
+        rng = b.rng
+        bounded = [
+            i
+            for i in self.pool
+            if i.shapes == "elementwise" and i.domain(0).closed and np.isfinite(i.domain(0).lo)
+        ]
+        if not bounded:
+            return None
+        info = bounded[int(rng.integers(len(bounded)))]
+        samples = [s for s in _samples(info, rng) if not s.kink and s.argnums == (0,)]
+        if not samples:
+            return None
+        s = samples[int(rng.integers(len(samples)))]
+        mark = len(b.entries)
+        dom = info.domain(0)
+        x = np.asarray(rng.uniform(*dom.interval(), size=shape), np.float64)
+        at = tuple(int(rng.integers(n)) for n in shape) if shape else Ellipsis
+        x[at] = dom.lo
+        xr = b.add(Input(x, f"edge: {dom.lo:g}", True), x)
+        args: list[Any] = list(s.args)
+        args[0] = xr
+        node = Node(info.name, tuple(args), dict(s.kwargs))
+        value = _node_value(node, b)
+        cond = Node("greater", (xr, float(dom.lo)))
+        if value is None or value.dtype.kind != "f":
+            b.rollback(mark)
+            return None
+        fx = b.add(node, value)
+        cond_value = _node_value(cond, b)
+        if cond_value is None:
+            b.rollback(mark)
+            return None
+        return b.add(cond, cond_value), fx
 
     def _condition(self, b: _Builder, shape: tuple[int, ...], near: list[Ref]) -> Ref | None:
         """``greater(v, 0.0)`` for a value ``v`` of ``shape``: first what feeds the other

@@ -303,6 +303,10 @@ def _pairwise(
     return found
 
 
+#: what a native None (no gradient) disagrees with: a divergence of its own, apart from numbers
+NO_GRADIENT = "unigrad's pinned meaning (a gradient, where the framework has None)"
+
+
 def judge_native(
     index: int, program: Program, results: dict[str, dict[str, dict[str, dict]]]
 ) -> tuple[list[Candidate], list[str]]:
@@ -329,7 +333,7 @@ def judge_native(
                     "float64",
                     "native grad",
                     "native divergence",
-                    "unigrad's pinned meaning",
+                    NO_GRADIENT,
                     "the framework answers None (no gradient)",
                     got=[None if g is None else _short(g) for g in got],
                     want=_short(pinned["value"]),

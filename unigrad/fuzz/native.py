@@ -35,6 +35,7 @@ RENAMES = {
         "relu": "torch.relu",
         "softplus": "torch.nn.functional.softplus",
         "linalg.norm": "torch.linalg.norm",
+        "power": "torch.pow",
     },
     "jax": {
         "relu": "jax.nn.relu",
