@@ -7,6 +7,7 @@ reports where they differ (the native catalogue), without failing the run.
 
 import numpy as np
 
+import unigrad.nn as unn
 import unigrad.numpy as unp
 from unigrad.case import Case
 from unigrad.compare.native import op
@@ -69,10 +70,6 @@ def _tf_gelu(x):
     import tensorflow as tf
 
     return tf.nn.gelu(x)  # approximate=False by default
-
-
-def _sigmoid_gelu(x):
-    return x * unp.sigmoid(1.702 * x)
 
 
 CASES = [
@@ -211,11 +208,12 @@ CASES = [
     Case(
         id="kink.gelu_default",
         source="found while testing: each framework's default gelu",
-        function=_sigmoid_gelu,
+        function=unn.gelu,
         inputs=(1.0,),
-        transforms=("value",),
+        transforms=("value", "grad"),
+        expected={"value": 0.8413447460685429, "grad": 1.0833154705876864},
         native={"torch": _torch_gelu, "jax": _jax_gelu, "tensorflow": _tf_gelu},
-        notes="unigrad.numpy has no gelu; the catalogue shows that jax.nn.gelu defaults to "
-        "the tanh approximation while torch and TF default to the exact erf form.",
+        notes="unigrad.nn.gelu is the exact erf form, torch's and TF's default; the catalogue "
+        "shows that jax.nn.gelu defaults to the tanh approximation.",
     ),
 ]

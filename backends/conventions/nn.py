@@ -327,6 +327,23 @@ def layer_norm(
     return y
 
 
+# ------------------------------------------------------------------------------ activations
+
+
+@_op("erf", NN_FALLBACKS)
+def erf(o: Any, x: Any) -> Any:
+    """The error function, elementwise: the framework's own (``torch.erf``, the engine's)."""
+    return o.backend.ops.own("erf")(x)
+
+
+@_op("gelu")
+def gelu(o: Any, x: Any) -> Any:
+    """x * Phi(x) = x / 2 * (1 + erf(x / sqrt(2))): the exact form (torch's and TF's default;
+    jax.nn.gelu defaults to the tanh approximation)."""
+    (x,) = _floats(o, x)
+    return x * 0.5 * (1.0 + o.erf(x * (1.0 / np.sqrt(2.0))))
+
+
 # --------------------------------------------------------------- convolutions and pools
 
 

@@ -14,6 +14,7 @@ the rules that make a real function of a complex value differentiable.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -184,6 +185,19 @@ tanh = unary("tanh", np.tanh, lambda x, ans: subtract(1, multiply(ans, ans)))
 arcsinh = unary("arcsinh", np.arcsinh, lambda x, ans: reciprocal(sqrt(add(x * x, 1))))
 arccosh = unary("arccosh", np.arccosh, lambda x, ans: reciprocal(sqrt(subtract(x * x, 1))))
 arctanh = unary("arctanh", np.arctanh, lambda x, ans: reciprocal(subtract(1, x * x)))
+
+_erf_values = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x: Any) -> Any:
+    """The error function, elementwise, to double precision (NumPy has none: Python's own)."""
+    a = np.asarray(x)
+    dt = a.dtype if a.dtype.kind == "f" else np.dtype(np.float64)
+    return np.asarray(_erf_values(a), dtype=dt)[()]
+
+
+# d erf(x) / dx = 2 / sqrt(pi) * exp(-x**2): unigrad.nn.gelu's exact (erf) form is built on it
+erf = unary("erf", _erf, lambda x, ans: multiply(2.0 / math.sqrt(math.pi), exp(negative(x * x))))
 
 sign = nondiff("sign", np.sign)
 floor = nondiff("floor", np.floor)

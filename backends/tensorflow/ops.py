@@ -140,6 +140,11 @@ class nn:
     """unigrad.nn's kernels where TF's own op is faster and means the same."""
 
     @staticmethod
+    def erf(x: Any) -> Any:
+        """The error function (gelu's kernel): ``tf.math.erf``."""
+        return tf.math.erf(x)
+
+    @staticmethod
     def conv(x: Any, w: Any, stride: Any, pads: Any, dilation: Any) -> Any:
         """tf.nn.conv1d / conv2d, which take channels last on CPU: NCHW/OIHW are transposed in
         and out. Its gradient runs 3.4-3.9x faster than the generic version (bench_nn.py).

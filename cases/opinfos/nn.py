@@ -8,12 +8,13 @@ the pinned convention against the reference engine, not by finite differences.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from unigrad.compare.opinfo import OpInfo, Sample
+from unigrad.compare.opinfo import Domain, OpInfo, Sample
 
 G = np.random.Generator
 MX2 = "MXNet 1.9 has no second-order gradient for the operators this needs"
@@ -148,6 +149,13 @@ def ref_avg_pool2d(
 
 
 # ------------------------------------------------------------------------------ samples
+
+
+def ref_gelu(x: np.ndarray) -> np.ndarray:
+    """x * Phi(x), with Python's erf."""
+    x = np.asarray(x, dtype=np.float64)
+    erf = np.asarray(np.frompyfunc(math.erf, 1, 1)(x / math.sqrt(2.0)), dtype=np.float64)
+    return 0.5 * x * (1.0 + erf)
 
 
 def _probabilities(r: G, shape: tuple) -> np.ndarray:
@@ -346,6 +354,20 @@ OPINFOS: list[OpInfo] = [
     ),
     OpInfo("nn.take", _take_samples, reference=np.take, gaps=MX_NO_2ND),
     OpInfo("nn.take_along_axis", _take_along_samples, reference=np.take_along_axis, gaps=MX_NO_2ND),
+    OpInfo(
+        "nn.gelu",
+        lambda r: [Sample((r.uniform(-3, 3, (2, 3)),)), Sample((float(r.uniform(-3, 3)),))],
+        reference=ref_gelu,
+        gaps=MX_NO_2ND,
+        shapes="elementwise",
+        domains=(Domain(ordinary=(-3.0, 3.0)),),
+        # each framework's default gelu (MXNet's is npx.leaky_relu(x, act_type="gelu"))
+        native={
+            "torch": "torch.nn.functional.gelu",
+            "jax": "jax.nn.gelu",
+            "tensorflow": "tensorflow.nn.gelu",
+        },
+    ),
     OpInfo(
         "nn.layer_norm",
         _layer_norm_samples,

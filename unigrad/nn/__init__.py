@@ -22,6 +22,8 @@ OPS: dict[str, str] = {
     "one_hot": "indices.shape + (n,) with 1 at each index; IndexError outside [0, n).",
     "take": "NumPy's take (embedding lookups): derivative to a only.",
     "take_along_axis": "NumPy's take_along_axis: derivative to arr only.",
+    "gelu": "x * Phi(x), the exact (erf) form: torch's and TF's default, not jax.nn.gelu's "
+    "tanh approximation.",
     "layer_norm": "(x - mean) / sqrt(var + eps) over axis, times weight plus bias; eps = 1e-5.",
     "conv1d": "Cross-correlation, x (N, C, L) with w (O, C, K): torch's layout.",
     "conv2d": "Cross-correlation, x (N, C, H, W) with w (O, C, KH, KW): torch's layout.",
@@ -90,6 +92,14 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None) -> Any:
     ``axis`` (``take_along_axis(log_p, labels[:, None], 1)`` picks each row's class). The
     derivative reaches ``arr`` only; an index out of range raises IndexError."""
     return _call("take_along_axis", (arr, indices), axis=axis)
+
+
+def gelu(x: Any) -> Any:
+    """GELU, x * Phi(x) = x / 2 * (1 + erf(x / sqrt(2))), elementwise: the exact form, as
+    ``torch.nn.functional.gelu`` and ``tf.nn.gelu`` by default. ``jax.nn.gelu`` defaults to
+    the tanh approximation (derivative 1.08296 at 1, not 1.08332); pass
+    ``approximate=False`` there to match."""
+    return _call("gelu", (x,))
 
 
 def layer_norm(
