@@ -120,10 +120,12 @@ def _tie(name: str) -> OpInfo:
 
 
 def _extreme(name: str) -> OpInfo:
+    tied = [1.0, 3.0, 3.0] if name == "max" else [1.0, 1.0, 3.0]  # tied at the extreme
+
     def samples(r: G) -> list[Sample]:
         return [
             Sample((r.uniform(-2, 2, (3, 4)),), {"axis": 1}),
-            Sample((np.array([1.0, 3.0, 3.0]),), label="edge: tied extremes", kink=True),
+            Sample((np.array(tied),), label="edge: tied extremes", kink=True),
         ]
 
     return OpInfo(name, samples)
@@ -324,7 +326,10 @@ OPINFOS: list[OpInfo] = [
     _comparison("equal"),
     OpInfo(
         "linalg.norm",
-        lambda r: [Sample((r.standard_normal((2, 3)),))],
+        lambda r: [
+            Sample((r.standard_normal((2, 3)),)),
+            Sample((np.zeros((2, 3)),), label="edge: 0", kink=True),
+        ],
         gaps=MX_NO_2ND,
         domains=(Domain(edges=(0.0,)),),
         native={"tensorflow": "tensorflow.norm"},

@@ -377,6 +377,12 @@ OPINFOS: list[OpInfo] = [
     ),
     OpInfo("nn.conv1d", _conv1d_samples, reference=ref_conv, gaps=MX_NO_2ND),
     OpInfo("nn.conv2d", _conv2d_samples, reference=ref_conv, gaps=MX_NO_2ND),
-    OpInfo("nn.max_pool2d", _max_pool_samples, reference=ref_max_pool2d, gaps=MX_NO_2ND),
+    OpInfo(
+        "nn.max_pool2d",
+        _max_pool_samples,
+        reference=ref_max_pool2d,
+        gaps=MX_NO_2ND,
+        native={"torch": "torch.nn.functional.max_pool2d"},  # the same signature
+    ),
     OpInfo("nn.avg_pool2d", _avg_pool_samples, reference=ref_avg_pool2d, gaps=MX_NO_2ND),
 ]
