@@ -62,6 +62,31 @@ def test_edge_points_are_drawn() -> None:
     assert "edge" in labels  # an op's declared edge (a pinned convention)
 
 
+def test_edge_samples_and_the_guarded_branch_pattern_are_drawn() -> None:
+    gen = Generator(4, Options(max_ops=3, ops=("power", "where", "sqrt")))
+    programs = [gen.program(k) for k in range(60)]
+    # power's own edge sample, whole: a base with a 0 and the constant exponent 0
+    assert any(
+        n.op == "power" and n.args[1] == 0.0 and 0.0 in p.values()[n.args[0].index]
+        for p in programs
+        for n in p.nodes
+        if isinstance(n.args[0], Ref)
+    )
+    # where(x > 0, sqrt(x), y) with a 0 in x, the branch sqrt(x) taken where x > 0
+    guarded = []
+    for p in programs:
+        for n in p.nodes:
+            refs = n.args[:2]
+            if n.op != "where" or not all(
+                isinstance(a, Ref) and a.index >= len(p.inputs) for a in refs
+            ):
+                continue
+            cond, taken = (p.nodes[a.index - len(p.inputs)] for a in refs)
+            if cond.op == "greater" and taken.op == "sqrt" and cond.args[0] == taken.args[0]:
+                guarded.append(p.values()[taken.args[0].index])
+    assert any(np.any(x == 0.0) for x in guarded)
+
+
 @pytest.mark.parametrize("family", ["core", "structure", "elementwise", "nn"])
 def test_every_family_of_the_table_joins_the_fuzzer(family: str) -> None:
     import importlib

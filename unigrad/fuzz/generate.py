@@ -6,7 +6,10 @@ Each step picks an op of the table and builds its arguments by the entry's shape
 declared edges, zeros, ties, huge and tiny magnitudes, the neighbourhood of a bound). Entries
 with samples alone take their shapes and constant arguments from a sample, and their domain is
 checked by their reference: a node whose NumPy value is not finite, or not floating point, is
-drawn again. Program ``i`` of seed ``s`` depends on (s, i) only.
+drawn again. An entry's edge samples (``kink``) are drawn whole now and then, constants included
+(``x**0`` at 0), and an op that takes a condition is drawn now and then as the guarded-branch
+pattern ``where(x > lo, f(x), y)``, with ``x`` at the closed lower bound of an op ``f`` of the
+pool. Program ``i`` of seed ``s`` depends on (s, i) only.
 """
 
 from __future__ import annotations
