@@ -79,22 +79,29 @@ class OpCase(Case):
             return f"{backend} has second-order derivatives only for some ops (capabilities)"
         return None
 
-    def prepare(self, backend: str, dtypes: list[str], transforms: list[str]) -> None:
-        """Compute the cells together where ``backend`` compiles one-off work into one program
-        (``opchecks.together``); ``compute`` then returns them. A cell left out runs alone."""
+    def prepare(
+        self, backend: str, dtypes: list[str], transforms: list[str]
+    ) -> dict[tuple[str, str], Any]:
+        """The cells computed together where ``backend`` compiles one-off work into one program
+        (``opchecks.together``): ``{(transform, dtype): value}``. A cell left out runs alone."""
         checks = [c for c in ("value", "grad", "jvp", "vjp", "hvp") if c in transforms]
         if "jvp_vjp" in transforms:
             checks += [c for c in ("jvp", "vjp") if c not in checks]
         got = opchecks.together(self.info, self.sample, backend, list(dtypes), checks)
-        for (check, dtype), result in got.items():
-            self._memo[(check, backend, dtype)] = result
+        ready = {}
+        for t in transforms:
+            for d in dtypes:
+                if t in ("value", "grad", "hvp") and (t, d) in got:
+                    ready[(t, d)] = got[(t, d)]
+                elif t in ("jvp", "vjp") and (t, d) in got:
+                    ready[(t, d)] = got[(t, d)][1]
+                elif t == "jvp_vjp" and ("jvp", d) in got and ("vjp", d) in got:
+                    ready[(t, d)] = opchecks.consistency(got[("jvp", d)], got[("vjp", d)])
+        return ready
 
     def compute(self, transform: str, backend: str, dtype: str) -> Any:
         """The result of ``transform`` on ``backend`` in ``dtype``, as NumPy."""
         if transform in ("value", "grad", "hvp"):
-            key = (transform, backend, dtype)
-            if key in self._memo:
-                return self._memo[key]
             return opchecks.run(self.info, self.sample, transform, backend, dtype)
         if transform not in ("jvp", "vjp", "jvp_vjp"):
             raise ValueError(f"an op case has no transform {transform!r}")

@@ -186,7 +186,7 @@ def together(
     casts = {d: sample.cast(d) for d in dtypes}
     second = "grad" in checks or "hvp" in checks
     losses: dict[str, Callable[..., Any]] = {}
-    keys: list[tuple[str, str]] = []
+    keys: list[tuple[str, str, Any]] = []  # each result's check, dtype and structure
     side: dict[tuple[str, str], Any] = {}  # NumPy parts of a result, fixed while tracing
 
     def one(check: str, s: Sample, d: str, diff: list[Any]) -> Any:
@@ -217,11 +217,11 @@ def together(
             diff, at = list(leaves[at : at + n]), at + n
             for check in checks:
                 try:
-                    r = unwrap(one(check, casts[d], d, diff))
+                    out, tdef = pytree.tree_flatten(unwrap(one(check, casts[d], d, diff)))
                 except Exception:  # this check runs on its own, where its error is reported
                     continue
-                keys.append((check, d))
-                results.append(r)
+                keys.append((check, d, tdef))  # (a compiler may reorder a dict's keys)
+                results.append(out)
         return results
 
     compiled = impl.compile_one_off(program)
@@ -237,7 +237,7 @@ def together(
     except Exception:  # the whole program failed: every check runs on its own
         return {}
     got: dict[tuple[str, str], Any] = {}
-    for key, r in zip(keys, results):
-        value = unigrad.to_numpy(r)
-        got[key] = (side[key], value) if key in side else value
+    for (check, d, tdef), r in zip(keys, results):
+        value = unigrad.to_numpy(pytree.tree_unflatten(tdef, list(r)))
+        got[(check, d)] = (side[(check, d)], value) if (check, d) in side else value
     return got
