@@ -226,14 +226,15 @@ def run_native(case: Case, backend: str) -> CellResult:
 def run_case(payload: dict) -> dict:
     """Worker entry point: every (dtype, transform) cell of one case on one backend.
 
-    ``payload``: ``file``, ``id``, ``backend``, ``dtypes``, ``transforms``. Returns
-    ``CaseResults`` as wire data.
+    ``payload``: ``file``, ``id``, ``backend``, ``dtypes``, ``transforms``, and ``ahead``
+    (optional: the ops-suite cases to be asked for next, as ``[id, dtypes, transforms]``).
+    Returns ``CaseResults`` as wire data.
     """
     case = find_case(payload["file"], payload["id"])
     backend = payload["backend"]
     dtypes, transforms = list(payload["dtypes"]), list(payload["transforms"])
     t0 = time.perf_counter()
-    ready = case.prepare(backend, dtypes, transforms)
+    ready = case.prepare(backend, dtypes, transforms, payload.get("ahead", ()))
     share = (time.perf_counter() - t0) / max(1, len(dtypes) * len(transforms))
     cells = {}
     for dtype in dtypes:
