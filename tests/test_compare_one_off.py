@@ -120,3 +120,95 @@ def test_tensorflow_forward_mode_that_needs_static_shapes_still_gives_its_values
             if key[1] == "jvp_vjp":
                 forward, backward = cell.value
                 assert np.isclose(forward, backward, rtol=1e-3), (case_id, key)
+
+
+def _library(case_id: str):
+    from unigrad.compare.selection import select_cases
+
+    (case,) = [c for c in select_cases(None, "cases").cases if c.id == case_id]
+    return case
+
+
+@pytest.mark.parametrize(
+    "case_id", ["extra.pytree_params", "seed001.hessian_jacobian_of_grad", "extra.mlp_loss"]
+)
+def test_jax_runs_a_library_case_in_one_program_with_the_same_numbers(case_id: str):
+    pytest.importorskip("jax")
+    case = _library(case_id)
+    dtypes = list(case.dtypes)
+    got = cells.together(case, "jax", dtypes, list(case.transforms))
+    assert got, "nothing was computed in one program"
+    for (t, d), value in got.items():
+        want = cells.run_cell(case, t, "jax", d)
+        assert want.outcome is Outcome.OK, want.error
+        # same structure: a dict of parameters keeps its keys' order (jit would sort them)
+        assert pytree.tree_flatten(value)[1] == pytree.tree_flatten(want.value)[1], (t, d)
+        _close(value, want.value, d)
+
+
+def _case_file(tmp_path, body: str):
+    from unigrad.compare.case import read_file
+
+    f = tmp_path / "cases_one_off.py"
+    f.write_text("import numpy as np\nimport unigrad.numpy as unp\nfrom unigrad.case import Case\n")
+    f.write_text(f.read_text() + body)
+    cases, errors = read_file(f)
+    assert not errors
+    return cases
+
+
+def test_cells_that_cannot_run_in_one_program_run_one_by_one(tmp_path):
+    pytest.importorskip("jax")
+    (branching, out_of_range) = _case_file(
+        tmp_path,
+        "def branch(x):\n"
+        "    return unp.sum(x * x) if float(x[0]) > 0 else unp.sum(x)\n"
+        "CASES = [\n"
+        "  Case(id='t.branch', function=branch, inputs=(np.array([1.0, 2.0]),),\n"
+        "       transforms=('value', 'grad')),\n"
+        "  Case(id='t.oob', function=lambda x: x[5] * 2.0, inputs=(np.array([1.0, 2.0]),),\n"
+        "       transforms=('value', 'grad')),\n"
+        "]\n",
+    )
+    assert cells.together(branching, "jax", ["float64"], ["value", "grad"]) == {}
+    payload = {"file": branching.file, "id": "t.branch", "backend": "jax"}
+    got = CaseResults.from_wire(
+        cells.run_case({**payload, "dtypes": ["float64"], "transforms": ["value", "grad"]})
+    )
+    np.testing.assert_allclose(got.cells[("float64", "grad")].value, [2.0, 4.0])
+    # an index out of range is an IndexError, never the clamped value a compiled JAX gives
+    assert cells.together(out_of_range, "jax", ["float64"], ["value", "grad"]) == {}
+    got = CaseResults.from_wire(
+        cells.run_case(
+            {**payload, "id": "t.oob", "dtypes": ["float64"], "transforms": ["value", "grad"]}
+        )
+    )
+    for cell in got.cells.values():
+        assert cell.outcome is Outcome.ERROR and "IndexError" in cell.error, cell
+
+
+def test_ops_cases_sent_ahead_share_one_program_and_give_their_own_numbers():
+    pytest.importorskip("jax")
+    from unigrad.compare.runner import _ahead
+
+    ids = ["op.cos/0", "op.tanh/0", "op.nonzero/0", "op.matmul/0"]
+    cases = [opcases.find(i) for i in ids]
+    alone = {i: _run(i, "jax") for i in ids}
+    opcases._READY.clear()
+    for n, case in enumerate(cases):
+        payload = {
+            "file": opcases.SUITE,
+            "id": case.id,
+            "backend": "jax",
+            "dtypes": list(case.dtypes),
+            "transforms": list(case.transforms),
+            "ahead": _ahead(cases[n + 1 :], DTYPES),
+        }
+        got = CaseResults.from_wire(cells.run_case(payload))
+        if n == 0:  # the first request computed the others' cells too (nonzero's cannot be)
+            assert {k[1] for k in opcases._READY} == {"op.tanh/0", "op.matmul/0", "op.nonzero/0"}
+        for key, cell in got.cells.items():
+            want = alone[case.id].cells[key]
+            assert cell.outcome is want.outcome is Outcome.OK, (case.id, key, cell.error)
+            _close(cell.value, want.value, key[0])
+    assert not opcases._READY  # each kept cell was handed out once

@@ -349,3 +349,27 @@ def test_agreement_html_in_headless_chromium(weird_run):
         assert all(u.startswith("file:") for u in browser.requests), browser.requests
     finally:
         browser.close()
+
+
+def test_control_characters_are_found_by_one_pattern_as_by_their_unicode_category():
+    import unicodedata
+
+    from unigrad.compare import escape
+
+    for c in range(0x10000):
+        ch = chr(c)
+        hidden = ch not in "\n\t" and (
+            unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in escape._BIDI
+        )
+        assert bool(escape._HIDDEN.fullmatch(ch)) == hidden, hex(c)
+    assert escape.visible("a\x1bb\u202ec\n\td\x7f") == "a\\x1bb\\u202ec\n\td\\x7f"
+
+
+def test_a_shown_array_is_the_same_text_each_time():
+    import numpy as np
+
+    from unigrad.compare.records import show
+
+    a = np.array([[0.5, np.nan], [-0.0, 1e-9]])
+    assert show(a) == np.array2string(a, precision=6, separator=", ") == show(a.copy())
+    assert show([a, 2.0]) == f"({show(a)}, 2)"

@@ -174,6 +174,28 @@ def test_a_wrong_derivative_is_not_filtered() -> None:
     assert stability.perturbable(found[0], p)
 
 
+@pytest.mark.parametrize(
+    "node, x",
+    [  # found by a seeded campaign: a step of sqrt's differences at 0 leaves its domain; an
+        # input that is nan or inf has no finite differences at all
+        (("sqrt", (0,)), np.array([[3.1, 2.5, 1.0], [0.96, 3.5, 3.9], [0.81, 3.8, 0.0]])),
+        (("nan_to_num", (0,)), np.array([[1.0, np.nan, np.inf]])),
+    ],
+)
+def test_finite_differences_that_are_not_finite_judge_nothing(node, x) -> None:
+    from unigrad.fuzz.campaign import Campaign, Settings
+
+    p = _program(node, inputs=[x])
+    found, ref, per = _candidates(p, "numpy")
+    by_fd = [c for c in found if c.against.startswith(("finite", "itself (hvp"))]
+    assert by_fd, found  # the differences disagree: nan where the derivative is defined
+    camp = Campaign.__new__(Campaign)
+    camp.s = Settings()
+    for c in by_fd:
+        assert camp._filter(c, p, ref, per) == "finite differences undefined"
+    assert "finite differences undefined" in stability.REASONS
+
+
 # ------------------------------------------------------------------------ findings, repros
 def _candidate(backend: str, transform: str = "grad", index: int = 0) -> Candidate:
     return Candidate(index, backend, "float64", transform, "wrong value", "the reference", "x")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from unigrad.backends.conventions.core import LINALG_PINS, _arr, _op
 
 from unigrad.errors import UnsupportedError
@@ -100,9 +101,20 @@ def _pairs(o: Any, w: Any, squares: bool = False) -> Any:
     Ties are found by comparing the values themselves: a compiler may fuse the difference of
     squares into a multiply-add, which leaves a residue instead of 0 on the diagonal."""
     wi, wj = o.expand_dims(w, -1), o.expand_dims(w, -2)
-    sg = o.backend.stop_gradient
-    tie = sg(wi) == sg(wj)
-    return _pair_inverse(o, (wj - wi) * (wj + wi) if squares else wj - wi, tie)
+    return _pair_inverse(o, (wj - wi) * (wj + wi) if squares else wj - wi, _ties(o, w))
+
+
+def _ties(o: Any, w: Any) -> Any:
+    """The engine's ``ties`` (backends/numpy/decompositions.py) on a backend's values: w[i] and
+    w[j] equal up to ``TIE_ULPS · n · eps · max|w|``."""
+    from unigrad.backends.numpy.decompositions import TIE_ULPS
+
+    w = o.backend.stop_gradient(w)
+    n = o.backend.shape(w)[-1]
+    eps = float(np.finfo(o.backend.dtype_name(w)).eps)
+    scale = o.expand_dims(o.max(o.abs(w), axis=-1, keepdims=True), -1)
+    gap = o.abs(o.expand_dims(w, -1) - o.expand_dims(w, -2))
+    return gap <= scale * (TIE_ULPS * n * eps)
 
 
 def _diag_of(o: Any, m: Any) -> Any:

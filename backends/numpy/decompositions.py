@@ -70,11 +70,26 @@ def _pair_inverse(diff: Any) -> Any:
     return where(tie, np.zeros((), _dtype(diff)), divide(one, where(tie, one, diff)))
 
 
+#: eigen/singular values closer than this many units of n·eps·max|w| are one repeated value:
+#: the computed values of a repeated one differ by rounding (about n·eps·max|w|)
+TIE_ULPS = 32
+
+
+def ties(w: np.ndarray) -> np.ndarray:
+    """``T[i, j]``: whether w[i] and w[j] are one repeated value (equal up to the rounding of
+    the decomposition: ``TIE_ULPS · n · eps · max|w|``); the diagonal is always a tie."""
+    w = np.asarray(w)
+    n = w.shape[-1]
+    scale = np.max(np.abs(w), axis=-1, keepdims=True)[..., None] if n else 0.0
+    tol = TIE_ULPS * n * np.finfo(w.dtype).eps * scale
+    return np.abs(w[..., :, None] - w[..., None, :]) <= tol
+
+
 def _pairs(w: Any, squares: bool = False) -> Any:
-    """``F[i, j] = 1 / (w[j] - w[i])`` (of their squares with ``squares``), 0 where
-    w[i] == w[j] (compared as values, not through their difference)."""
+    """``F[i, j] = 1 / (w[j] - w[i])`` (of their squares with ``squares``), 0 where w[i] and
+    w[j] are one repeated value (``ties``: compared as values, not through their difference)."""
     wi, wj = expand_dims(w, -1), expand_dims(w, -2)
-    tie = primal(wi) == primal(wj)
+    tie = ties(primal(w))
     diff = subtract(wj, wi)
     if squares:
         diff = multiply(diff, add(wj, wi))

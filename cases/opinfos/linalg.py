@@ -233,7 +233,9 @@ OPINFOS: list[OpInfo] = [
         function=_EIGH_TIED,
         reference=_EIGH_TIED_REF,
         gaps=MX_TIES,
-        notes="repeated eigenvalues: symmetric functions of them and eigenspace projectors",
+        orders=1,  # the pinned pair terms are exact at first order only (FD shows it)
+        notes="repeated eigenvalues: symmetric functions of them and eigenspace projectors "
+        "(first order: at second order the dropped pair terms have limits that are not 0)",
         fuzz=False,
     ),
     OpInfo(

@@ -107,9 +107,20 @@ class Case:
         )
         return [pytree.tree_map(lambda v: cast(v, dtype), a) for a in raw]
 
-    def prepare(self, backend: str, dtypes: list[str], transforms: list[str]) -> None:
-        """Compute cells ahead, together, where that is faster (here: nothing; each cell runs
-        on its own in ``compute``)."""
+    def prepare(
+        self,
+        backend: str,
+        dtypes: list[str],
+        transforms: list[str],
+        ahead: Sequence[tuple[str, list[str], list[str]]] = (),
+    ) -> dict[tuple[str, str], Any]:
+        """The cells computed ahead, together, where the backend runs them faster that way:
+        ``{(transform, dtype): value}`` (see ``cells.together``); the others run one by one.
+        ``ahead`` (the cases asked for next) is for the ops suite's cases, which share one
+        program (``OpCase.prepare``)."""
+        from unigrad.compare.cells import together
+
+        return together(self, backend, dtypes, transforms)
 
     def gap(self, backend: str, transform: str) -> str | None:
         """The declared reason ``backend`` cannot run ``transform`` here, if any."""

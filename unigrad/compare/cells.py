@@ -45,18 +45,22 @@ def differentiated(case: Case, args: list[Any]) -> list[Any]:
     return [args[i] for i in nums]
 
 
-def compute(case: Case, transform: str, backend: str, dtype: str) -> Any:
-    """The result of ``transform`` of the case's function on ``backend`` in ``dtype``.
+def compute(
+    case: Case, transform: str, backend: str, dtype: str, args: list[Any] | None = None
+) -> Any:
+    """The result of ``transform`` of the case's function on ``backend`` in ``dtype``, at the
+    case's inputs (or at ``args``, the same inputs as a compiler's traced arrays).
 
     vjp, jvp and hvp use the case's fixed random cotangents or tangents; for vjp and jvp the
     result is the derivative part (the cotangent or tangent out), not the value.
     """
-    import unigrad
+    from unigrad.api.array import unwrap
     from unigrad.compare.opcases import OpCase
 
     if isinstance(case, OpCase):
         return case.compute(transform, backend, dtype)
-    args = case.make_inputs(dtype)
+    if args is None:
+        args = case.make_inputs(dtype)
     tangents = cotangents = None
     if transform in ("jvp", "hvp"):
         primals = differentiated(case, args)
@@ -65,7 +69,7 @@ def compute(case: Case, transform: str, backend: str, dtype: str) -> Any:
     elif transform == "vjp":
 
         def cotangents(out: Any) -> Any:
-            leaves, tdef = pytree.tree_flatten(unigrad.to_numpy(out))
+            leaves, tdef = pytree.tree_flatten(unwrap(out))  # by shape: it may be traced
             return pytree.tree_unflatten(
                 tdef, directions(case, [np.shape(v) for v in leaves], "vjp", dtype)
             )
@@ -102,8 +106,77 @@ def _not_numbers(value: Any) -> str | None:
     return None
 
 
-def run_cell(case: Case, transform: str, backend: str, dtype: str) -> CellResult:
+def together(
+    case: Case, backend: str, dtypes: list[str], transforms: list[str]
+) -> dict[tuple[str, str], Any]:
+    """Every cell of ``case`` as one compiled program, where the backend compiles one-off work
+    (``Backend.compile_one_off``): ``{(transform, dtype): value as NumPy}``; ``{}`` where it
+    does not. A cell that fails while the program is traced, or whose result is not arrays, is
+    left out: it runs on its own, where its error is reported. If the program as a whole fails,
+    nothing is returned.
+
+    The case's float arrays are the program's inputs, as ``unigrad.Array``s where the backend
+    wraps them (as its transforms hand them to the function); other inputs stay constants.
+    """
+    import unigrad
+    from unigrad.api.array import unwrap, wrap
+
+    impl = unigrad.get_backend(backend).impl
+    keys: list[tuple[str, str, Any]] = []  # each result's cell and structure (in unigrad's order)
+    plans: dict[str, tuple[list[Any], Any, list[int]]] = {}
+
+    def program(*leaves: Any) -> list[Any]:
+        keys.clear()
+        results, at = [], 0
+        for d in dtypes:
+            values, tdef, slots = plans[d]
+            values = list(values)
+            for i in slots:
+                values[i] = wrap(leaves[at], impl) if impl.wraps_arrays else leaves[at]
+                at += 1
+            args = pytree.tree_unflatten(tdef, values)
+            for t in transforms:
+                try:
+                    r = unwrap(compute(case, t, backend, d, args))
+                except Exception:  # this cell runs on its own, where its error is reported
+                    continue
+                out, tdef = pytree.tree_flatten(r)
+                if all(impl.is_array(v) for v in out):
+                    keys.append((t, d, tdef))
+                    results.append(out)
+        return results
+
+    compiled = impl.compile_one_off(program)
+    if compiled is None:
+        return {}
+    inputs = []
+    for d in dtypes:
+        values, tdef = pytree.tree_flatten(case.make_inputs(d))
+        slots = [i for i, v in enumerate(values) if _float_array(v)]
+        plans[d] = (values, tdef, slots)
+        inputs += [values[i] for i in slots]
+    try:
+        results = compiled(*inputs)
+    except Exception:  # the whole program failed: every cell runs on its own
+        return {}
+    return {
+        (t, d): unigrad.to_numpy(pytree.tree_unflatten(tdef, list(r)))
+        for (t, d, tdef), r in zip(keys, results)
+    }
+
+
+def _float_array(v: Any) -> bool:
+    return isinstance(v, np.ndarray | np.generic) and v.dtype.kind == "f"
+
+
+_NOT_READY = object()
+
+
+def run_cell(
+    case: Case, transform: str, backend: str, dtype: str, ready: Any = _NOT_READY
+) -> CellResult:
     """One cell, its value as NumPy, or how it failed (an error located in the case file).
+    ``ready``: its value, computed already (by ``together``).
 
     ``sys.exit`` in a case is an error of its cell like any exception; only the worker's own
     death (a crash) or a hang costs more than the cell.
@@ -112,13 +185,16 @@ def run_cell(case: Case, transform: str, backend: str, dtype: str) -> CellResult
 
     t0 = time.perf_counter()
     try:
-        try:
-            with unigrad.get_backend(backend).impl.one_off():
+        if ready is not _NOT_READY:
+            value = ready
+        else:
+            try:
+                with unigrad.get_backend(backend).impl.one_off():
+                    value = unigrad.to_numpy(compute(case, transform, backend, dtype))
+            except (UnsupportedError, SystemExit):
+                raise
+            except Exception:  # one_off only saves time: a cell that fails under it runs again
                 value = unigrad.to_numpy(compute(case, transform, backend, dtype))
-        except (UnsupportedError, SystemExit):
-            raise
-        except Exception:  # one_off only saves time: a cell that fails under it runs again
-            value = unigrad.to_numpy(compute(case, transform, backend, dtype))
     except UnsupportedError as exc:
         return CellResult(Outcome.UNSUPPORTED, error=str(exc), time=time.perf_counter() - t0)
     except (Exception, SystemExit) as exc:  # a case that raises is reported, located
@@ -150,19 +226,21 @@ def run_native(case: Case, backend: str) -> CellResult:
 def run_case(payload: dict) -> dict:
     """Worker entry point: every (dtype, transform) cell of one case on one backend.
 
-    ``payload``: ``file``, ``id``, ``backend``, ``dtypes``, ``transforms``. Returns
-    ``CaseResults`` as wire data.
+    ``payload``: ``file``, ``id``, ``backend``, ``dtypes``, ``transforms``, and ``ahead``
+    (optional: the ops-suite cases to be asked for next, as ``[id, dtypes, transforms]``).
+    Returns ``CaseResults`` as wire data.
     """
     case = find_case(payload["file"], payload["id"])
     backend = payload["backend"]
     dtypes, transforms = list(payload["dtypes"]), list(payload["transforms"])
     t0 = time.perf_counter()
-    case.prepare(backend, dtypes, transforms)
+    ready = case.prepare(backend, dtypes, transforms, payload.get("ahead", ()))
     share = (time.perf_counter() - t0) / max(1, len(dtypes) * len(transforms))
     cells = {}
     for dtype in dtypes:
         for t in transforms:
-            cell = cells[(dtype, t)] = run_cell(case, t, backend, dtype)
+            cell = run_cell(case, t, backend, dtype, ready.get((t, dtype), _NOT_READY))
             cell.time = (cell.time or 0.0) + share  # the shared work, split evenly
+            cells[(dtype, t)] = cell
     native = run_native(case, backend) if backend in case.native else None
     return CaseResults(cells, native).to_wire()

@@ -30,16 +30,21 @@ def _hidden(ch: str) -> bool:
     return ch not in _KEEP and (unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI)
 
 
+# the same characters as one pattern: Cc is U+0000-001F and U+007F-009F, Zl U+2028, Zp U+2029
+_HIDDEN = re.compile(
+    "[" + "".join(sorted({re.escape(chr(c)) for c in range(0x2070) if _hidden(chr(c))})) + "]"
+)
+
+
+def _escape(m: re.Match) -> str:
+    ch = m.group(0)
+    return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+
+
 def visible(text: Any) -> str:
     """``text`` with its control characters written as escapes (``\\x1b``, ``\\u202e``),
     so that a report shows them instead of acting on them; newlines and tabs are kept."""
-    text = str(text)
-    if not any(_hidden(ch) for ch in text):
-        return text
-    return "".join(
-        (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}") if _hidden(ch) else ch
-        for ch in text
-    )
+    return _HIDDEN.sub(_escape, str(text))
 
 
 def html_text(text: Any) -> str:

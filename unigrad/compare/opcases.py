@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,22 +80,35 @@ class OpCase(Case):
             return f"{backend} has second-order derivatives only for some ops (capabilities)"
         return None
 
-    def prepare(self, backend: str, dtypes: list[str], transforms: list[str]) -> None:
-        """Compute the cells together where ``backend`` compiles one-off work into one program
-        (``opchecks.together``); ``compute`` then returns them. A cell left out runs alone."""
-        checks = [c for c in ("value", "grad", "jvp", "vjp", "hvp") if c in transforms]
-        if "jvp_vjp" in transforms:
-            checks += [c for c in ("jvp", "vjp") if c not in checks]
-        got = opchecks.together(self.info, self.sample, backend, list(dtypes), checks)
-        for (check, dtype), result in got.items():
-            self._memo[(check, backend, dtype)] = result
+    def prepare(
+        self,
+        backend: str,
+        dtypes: list[str],
+        transforms: list[str],
+        ahead: Sequence[tuple[str, list[str], list[str]]] = (),
+    ) -> dict[tuple[str, str], Any]:
+        """The cells computed together where ``backend`` compiles one-off work into one program
+        (``opchecks.together_many``): ``{(transform, dtype): value}``. A cell left out runs
+        alone. ``ahead``: the op cases the worker will be asked for next (id, dtypes,
+        transforms), compiled in the same program and kept until they are asked for."""
+        key = (backend, self.id, tuple(dtypes), tuple(transforms))
+        if key in _READY:
+            return _READY.pop(key)
+        group = [(self, list(dtypes), list(transforms))]
+        for cid, ds, ts in ahead:
+            if (backend, cid, tuple(ds), tuple(ts)) not in _READY and cid in _by_id():
+                group.append((find(cid), list(ds), list(ts)))
+        items = [(c.info, c.sample, ds, _checks(ts)) for c, ds, ts in group]
+        got = opchecks.together_many(items, backend)
+        if len(group) > 1 and not any(got):  # the joint program failed: each on its own
+            got = [opchecks.together_many([item], backend)[0] for item in items]
+        for (c, ds, ts), g in zip(group[1:], got[1:]):
+            _READY[(backend, c.id, tuple(ds), tuple(ts))] = _ready_cells(g, ds, ts)
+        return _ready_cells(got[0], dtypes, transforms)
 
     def compute(self, transform: str, backend: str, dtype: str) -> Any:
         """The result of ``transform`` on ``backend`` in ``dtype``, as NumPy."""
         if transform in ("value", "grad", "hvp"):
-            key = (transform, backend, dtype)
-            if key in self._memo:
-                return self._memo[key]
             return opchecks.run(self.info, self.sample, transform, backend, dtype)
         if transform not in ("jvp", "vjp", "jvp_vjp"):
             raise ValueError(f"an op case has no transform {transform!r}")
@@ -123,6 +137,34 @@ class OpCase(Case):
         got, want = _flat(ref), _flat(want)
         verdict = oracle.compare(got, want, "float64", oracle.FD_TOLERANCE)
         return "ok" if verdict.passed else f"mismatch: {verdict.detail}"
+
+
+#: cells computed with an earlier case's program, until their case is asked for
+_READY: dict[tuple[str, str, tuple, tuple], dict[tuple[str, str], Any]] = {}
+
+
+def _checks(transforms: Sequence[str]) -> list[str]:
+    """The checks ``opchecks.together_many`` computes for these transforms."""
+    checks = [c for c in ("value", "grad", "jvp", "vjp", "hvp") if c in transforms]
+    if "jvp_vjp" in transforms:
+        checks += [c for c in ("jvp", "vjp") if c not in checks]
+    return checks
+
+
+def _ready_cells(
+    got: dict[tuple[str, str], Any], dtypes: Sequence[str], transforms: Sequence[str]
+) -> dict[tuple[str, str], Any]:
+    """The cells' values from the checks ``together_many`` computed."""
+    ready = {}
+    for t in transforms:
+        for d in dtypes:
+            if t in ("value", "grad", "hvp") and (t, d) in got:
+                ready[(t, d)] = got[(t, d)]
+            elif t in ("jvp", "vjp") and (t, d) in got:
+                ready[(t, d)] = got[(t, d)][1]
+            elif t == "jvp_vjp" and ("jvp", d) in got and ("vjp", d) in got:
+                ready[(t, d)] = opchecks.consistency(got[("jvp", d)], got[("vjp", d)])
+    return ready
 
 
 def _flat(tree: Any) -> np.ndarray:

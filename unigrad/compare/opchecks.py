@@ -12,6 +12,7 @@ the reference with NumPy's value and central finite differences).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -166,27 +167,26 @@ def _split(flat: np.ndarray, like: list[Any]) -> Any:
     return tuple(out)
 
 
-def together(
-    info: OpInfo, sample: Sample, backend: str, dtypes: list[str], checks: list[str]
-) -> dict[tuple[str, str], Any]:
-    """Every check of ``sample`` in every dtype as one compiled program, where the backend
-    compiles one-off work (``Backend.compile_one_off``); ``{}`` where it does not.
+@dataclass
+class Plan:
+    """One op sample's checks, as a part of a compiled program (see ``together``)."""
 
-    Returns ``{(check, dtype): result}`` for ``value``, ``grad``, ``hvp`` (as ``run`` gives
-    them), and ``jvp``/``vjp`` (as ``jvp``/``vjp`` give them). A check that fails while its
-    program is traced is left out (it runs on its own, with its own error); if the program as a
-    whole fails, nothing is returned.
-    """
+    inputs: list[Any]  #: the program's arguments this part takes (its differentiated ones)
+    trace: Callable[[list[Any]], list[Any]]  #: its results' leaves, from its traced inputs
+    finish: Callable[[list[Any]], dict[tuple[str, str], Any]]  #: results as NumPy, by cell
+
+
+def plan(info: OpInfo, sample: Sample, backend: str, dtypes: list[str], checks: list[str]) -> Plan:
+    """How ``together`` computes ``sample``'s checks in every dtype inside one program."""
     import unigrad
     from unigrad.api.array import unwrap
     from unigrad.api.dispatch import evaluate
 
-    impl = unigrad.get_backend(backend).impl
     op = info.op()
     casts = {d: sample.cast(d) for d in dtypes}
     second = "grad" in checks or "hvp" in checks
-    losses: dict[str, Callable[..., Any]] = {}
-    keys: list[tuple[str, str]] = []
+    losses = {d: scalar_loss(info, casts[d], d) for d in dtypes if second}
+    keys: list[tuple[str, str, Any]] = []  # each result's check, dtype and structure
     side: dict[tuple[str, str], Any] = {}  # NumPy parts of a result, fixed while tracing
 
     def one(check: str, s: Sample, d: str, diff: list[Any]) -> Any:
@@ -209,7 +209,7 @@ def together(
         side[(check, d)] = v
         return vjp_fn(v)
 
-    def program(*leaves: Any) -> list[Any]:
+    def trace(leaves: list[Any]) -> list[Any]:
         keys.clear()
         results, at = [], 0
         for d in dtypes:
@@ -217,27 +217,71 @@ def together(
             diff, at = list(leaves[at : at + n]), at + n
             for check in checks:
                 try:
-                    r = unwrap(one(check, casts[d], d, diff))
+                    out, tdef = pytree.tree_flatten(unwrap(one(check, casts[d], d, diff)))
                 except Exception:  # this check runs on its own, where its error is reported
                     continue
-                keys.append((check, d))
-                results.append(r)
+                keys.append((check, d, tdef))  # (a compiler may reorder a dict's keys)
+                results.append(out)
         return results
 
+    def finish(results: list[Any]) -> dict[tuple[str, str], Any]:
+        got: dict[tuple[str, str], Any] = {}
+        for (check, d, tdef), r in zip(keys, results):
+            value = unigrad.to_numpy(pytree.tree_unflatten(tdef, list(r)))
+            got[(check, d)] = (side[(check, d)], value) if (check, d) in side else value
+        return got
+
+    return Plan([a for d in dtypes for a in _diff(casts[d])], trace, finish)
+
+
+def together(
+    info: OpInfo, sample: Sample, backend: str, dtypes: list[str], checks: list[str]
+) -> dict[tuple[str, str], Any]:
+    """Every check of ``sample`` in every dtype as one compiled program, where the backend
+    compiles one-off work (``Backend.compile_one_off``); ``{}`` where it does not.
+
+    Returns ``{(check, dtype): result}`` for ``value``, ``grad``, ``hvp`` (as ``run`` gives
+    them), and ``jvp``/``vjp`` (as ``jvp``/``vjp`` give them). A check that fails while its
+    program is traced is left out (it runs on its own, with its own error); if the program as a
+    whole fails, nothing is returned.
+    """
+    return together_many([(info, sample, dtypes, checks)], backend)[0]
+
+
+def together_many(
+    items: list[tuple[OpInfo, Sample, list[str], list[str]]], backend: str
+) -> list[dict[tuple[str, str], Any]]:
+    """``together`` for several op samples in one program (fewer, larger compilations: each
+    costs a fixed part as well). ``[{}, ...]`` where the backend does not compile one-off
+    work, or the program fails (each sample may then run in a program of its own)."""
+    import unigrad
+
+    impl = unigrad.get_backend(backend).impl
+    plans: list[Plan] = []
+
+    def program(*leaves: Any) -> list[Any]:
+        results, at = [], 0
+        for p in plans:
+            n = len(p.inputs)
+            results.append(p.trace(list(leaves[at : at + n])))
+            at += n
+        return results
+
+    got: list[dict[tuple[str, str], Any]] = [{} for _ in items]
     compiled = impl.compile_one_off(program)
     if compiled is None:
-        return {}
+        return got
+    placed = []
+    for k, (info, sample, dtypes, checks) in enumerate(items):
+        try:
+            plans.append(plan(info, sample, backend, dtypes, checks))
+        except Exception:  # the op fails at its sample: its checks run alone, with its error
+            continue
+        placed.append(k)
     try:
-        losses.update({d: scalar_loss(info, casts[d], d) for d in dtypes if second})
-    except Exception:  # the op fails at this sample: each check runs alone, with its error
-        return {}
-    inputs = [a for d in dtypes for a in _diff(casts[d])]
-    try:
-        results = compiled(*inputs)
-    except Exception:  # the whole program failed: every check runs on its own
-        return {}
-    got: dict[tuple[str, str], Any] = {}
-    for key, r in zip(keys, results):
-        value = unigrad.to_numpy(r)
-        got[key] = (side[key], value) if key in side else value
+        results = compiled(*[a for p in plans for a in p.inputs])
+    except Exception:  # the whole program failed
+        return got
+    for k, p, r in zip(placed, plans, results):
+        got[k] = p.finish(r)
     return got

@@ -9,6 +9,7 @@ are those documented for results.jsonl, results.csv and summary.json.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Iterable
@@ -241,7 +242,15 @@ def show(value: Any) -> str:
         a = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         return repr(value)
-    return np.array2string(a, precision=6, separator=", ") if a.ndim else f"{float(a):.6g}"
+    if not a.ndim:
+        return f"{float(a):.6g}"
+    return _shown(a.shape, a.tobytes())  # one reference is shown for each of five backends
+
+
+@functools.lru_cache(maxsize=4096)
+def _shown(shape: tuple[int, ...], data: bytes) -> str:
+    a = np.frombuffer(data, dtype=np.float64).reshape(shape)
+    return np.array2string(a, precision=6, separator=", ")
 
 
 def _jsonable(v: Any) -> Any:

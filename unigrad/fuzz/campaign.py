@@ -363,7 +363,7 @@ class Campaign:
         if self.s.native or c.kind not in ("wrong value", "nan"):
             return None
         sens = stability.sensitivity_of(ref)
-        reason = stability.by_rounding(c, sens)
+        reason = stability.by_differences(c) or stability.by_rounding(c, sens)
         if reason:
             return reason
         agrees = False

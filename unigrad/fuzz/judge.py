@@ -178,7 +178,16 @@ def _versus(
         abs(_projection(want)) if verdict.max_abs is not None else 0.0,
         _short(got),
         _short(want),
+        {"want_finite": _finite(want)},
     )
+
+
+def _finite(v: Any) -> bool:
+    """Whether every number of ``v`` is finite (True for what is not numbers)."""
+    try:
+        return all(np.isfinite(np.asarray(x, np.float64)).all() for x in pytree.tree_leaves(v))
+    except (TypeError, ValueError):
+        return True
 
 
 def judge(

@@ -3,6 +3,9 @@ not a finding (the idea of ∇Fuzz). Every filtered candidate is counted with it
 
 Reasons, tried in order:
 
+- ``finite differences undefined``: the candidate disagrees with finite differences that are
+  not finite themselves (a step that leaves the domain, as sqrt's at 0; an input that is inf or
+  nan): there they are no oracle.
 - ``ill-conditioned``: the difference is within what rounding explains. The reference worker
   measures the program's rounding sensitivity (how much L = sum(out * W), or a projection of
   its gradient, moves when every intermediate value is off by one relative unit); a difference
@@ -33,7 +36,20 @@ FLOAT32_FACTOR = 1000.0
 FD_EPS = 1e-7  #: the relative error of a central difference with a step of about 1e-6
 FLOAT32_RANGE = (1e-37, 1e37)
 PERTURBATION = (1e-5, 1e-4)  #: relative size of the perturbation
-REASONS = ("ill-conditioned", "float32 precision", "vanishes under perturbation")
+REASONS = (
+    "finite differences undefined",
+    "ill-conditioned",
+    "float32 precision",
+    "vanishes under perturbation",
+)
+
+
+def by_differences(c: Candidate) -> str | None:
+    """``finite differences undefined`` when ``c`` is judged by finite differences that are
+    inf or nan somewhere, else None."""
+    if not c.against.startswith(("finite", "itself (hvp")) or c.extra.get("want_finite", True):
+        return None
+    return "finite differences undefined"
 
 
 def _sensitivity(c: Candidate, sens: dict[str, float]) -> float:
