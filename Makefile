@@ -43,8 +43,8 @@ browser:
 	    { apt-get update -qq >/dev/null 2>&1 && $(APT_CHROMIUM) >/dev/null 2>&1; }; }; } || \
 	echo "note: no chromium here; the agreement.html browser test will be skipped"
 
+# (`make backends` lists what is installed: it imports every framework, 6 s, so not here)
 compare: env
-	$(VENV)/bin/unigrad backends
 	$(VENV)/bin/unigrad compare
 
 # pytest processes for the main suite (pytest-xdist); each imports every framework
