@@ -87,6 +87,7 @@ class FlatCall:
         "arg_defs",
         "arrays_in",
         "diff",
+        "everything",
         "f",
         "handle",
         "has_aux",
@@ -173,6 +174,9 @@ class FlatCall:
                 diff.append(k)
         self.leaves = leaves
         self.diff = tuple(diff)
+        #: every leaf differentiated, in leaf order (argnums (1, 0) differentiates every leaf,
+        #: in another order): the flat function is fun_all itself
+        self.everything = self.diff == tuple(range(len(leaves)))
         self.out_def: Any = None
 
     def _convert(self, leaf: Any, i: int, arg: Any, k: int) -> Any:
@@ -314,7 +318,7 @@ class FlatCall:
     def function(self, base: Sequence[Any] | None = None) -> Callable[..., tuple[list, Any]]:
         """The flat function of the differentiated leaves, the others taken from ``base``
         (default: this call's leaves)."""
-        if len(self.diff) == len(self.leaves):  # every leaf is differentiated: base is unused
+        if self.everything:  # base is unused
             return self.fun_all
         fixed = list(self.leaves if base is None else base)
         diff = self.diff
