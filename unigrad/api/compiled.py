@@ -113,14 +113,19 @@ def _traceable(entry: Compiled, call: FlatCall, eager: Eager) -> Callable[..., A
     entry.aux = aux = AuxSplit(call.impl.is_array)
 
     impl = call.impl
+    is_float = impl.is_float
 
     def traced(*leaves: Any) -> Any:
-        base = list(leaves[:n])
-        primals = [base[i] for i in call.diff]
+        if call.everything and len(leaves) == n:  # the plain call: no base, no extras
+            primals, fun, extra = list(leaves), call.fun_all, []
+        else:
+            base = list(leaves[:n])
+            primals = [base[i] for i in call.diff]
+            fun, extra = call.function(base), list(leaves[n:])
         for x in primals:  # checked while tracing: a call with other dtypes traces again
-            if not impl.is_float(x):
+            if not is_float(x):
                 raise DifferentiationTypeError(f"{call.what}: a differentiated leaf is not float")
-        result, a = eager(call.function(base), primals, list(leaves[n:]))
+        result, a = eager(fun, primals, extra)
         entry.out_def = call.out_def
         # without has_aux the result alone: fewer outputs make every compiled call cheaper
         return (result, aux.split(a)) if call.has_aux else result
@@ -171,9 +176,10 @@ class FastPath:
         entry = self.entry
         if entry.refused or tuple(map(type, args)) != self.types or entry.stale():
             return None
-        if self.convert is not None:
-            args = tuple(a if c is None else c(a) for c, a in zip(self.convert, args))
+        convert = self.convert
+        if convert is not None:
+            args = [a if c is None else c(a) for c, a in zip(convert, args)]
         try:
-            return self.entry.fn(*args)
+            return entry.fn(*args)
         except Exception:
             return None
