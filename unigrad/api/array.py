@@ -205,9 +205,7 @@ class Array:
 
     # --------------------------------------------------------------------------- methods
     def _op(self, name: str, *args: Any, **kwargs: Any) -> Array:
-        from unigrad import numpy as unp
-
-        return getattr(unp, name)(self, *args, **kwargs)
+        return getattr(_unp or _numpy_ops(), name)(self, *args, **kwargs)
 
     def reshape(self, *shape: Any, order: str = "C") -> Array:
         _c_order(order)
@@ -313,6 +311,19 @@ class Array:
 
     def __rdivmod__(self, other: Any) -> tuple[Array, Array]:
         return other // self, other % self
+
+
+_unp: Any = None  # unigrad.numpy, once imported (it imports this module)
+
+
+def _numpy_ops() -> Any:
+    """unigrad.numpy, imported on first use: an import statement in every ``_op`` call costs
+    more than the op's own bookkeeping."""
+    global _unp
+    from unigrad import numpy as unp
+
+    _unp = unp
+    return unp
 
 
 _IN_PLACE = (
