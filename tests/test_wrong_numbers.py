@@ -202,3 +202,28 @@ def test_sqrt_at_zero_and_infinity_at_first_and_second_order(backend):
     with allow_gap(backend, "higher_order"):  # MXNet: no second order through sum
         h = as_np(unigrad.hessian(f, backend=backend)(x))
         np.testing.assert_array_equal(np.diagonal(h), [-np.inf, -0.03125, 0.0])
+
+
+def test_argnums_in_another_order_than_the_arguments(backend):
+    # every backend returned (24, 16): argnums (1, 0) differentiates every argument, and the
+    # function ran with its arguments swapped
+    def f(x, y):
+        return x**2 * y
+
+    g = unigrad.grad(f, argnums=(1, 0), backend=backend)
+    vg = unigrad.value_and_grad(f, argnums=(1, 0), backend=backend)
+    jac = unigrad.jacobian(f, argnums=(1, 0), backend=backend)
+    # the first call, then the compiled transform and (for arrays) its fast path
+    for x, y in [(3.0, 4.0)] * 3 + [(np.asarray(3.0), np.asarray(4.0))] * 3:
+        assert [float(v) for v in as_np(g(x, y))] == [9.0, 24.0]
+        value, grads = vg(x, y)
+        assert float(as_np(value)) == 36.0
+        assert [float(v) for v in as_np(grads)] == [9.0, 24.0]
+        assert [float(v) for v in as_np(jac(x, y))] == [9.0, 24.0]
+    h = unigrad.hessian(f, argnums=(1, 0), backend=backend)
+    try:
+        got = as_np(h(3.0, 4.0))
+    except unigrad.UnsupportedError:  # MXNet has no second order for x*y
+        return
+    # d2f/dy2 = 0, d2f/dydx = 2x = 6, d2f/dx2 = 2y = 8
+    np.testing.assert_allclose(np.array(got, dtype=float), [[0.0, 6.0], [6.0, 8.0]])

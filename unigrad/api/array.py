@@ -205,9 +205,7 @@ class Array:
 
     # --------------------------------------------------------------------------- methods
     def _op(self, name: str, *args: Any, **kwargs: Any) -> Array:
-        from unigrad import numpy as unp
-
-        return getattr(unp, name)(self, *args, **kwargs)
+        return getattr(_unp or _numpy_ops(), name)(self, *args, **kwargs)
 
     def reshape(self, *shape: Any, order: str = "C") -> Array:
         _c_order(order)
@@ -315,6 +313,19 @@ class Array:
         return other // self, other % self
 
 
+_unp: Any = None  # unigrad.numpy, once imported (it imports this module)
+
+
+def _numpy_ops() -> Any:
+    """unigrad.numpy, imported on first use: an import statement in every ``_op`` call costs
+    more than the op's own bookkeeping."""
+    global _unp
+    from unigrad import numpy as unp
+
+    _unp = unp
+    return unp
+
+
 _IN_PLACE = (
     "x.{name}() changes x in place, and unigrad arrays cannot change (as in JAX); "
     "use y = unigrad.numpy.{name}(x, ...) instead"
@@ -363,26 +374,25 @@ _OPERATORS = {
 _OPERANDS = (int, float, complex, bool, np.ndarray, np.generic, list, tuple)
 
 
-_WEAK = frozenset({int, float})
-
-
 def _operator(py: str, op: str, reflected: bool) -> Callable[[Array, Any], Any]:
     native_op = getattr(operator, f"{py}_" if py in ("and", "or") else py)
+    power = op == "power"
 
     def method(self: Array, other: Any) -> Any:
         b = self._b
         x = self.native
-        if type(other) is Array:
+        t = type(other)
+        if t is Array:
             if other._b is not b:
                 raise TypeError(
                     f"cannot combine a {b.name} array with a {other._b.name} array; "
                     "convert one of them (unigrad.to_numpy) first"
                 )
             other = other.native
-            same = other.dtype == x.dtype and op != "power"
-        elif type(other) in _WEAK:
+            same = not power and other.dtype == x.dtype
+        elif t is float or t is int:
             # a Python number meets a float array as NumPy's would; x ** 0 keeps its pin
-            same = b.is_float(x) and (op != "power" or (other != 0 and not reflected))
+            same = (not power or (other != 0 and not reflected)) and b.is_float(x)
         elif isinstance(other, _OPERANDS) or b.is_array(other):
             same = False
         else:

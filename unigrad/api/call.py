@@ -87,6 +87,7 @@ class FlatCall:
         "arg_defs",
         "arrays_in",
         "diff",
+        "everything",
         "f",
         "handle",
         "has_aux",
@@ -173,6 +174,9 @@ class FlatCall:
                 diff.append(k)
         self.leaves = leaves
         self.diff = tuple(diff)
+        #: every leaf differentiated, in leaf order (argnums (1, 0) differentiates every leaf,
+        #: in another order): the flat function is fun_all itself
+        self.everything = self.diff == tuple(range(len(leaves)))
         self.out_def: Any = None
 
     def _convert(self, leaf: Any, i: int, arg: Any, k: int) -> Any:
@@ -241,7 +245,7 @@ class FlatCall:
     def fun_all(self, *leaves: Any) -> tuple[list[Any], Any]:
         """The flat function of every argument leaf: (output leaves, aux)."""
         impl = self.impl
-        args = self.rebuild(leaves)
+        args = self.rebuild(leaves) if not self.plain else leaves
         if impl.wraps_arrays:
             is_array = impl.is_array
             args = [
@@ -254,7 +258,7 @@ class FlatCall:
         finally:
             switch.deactivate(token)
         if impl.wraps_arrays:
-            out = unwrap(out)
+            out = out.native if type(out) is Array else unwrap(out)
         aux = None
         if self.has_aux:
             if not (isinstance(out, tuple | list) and len(out) == 2):
@@ -268,6 +272,10 @@ class FlatCall:
             outs, self.out_def = pytree.tree_flatten(out)
         else:
             outs, self.out_def = [out], pytree.LEAF
+            # the common case first: one scalar float array, which _output and check_scalar
+            # would both pass
+            if self.scalar and impl.is_array(out) and impl.is_float(out) and not impl.shape(out):
+                return outs, aux
         for k, leaf in enumerate(outs):
             outs[k] = self._output(leaf)
         if self.scalar:
@@ -314,7 +322,7 @@ class FlatCall:
     def function(self, base: Sequence[Any] | None = None) -> Callable[..., tuple[list, Any]]:
         """The flat function of the differentiated leaves, the others taken from ``base``
         (default: this call's leaves)."""
-        if len(self.diff) == len(self.leaves):  # every leaf is differentiated: base is unused
+        if self.everything:  # base is unused
             return self.fun_all
         fixed = list(self.leaves if base is None else base)
         diff = self.diff

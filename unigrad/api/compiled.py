@@ -16,13 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from unigrad.api.array import Array
 from unigrad.api.call import FlatCall, backend_constant
 from unigrad.api.environment import Environment
 from unigrad.backends.auxsplit import AuxSplit
 from unigrad.errors import DifferentiationTypeError
+from unigrad.pytree import tree_flatten
 
-_WRAPPED = frozenset({Array})
 _MAX_CHANGES = 2  # recompilations for changed outside values before a transform runs eagerly
 #: an eager transform: (flat function, primals, extra arrays) -> (result arrays, aux)
 Eager = Callable[[Callable[..., Any], list[Any], list[Any]], tuple[Any, Any]]
@@ -39,7 +38,7 @@ class Compiled:
     calls: int = 0  #: calls so far (a backend may compile only from its Nth call)
     refused: bool = False  #: cannot be compiled: run eagerly from now on
     n_args: int = 0  #: positional arguments, for the plain-array fast path
-    plain: bool = False  #: every argument a single array, no aux: the fast path may call fn
+    plain: bool = False  #: every leaf an array, no aux: the fast path may call fn
     #: the outside values the function reads, which a compiler bakes in (None: not compiled)
     env: Environment | None = None
     env_state: tuple = ()  #: their fingerprint when it was compiled
@@ -97,7 +96,7 @@ class CompiledCache:
             return eager(call.function(), call.primals, list(extra))
         call.out_def = entry.out_def
         if not call.has_aux:
-            entry.plain = not static and all(d is None for d in call.arg_defs)
+            entry.plain = not static
             return out, None
         assert entry.aux is not None
         if not all(entry.aux.mask):
@@ -113,14 +112,19 @@ def _traceable(entry: Compiled, call: FlatCall, eager: Eager) -> Callable[..., A
     entry.aux = aux = AuxSplit(call.impl.is_array)
 
     impl = call.impl
+    is_float = impl.is_float
 
     def traced(*leaves: Any) -> Any:
-        base = list(leaves[:n])
-        primals = [base[i] for i in call.diff]
+        if call.everything and len(leaves) == n:  # the plain call: no base, no extras
+            primals, fun, extra = list(leaves), call.fun_all, []
+        else:
+            base = list(leaves[:n])
+            primals = [base[i] for i in call.diff]
+            fun, extra = call.function(base), list(leaves[n:])
         for x in primals:  # checked while tracing: a call with other dtypes traces again
-            if not impl.is_float(x):
+            if not is_float(x):
                 raise DifferentiationTypeError(f"{call.what}: a differentiated leaf is not float")
-        result, a = eager(call.function(base), primals, list(leaves[n:]))
+        result, a = eager(fun, primals, extra)
         entry.out_def = call.out_def
         # without has_aux the result alone: fewer outputs make every compiled call cheaper
         return (result, aux.split(a)) if call.has_aux else result
@@ -138,42 +142,73 @@ def static_positions(impl: Any, leaves: Sequence[Any]) -> tuple[int, ...]:
 
 
 class FastPath:
-    """Calls of a compiled gradient with plain arrays, straight to the compiled function.
+    """Calls of a compiled gradient with arrays, alone or in lists, tuples and dicts, straight
+    to the compiled function.
 
-    It remembers the types of the arguments of the call that compiled it and how each is
-    converted; a call with other types, or any error, answers None and takes the full path
-    (which gives errors their messages).
+    It remembers the argument structure and leaf types of the call that compiled it and how
+    each leaf is converted; a call with another structure or other types, or any error, answers
+    None and takes the full path (which gives errors their messages).
     """
 
-    __slots__ = ("convert", "entry", "handle", "types")
+    __slots__ = ("convert", "defs", "entry", "handle", "split", "types")
 
     def __init__(self, entry: Compiled, call: FlatCall, args: tuple) -> None:
         impl = call.impl
         self.entry = entry
         self.handle = call.handle
-        self.types = tuple(type(a) for a in args)
+        #: the arguments' structures, None when each is one array (nothing to flatten)
+        self.defs = None if call.plain else tuple(call.arg_defs)
+        #: results regrouped by argnum (None: one array per argnum, as they come)
+        self.split = None if call.plain else call.split
+        leaves = list(args) if call.plain else _leaves(args, call.arg_defs)
+        assert leaves is not None
+        owners = [i for i, n in enumerate(call.arg_counts) for _ in range(n)]
+        self.types = tuple(type(a) for a in leaves)
         convert: list[Callable[[Any], Any] | None] = []
-        for i, a in enumerate(args):
+        for i, a in zip(owners, leaves):
             if i in call.nums:
                 convert.append(None if impl.prepare(a) is a else impl.prepare)
-            elif type(a) is np.ndarray:
+            elif isinstance(a, np.ndarray | np.generic):  # as FlatCall converts constants
                 convert.append(lambda v, impl=impl: backend_constant(impl, v))
             else:
                 convert.append(None)
         self.convert = tuple(convert) if any(c is not None for c in convert) else None
 
     @staticmethod
-    def possible(entry: Compiled, args: tuple) -> bool:
-        """Whether plain calls of this entry can take the fast path."""
-        return entry.plain and entry.fn is not None and all(type(a) not in _WRAPPED for a in args)
+    def possible(entry: Compiled, call: FlatCall) -> bool:
+        """Whether later calls of this entry like ``call`` can take the fast path."""
+        return entry.plain and entry.fn is not None and not call.arrays_in
 
     def __call__(self, args: tuple) -> Any:
         entry = self.entry
-        if entry.refused or tuple(map(type, args)) != self.types or entry.stale():
+        if self.defs is not None:
+            if len(args) != len(self.defs):
+                return None
+            leaves = _leaves(args, self.defs)
+            if leaves is None:
+                return None
+        else:
+            leaves = args
+        if entry.refused or tuple(map(type, leaves)) != self.types or entry.stale():
             return None
-        if self.convert is not None:
-            args = tuple(a if c is None else c(a) for c, a in zip(self.convert, args))
+        convert = self.convert
+        if convert is not None:
+            leaves = [a if c is None else c(a) for c, a in zip(convert, leaves)]
         try:
-            return self.entry.fn(*args)
+            return entry.fn(*leaves)
         except Exception:
             return None
+
+
+def _leaves(args: tuple, defs: Sequence[Any]) -> list[Any] | None:
+    """The leaves of ``args`` when their structures are ``defs`` (else None)."""
+    leaves: list[Any] = []
+    for a, d in zip(args, defs):
+        if d is None:  # pytree.LEAF: a single leaf (its type is checked with the others)
+            leaves.append(a)
+            continue
+        sub, got = tree_flatten(a)
+        if got != d:
+            return None
+        leaves.extend(sub)
+    return leaves

@@ -101,7 +101,10 @@ class _ValueAndGrad(_Transform):
             result = fast(args) if h is fast.handle else None
             if result is not None:
                 grads = result if self.only_grad else result[1]
-                g = grads[0] if self.single else tuple(grads)
+                if fast.split is not None:
+                    g = fast.split(grads, self.single)
+                else:
+                    g = grads[0] if self.single else tuple(grads)
                 return g if self.only_grad else (result[0], g)
         r = self._remote(args, kwargs, has_aux=self.has_aux)
         if r is not _LOCAL:
@@ -117,7 +120,7 @@ class _ValueAndGrad(_Transform):
         grads = result if self.only_grad else result[1]
         if not kwargs and self._fast is None:
             entry = self.compiled.entries.get((self.only_grad, call.key))
-            if entry is not None and FastPath.possible(entry, args):
+            if entry is not None and FastPath.possible(entry, call):
                 self._fast = FastPath(entry, call, args)
         g = call.present(call.split(grads, self.single))
         if self.only_grad:

@@ -231,7 +231,9 @@ def _make(name: str, doc: str) -> Callable[..., Any]:
     def op(*args: Any, **kwargs: Any) -> Any:
         if type(args[0]) is Array if args else False:
             first = args[0]
-            if len(args) == 1 and not builtins.any(type(v) is Array for v in kwargs.values()):
+            if len(args) == 1 and (
+                not kwargs or not builtins.any(type(v) is Array for v in kwargs.values())
+            ):
                 # the common case, unp.tanh(x) or x.sum(axis=0): nothing else to look at
                 b = first._b
                 return wrap(getattr(b.ops, name)(first.native, **kwargs), b)
