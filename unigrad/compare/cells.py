@@ -110,59 +110,41 @@ def together(
     case: Case, backend: str, dtypes: list[str], transforms: list[str]
 ) -> dict[tuple[str, str], Any]:
     """Every cell of ``case`` as one compiled program, where the backend compiles one-off work
-    (``Backend.compile_one_off``): ``{(transform, dtype): value as NumPy}``; ``{}`` where it
-    does not. A cell that fails while the program is traced, or whose result is not arrays, is
-    left out: it runs on its own, where its error is reported. If the program as a whole fails,
-    nothing is returned.
+    (``Backend.compile_one_off``, see ``unigrad.compare.together``): ``{(transform, dtype):
+    value as NumPy}``; ``{}`` where it does not, or where the program as a whole fails.
 
     The case's float arrays are the program's inputs, as ``unigrad.Array``s where the backend
     wraps them (as its transforms hand them to the function); other inputs stay constants.
     """
     import unigrad
-    from unigrad.api.array import unwrap, wrap
+    from unigrad.api.array import wrap
+    from unigrad.compare import together as joint
 
     impl = unigrad.get_backend(backend).impl
-    keys: list[tuple[str, str, Any]] = []  # each result's cell and structure (in unigrad's order)
-    plans: dict[str, tuple[list[Any], Any, list[int]]] = {}
 
-    def program(*leaves: Any) -> list[Any]:
-        keys.clear()
-        results, at = [], 0
+    def build() -> list[Any]:
+        inputs, cells = [], {}
         for d in dtypes:
-            values, tdef, slots = plans[d]
-            values = list(values)
-            for i in slots:
-                values[i] = wrap(leaves[at], impl) if impl.wraps_arrays else leaves[at]
-                at += 1
-            args = pytree.tree_unflatten(tdef, values)
+            values, tdef = pytree.tree_flatten(case.make_inputs(d))
+            slots = [i for i, v in enumerate(values) if _float_array(v)]
+            start = len(inputs)
+            inputs += [values[i] for i in slots]
             for t in transforms:
-                try:
-                    r = unwrap(compute(case, t, backend, d, args))
-                except Exception:  # this cell runs on its own, where its error is reported
-                    continue
-                out, tdef = pytree.tree_flatten(r)
-                if all(impl.is_array(v) for v in out):
-                    keys.append((t, d, tdef))
-                    results.append(out)
-        return results
+                cells[(t, d)] = traced_cell(t, d, values, tdef, slots, start)
+        return [joint.Part(inputs, cells)]
 
-    compiled = impl.compile_one_off(program)
-    if compiled is None:
-        return {}
-    inputs = []
-    for d in dtypes:
-        values, tdef = pytree.tree_flatten(case.make_inputs(d))
-        slots = [i for i, v in enumerate(values) if _float_array(v)]
-        plans[d] = (values, tdef, slots)
-        inputs += [values[i] for i in slots]
-    try:
-        results = compiled(*inputs)
-    except Exception:  # the whole program failed: every cell runs on its own
-        return {}
-    return {
-        (t, d): unigrad.to_numpy(pytree.tree_unflatten(tdef, list(r)))
-        for (t, d, tdef), r in zip(keys, results)
-    }
+    def traced_cell(t: str, d: str, values: list, tdef: Any, slots: list, start: int) -> Any:
+        def cell(leaves: list[Any]) -> Any:
+            mine = list(values)
+            for n, i in enumerate(slots):
+                x = leaves[start + n]
+                mine[i] = wrap(x, impl) if impl.wraps_arrays else x
+            return compute(case, t, backend, d, pytree.tree_unflatten(tdef, mine))
+
+        return cell
+
+    got = joint.run(backend, build)
+    return got[0] if got else {}
 
 
 def _float_array(v: Any) -> bool:

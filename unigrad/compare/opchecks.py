@@ -12,7 +12,6 @@ the reference with NumPy's value and central finite differences).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -167,71 +166,49 @@ def _split(flat: np.ndarray, like: list[Any]) -> Any:
     return tuple(out)
 
 
-@dataclass
-class Plan:
-    """One op sample's checks, as a part of a compiled program (see ``together``)."""
-
-    inputs: list[Any]  #: the program's arguments this part takes (its differentiated ones)
-    trace: Callable[[list[Any]], list[Any]]  #: its results' leaves, from its traced inputs
-    finish: Callable[[list[Any]], dict[tuple[str, str], Any]]  #: results as NumPy, by cell
-
-
-def plan(info: OpInfo, sample: Sample, backend: str, dtypes: list[str], checks: list[str]) -> Plan:
-    """How ``together`` computes ``sample``'s checks in every dtype inside one program."""
+def part(info: OpInfo, sample: Sample, backend: str, dtypes: list[str], checks: list[str]) -> Any:
+    """``sample``'s checks in every dtype as a part of one compiled program
+    (``together.Part``), and the tangents and cotangents its jvp and vjp cells draw."""
     import unigrad
     from unigrad.api.array import unwrap
     from unigrad.api.dispatch import evaluate
+    from unigrad.compare.together import Part
 
     op = info.op()
     casts = {d: sample.cast(d) for d in dtypes}
     second = "grad" in checks or "hvp" in checks
     losses = {d: scalar_loss(info, casts[d], d) for d in dtypes if second}
-    keys: list[tuple[str, str, Any]] = []  # each result's check, dtype and structure
     side: dict[tuple[str, str], Any] = {}  # NumPy parts of a result, fixed while tracing
+    starts, at = {}, 0
+    for d in dtypes:
+        starts[d], at = at, at + len(casts[d].argnums)
 
-    def one(check: str, s: Sample, d: str, diff: list[Any]) -> Any:
-        nums = tuple(range(len(diff)))
-        if check == "value":
-            args = list(s.args)
-            for i, x in zip(s.argnums, diff):
-                args[i] = x
-            return evaluate(lambda *a: op(*a, **s.kwargs), args, backend)
-        if check == "grad":
-            return unigrad.grad(losses[d], nums, backend=backend)(*diff)
-        if check == "hvp":
-            return unigrad.hvp(losses[d], diff, tangent(info, s, d), backend=backend)
-        if check == "jvp":
-            u = tangent(info, s, d)
-            side[(check, d)] = u
-            return unigrad.jvp(lambda *x: s.call(op, *x), diff, u, backend=backend)[1]
-        out, vjp_fn = unigrad.vjp(lambda *x: s.call(op, *x), *diff, backend=backend)
-        v = cotangent(info, s, unwrap(out), d)
-        side[(check, d)] = v
-        return vjp_fn(v)
+    def cell(check: str, d: str) -> Callable[[list[Any]], Any]:
+        s = casts[d]
 
-    def trace(leaves: list[Any]) -> list[Any]:
-        keys.clear()
-        results, at = [], 0
-        for d in dtypes:
-            n = len(casts[d].argnums)
-            diff, at = list(leaves[at : at + n]), at + n
-            for check in checks:
-                try:
-                    out, tdef = pytree.tree_flatten(unwrap(one(check, casts[d], d, diff)))
-                except Exception:  # this check runs on its own, where its error is reported
-                    continue
-                keys.append((check, d, tdef))  # (a compiler may reorder a dict's keys)
-                results.append(out)
-        return results
+        def compute(leaves: list[Any]) -> Any:
+            diff = leaves[starts[d] : starts[d] + len(s.argnums)]
+            nums = tuple(range(len(diff)))
+            if check == "value":
+                args = list(s.args)
+                for i, x in zip(s.argnums, diff):
+                    args[i] = x
+                return evaluate(lambda *a: op(*a, **s.kwargs), args, backend)
+            if check == "grad":
+                return unigrad.grad(losses[d], nums, backend=backend)(*diff)
+            if check == "hvp":
+                return unigrad.hvp(losses[d], diff, tangent(info, s, d), backend=backend)
+            if check == "jvp":
+                u = side[(check, d)] = tangent(info, s, d)
+                return unigrad.jvp(lambda *x: s.call(op, *x), diff, u, backend=backend)[1]
+            out, vjp_fn = unigrad.vjp(lambda *x: s.call(op, *x), *diff, backend=backend)
+            v = side[(check, d)] = cotangent(info, s, unwrap(out), d)
+            return vjp_fn(v)
 
-    def finish(results: list[Any]) -> dict[tuple[str, str], Any]:
-        got: dict[tuple[str, str], Any] = {}
-        for (check, d, tdef), r in zip(keys, results):
-            value = unigrad.to_numpy(pytree.tree_unflatten(tdef, list(r)))
-            got[(check, d)] = (side[(check, d)], value) if (check, d) in side else value
-        return got
+        return compute
 
-    return Plan([a for d in dtypes for a in _diff(casts[d])], trace, finish)
+    cells = {(c, d): cell(c, d) for d in dtypes for c in checks}
+    return Part([a for d in dtypes for a in _diff(casts[d])], cells), side
 
 
 def together(
@@ -254,34 +231,25 @@ def together_many(
     """``together`` for several op samples in one program (fewer, larger compilations: each
     costs a fixed part as well). ``[{}, ...]`` where the backend does not compile one-off
     work, or the program fails (each sample may then run in a program of its own)."""
-    import unigrad
+    from unigrad.compare import together as joint
 
-    impl = unigrad.get_backend(backend).impl
-    plans: list[Plan] = []
+    sides: list[dict] = []
 
-    def program(*leaves: Any) -> list[Any]:
-        results, at = [], 0
-        for p in plans:
-            n = len(p.inputs)
-            results.append(p.trace(list(leaves[at : at + n])))
-            at += n
-        return results
+    def build() -> list[Any]:
+        parts = []
+        for info, sample, dtypes, checks in items:
+            try:
+                p, side = part(info, sample, backend, dtypes, checks)
+            except Exception:  # the op fails at its sample: its checks run alone, with its error
+                p, side = None, {}
+            parts.append(p)
+            sides.append(side)
+        return parts
 
-    got: list[dict[tuple[str, str], Any]] = [{} for _ in items]
-    compiled = impl.compile_one_off(program)
-    if compiled is None:
-        return got
-    placed = []
-    for k, (info, sample, dtypes, checks) in enumerate(items):
-        try:
-            plans.append(plan(info, sample, backend, dtypes, checks))
-        except Exception:  # the op fails at its sample: its checks run alone, with its error
-            continue
-        placed.append(k)
-    try:
-        results = compiled(*[a for p in plans for a in p.inputs])
-    except Exception:  # the whole program failed
-        return got
-    for k, p, r in zip(placed, plans, results):
-        got[k] = p.finish(r)
-    return got
+    got = joint.run(backend, build)
+    if got is None:
+        return [{} for _ in items]
+    return [
+        {k: (side[k], v) if k in side else v for k, v in cells.items()}
+        for cells, side in zip(got, sides)
+    ]
