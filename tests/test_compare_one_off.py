@@ -212,3 +212,19 @@ def test_ops_cases_sent_ahead_share_one_program_and_give_their_own_numbers():
             assert cell.outcome is want.outcome is Outcome.OK, (case.id, key, cell.error)
             _close(cell.value, want.value, key[0])
     assert not opcases._READY  # each kept cell was handed out once
+
+
+def test_sys_exit_in_a_case_is_its_cells_error_not_the_workers_death(tmp_path):
+    pytest.importorskip("jax")
+    from unigrad.compare import runner
+
+    f = tmp_path / "cases_exit.py"
+    f.write_text(
+        "import sys\nimport numpy as np\nfrom unigrad.case import Case\n"
+        "def quits(x):\n    sys.exit(3)\n"
+        "CASES = [Case(id='t.exit', function=quits, inputs=(np.array([1.0, 2.0]),),\n"
+        "              transforms=('value', 'grad'))]\n"
+    )
+    res = runner.run([str(f)], ["numpy", "jax"], "float64", tmp_path / "out")
+    for r in res.records:
+        assert r.status.value == "error" and "SystemExit" in r.detail, (r.backend, r.detail)

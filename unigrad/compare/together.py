@@ -47,7 +47,7 @@ def run(backend: str, build: Callable[[], list[Part | None]]) -> list[dict[Any, 
             for key, cell in part.cells.items():
                 try:
                     out, tdef = pytree.tree_flatten(unwrap(cell(mine)))
-                except Exception:  # this cell runs on its own, where its error is reported
+                except (Exception, SystemExit):  # it runs on its own, where its error is reported
                     continue
                 if all(impl.is_array(v) for v in out):
                     kept.append((k, key, tdef))
