@@ -73,3 +73,18 @@ def test_through_the_mxnet_worker(name):
     want = finite_differences(f, x)
     for a, b in zip(pytree.tree_leaves(got), pytree.tree_leaves(want)):
         np.testing.assert_allclose(a, b, **TOL["float64"])
+
+
+@pytest.mark.parametrize("op", ["mean", "var", "std"])
+def test_statistics_of_integers_are_float64_as_in_numpy(op, backend):
+    """NumPy's mean, var and std of integers are float64 (TensorFlow's var raised, torch's mean
+    refused a Long tensor)."""
+    import unigrad.numpy as unp
+
+    data = np.array([[1, 2, 4], [7, 11, 16]])
+    with unigrad.use_backend(backend):
+        for kw in ({}, {"axis": 1}, {"keepdims": True}):
+            got = unigrad.to_numpy(getattr(unp, op)(unp.asarray(data), **kw))
+            want = getattr(np, op)(data, **kw)
+            assert got.dtype == np.float64
+            np.testing.assert_allclose(got, want, rtol=1e-12)

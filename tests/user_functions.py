@@ -145,6 +145,19 @@ def constant_ops(x, np_=unp):
     )
 
 
+def keepdims_without_axis(x, np_=unp):
+    """Reductions that keep every axis without naming one (normalizing by a whole-array sum)."""
+    m = x.reshape(2, 3)
+    centred = m - np_.mean(m, keepdims=True)
+    return (
+        (m / np_.sum(m * m, keepdims=True)).sum()
+        + (centred * m.mean(keepdims=True)).sum()
+        + (m * np_.max(m, keepdims=True) + m * m.sum(keepdims=True)).sum()
+        + (m * np_.var(m, keepdims=True) + np_.std(m, keepdims=True) * m).sum()
+        + (m * np_.prod(m, keepdims=True)).sum()
+    )
+
+
 FUNCTIONS = {
     "softmax_cross_entropy": (softmax_cross_entropy, lambda r: r.normal(size=(3, 3))),
     "logistic_regression": (
@@ -160,6 +173,7 @@ FUNCTIONS = {
     "numpy_functions": (numpy_functions, lambda r: r.normal(size=9)),
     "array_methods": (array_methods, lambda r: r.normal(size=9)),
     "constant_ops": (constant_ops, lambda r: r.normal(size=9)),
+    "keepdims_without_axis": (keepdims_without_axis, lambda r: r.normal(size=6)),
 }
 
 

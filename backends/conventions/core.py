@@ -366,6 +366,8 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
 def var(o: Any, x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     """Variance over ``axis`` with ``ddof`` delta degrees of freedom."""
     x = _arr(o, x)
+    if not o.backend.dtype_name(x).startswith(("float", "bfloat", "complex")):
+        x = o.backend.asarray(x, "float64")  # NumPy's variance of integers is float64
     shape = o.backend.shape(x)
     axes = _axes(axis, len(shape))
     d = x - o.mean(x, axis=axes, keepdims=True)

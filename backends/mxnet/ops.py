@@ -41,6 +41,13 @@ def dot(a: Any, b: Any) -> Any:
     return mnp.dot(a, b)
 
 
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """NumPy's mean: of integers, float64 (mxnet.np.mean gives float32)."""
+    if onp.dtype(x.dtype).kind not in "fc":
+        x = x.astype("float64")
+    return mnp.mean(x, axis=axis, keepdims=keepdims)
+
+
 def argsort(x: Any, axis: int = -1) -> Any:
     """Stable, as unigrad's argsort and sort pin (MXNet's is not): NumPy's, on the values."""
     return mnp.array(onp.argsort(x.asnumpy(), axis=axis, kind="stable"), dtype="int64")

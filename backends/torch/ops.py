@@ -52,6 +52,21 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return x
 
 
+def _all_axes(x: Any, axis: Any) -> Any:
+    # torch takes keepdim only together with dim: no axis means every axis, named
+    return tuple(range(x.ndim)) if axis is None else axis
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    return torch.sum(x, dim=_all_axes(x, axis), keepdim=keepdims)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    if not (x.is_floating_point() or x.is_complex()):  # NumPy's mean of integers is float64
+        x = x.to(torch.float64)
+    return torch.mean(x, dim=_all_axes(x, axis), keepdim=keepdims)
+
+
 def dot(a: Any, b: Any) -> Any:
     if a.ndim == 0 or b.ndim == 0:
         return a * b
@@ -69,7 +84,7 @@ equal = torch.eq  # torch.equal compares whole tensors
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    return torch.logsumexp(x, dim=tuple(range(x.ndim)) if axis is None else axis, keepdim=keepdims)
+    return torch.logsumexp(x, dim=_all_axes(x, axis), keepdim=keepdims)
 
 
 def argsort(x: Any, axis: int = -1) -> Any:

@@ -92,6 +92,7 @@ def reduction(name: str, lo: float = -2.0, hi: float = 2.0, edges: tuple = (), *
         return [
             Sample((x,)),
             Sample((x,), {"axis": 1}, label="axis=1"),
+            Sample((x,), {"keepdims": True}, label="keepdims, no axis"),
             Sample(
                 (r.uniform(lo, hi, (2, 3, 2)),),
                 {"axis": (0, 2), "keepdims": True},
