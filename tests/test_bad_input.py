@@ -42,6 +42,19 @@ def test_bad_input_names_the_argument_and_the_fix(backend, bad, says):
     assert "np.array" in text or "float" in text
 
 
+@pytest.mark.parametrize("transform", ["jvp", "hvp"])
+def test_an_array_in_place_of_the_primals_tuple_names_the_fix(backend, transform):
+    # an array of length 2 was iterated as two arguments: "loss() takes 1 positional argument"
+    x, v = np.array([1.0, 2.0]), np.array([1.0, 0.0])
+    make = getattr(unigrad, transform)
+    for primals, tangents in [(x, (v,)), ((x,), v)]:
+        with pytest.raises(TypeError, match=rf"write {transform}\(f, \(x,\), \(v,\)\)"):
+            make(loss, primals, tangents, backend=backend)
+    got = make(loss, [x], [v], backend=backend)  # a list is as good as a tuple
+    want = (6.0, 2.0) if transform == "jvp" else ([0.0, 0.0],)
+    assert [np.asarray(unigrad.to_numpy(g)).tolist() for g in got] == list(want)
+
+
 def test_integer_input_names_the_argument(backend):
     with pytest.raises(unigrad.DifferentiationTypeError, match="argument 0 .'x'. .*int64"):
         unigrad.grad(loss, backend=backend)(np.arange(3))

@@ -227,3 +227,18 @@ def test_argnums_in_another_order_than_the_arguments(backend):
         return
     # d2f/dy2 = 0, d2f/dydx = 2x = 6, d2f/dx2 = 2y = 8
     np.testing.assert_allclose(np.array(got, dtype=float), [[0.0, 6.0], [6.0, 8.0]])
+
+
+def test_argnums_naming_one_argument_twice_is_refused(backend):
+    # argnums=(0, 0) gave (0, 24) on every backend: the first entry silently zero
+    def f(x, y):
+        return x**2 * y
+
+    for make in (unigrad.grad, unigrad.value_and_grad, unigrad.jacobian, unigrad.hessian):
+        for nums in ((0, 0), (1, -1)):
+            with pytest.raises(ValueError, match="names one argument twice"):
+                make(f, argnums=nums, backend=backend)(3.0, 4.0)
+    with pytest.raises(TypeError, match="argnums must index them"):
+        unigrad.grad(f, argnums=-3, backend=backend)(3.0, 4.0)  # was an IndexError
+    got = as_np(unigrad.grad(f, argnums=(-1, 0), backend=backend)(3.0, 4.0))
+    assert [float(v) for v in got] == [9.0, 24.0]

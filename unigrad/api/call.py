@@ -120,10 +120,17 @@ class FlatCall:
         self.scalar = scalar
         self.handle = handle
         self.impl = impl = handle.impl
-        if nums and max(nums) >= len(args):
+        shown = nums if len(nums) > 1 else nums[0] if nums else nums
+        if any(not -len(args) <= i < len(args) for i in nums):
             raise TypeError(
-                f"{what}({fname(f)}, argnums={nums if len(nums) > 1 else nums[0]}) was "
-                f"called with {len(args)} positional argument(s); argnums must index them"
+                f"{what}({fname(f)}, argnums={shown}) was called with {len(args)} positional "
+                f"argument(s); argnums must index them"
+            )
+        nums = tuple(i % len(args) for i in nums)
+        if len(set(nums)) < len(nums):
+            raise ValueError(
+                f"{what}({fname(f)}, argnums={shown}) names one argument twice; name each "
+                f"argument once and use its result where you need it twice"
             )
         leaves: list[Any] = []
         defs: list[Any] = []

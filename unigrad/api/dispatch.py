@@ -45,7 +45,10 @@ def _positions(argnums: int | Sequence[int] | None, n_args: int) -> tuple[int, .
     bad = [i for i in nums if not -n_args <= i < n_args]
     if bad:
         raise ValueError(f"argnums {bad} out of range for {n_args} argument(s)")
-    return tuple(i % n_args for i in nums)
+    idx = tuple(i % n_args for i in nums)
+    if len(set(idx)) < len(idx):
+        raise ValueError(f"argnums {nums} names one argument twice; name each argument once")
+    return idx
 
 
 def closed_over(

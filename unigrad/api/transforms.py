@@ -275,11 +275,24 @@ def _all(n: int) -> tuple[int, ...] | int:
     return tuple(range(n)) if n else 0
 
 
+def _per_argument(what: str, primals: Any, tangents: Any) -> tuple[tuple, tuple]:
+    """``primals`` and ``tangents`` as tuples with one entry per argument of ``f``; an array in
+    their place is refused (iterating it would pass its rows as arguments)."""
+    for name, v in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(v, tuple | list):
+            raise TypeError(
+                f"{what}: {name} must be a tuple or list with one entry per argument of f, not "
+                f"{type(v).__name__}; for a function of one array x write "
+                f"{what}(f, (x,), (v,))"
+            )
+    return tuple(primals), tuple(tangents)
+
+
 def jvp(
     f: Callable, primals: Sequence[Any], tangents: Sequence[Any], *, backend: Any = None
 ) -> tuple[Any, Any]:
     """Evaluate ``f(*primals)`` and its directional derivative: ``(out, tangent_out)``."""
-    primals, tangents = tuple(primals), tuple(tangents)
+    primals, tangents = _per_argument("jvp", primals, tangents)
     t = _Jvp(f, _all(len(primals)), False, backend)
     r = t._remote(primals, {}, tangents=list(tangents))
     if r is not _LOCAL:
@@ -295,7 +308,7 @@ def hvp(
     f: Callable, primals: Sequence[Any], tangents: Sequence[Any], *, backend: Any = None
 ) -> tuple:
     """Hessian-vector product of scalar ``f``: one entry per primal."""
-    primals, tangents = tuple(primals), tuple(tangents)
+    primals, tangents = _per_argument("hvp", primals, tangents)
     t = _Hvp(f, _all(len(primals)), False, backend)
     r = t._remote(primals, {}, tangents=list(tangents))
     if r is not _LOCAL:
