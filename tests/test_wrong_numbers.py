@@ -202,6 +202,28 @@ def test_sqrt_at_zero_and_infinity_at_first_and_second_order(backend):
     with allow_gap(backend, "higher_order"):  # MXNet: no second order through sum
         h = as_np(unigrad.hessian(f, backend=backend)(x))
         np.testing.assert_array_equal(np.diagonal(h), [-np.inf, -0.03125, 0.0])
+        # TensorFlow's hvp was nan at 0: its forward mode gave the gradient's seed a zero
+        # tangent, and 0 * inf is nan
+        (hv,) = as_np(unigrad.hvp(f, (x,), (np.array([1.0, 1.0, 1.0]),), backend=backend))
+        np.testing.assert_array_equal(hv, [-np.inf, -0.03125, 0.0])
+        (hv,) = as_np(unigrad.hvp(f, (x,), (np.array([0.0, 1.0, 0.0]),), backend=backend))
+        np.testing.assert_array_equal(hv, [np.nan, -0.03125, 0.0])  # 0 * -inf, as everywhere
+
+
+def test_hvp_is_the_hessian_times_the_vector_at_a_tie(backend):
+    # at repeated singular values the pinned rule's second derivative is not symmetric: the
+    # gradient of <grad f, v> (H^T v) is not H v there
+    a, v = np.diag([3.0, 3.0, 1.0]), np.arange(9.0).reshape(3, 3) / 10
+
+    def f(m):
+        u, s, vh = unp.linalg.svd(m, full_matrices=False)
+        left = u[:, :2]
+        return unp.sum(unp.matmul(left, left.T) * np.arange(9.0).reshape(3, 3))
+
+    with allow_gap(backend, "higher_order"):
+        h = as_np(unigrad.hessian(f, backend=backend)(a)).reshape(9, 9)
+        (hv,) = as_np(unigrad.hvp(f, (a,), (v,), backend=backend))
+        np.testing.assert_allclose(hv.ravel(), h @ v.ravel(), atol=1e-9)
 
 
 def test_argnums_in_another_order_than_the_arguments(backend):

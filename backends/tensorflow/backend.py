@@ -222,13 +222,29 @@ class TensorflowBackend(Backend):
         return [_jacobian(outer, g, primals, pfor) for g in grads]
 
     def hvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> list[Any]:
+        # H v as the transpose of v -> H^T w, all in reverse mode: a reverse pass over the
+        # gradient, taken with a watched cotangent w, and differentiated in w. Forward over
+        # reverse gave nan where a derivative is infinite (sqrt at 0): ForwardAccumulator gives
+        # the gradient's seed a tangent of zeros, and 0 * inf is nan. The gradient of <grad f, v>
+        # alone is H^T v, which is not H v at a kink where a pinned rule is not symmetric.
         primals = _distinct(primals)
-        with tf.autodiff.ForwardAccumulator(primals, list(tangents)) as acc:
-            with _watching(primals) as tape:
+        with _watching(primals) as outer:
+            with _watching(primals) as inner:
                 outs, _ = fun(*primals)
                 (out,) = self._tensors(outs)
-            grads = tape.gradient(out, primals, unconnected_gradients=ZERO)
-        return [acc.jvp(g, unconnected_gradients=ZERO) for g in grads]
+            grads = inner.gradient(out, primals, unconnected_gradients=ZERO)
+            grads = [tf.convert_to_tensor(g) for g in grads]
+        ws = [tf.ones_like(g) for g in grads]
+        with tf.GradientTape() as transpose:
+            transpose.watch(ws)
+            hw = outer.gradient(grads, primals, output_gradients=ws, unconnected_gradients=ZERO)
+            dot = tf.add_n(
+                [
+                    tf.reduce_sum(tf.convert_to_tensor(h) * tf.cast(t, h.dtype))
+                    for h, t in zip(hw, tangents)
+                ]
+            )
+        return list(transpose.gradient(dot, ws, unconnected_gradients=ZERO))
 
 
 def _jacobian(tape: Any, out: Any, primals: list[Any], pfor: bool) -> list[Any]:
