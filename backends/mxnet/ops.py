@@ -41,11 +41,49 @@ def dot(a: Any, b: Any) -> Any:
     return mnp.dot(a, b)
 
 
+def sum(
+    x: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False
+) -> Any:
+    """NumPy's sum, infinities included. mxnet.np.sum adds with Kahan compensation, whose
+    correction term turns nan once a partial sum is infinite (sum([inf, 2]) is nan, as is
+    sum([1e308, 1e308, 1])): where its result is nan, the sum is redone by a running sum
+    (cumsum), whose nan then means what NumPy's does. The check costs one sync per sum."""
+    s = mnp.sum(x, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+    if out is not None or onp.dtype(s.dtype).kind != "f":
+        return s
+    bad = mnp.isnan(s.detach())
+    if not bool(bad.any()):
+        return s
+    if dtype is not None:
+        x = x.astype(dtype)
+    return mnp.where(bad, _running_sum(x, axis, keepdims), s)
+
+
+def _running_sum(x: Any, axis: Any, keepdims: bool) -> Any:
+    """The sum over ``axis`` as the last element of a cumsum, its gradient still 1 everywhere."""
+    nd = x.ndim
+    axes = range(nd) if axis is None else (axis,) if isinstance(axis, int) else axis
+    axes = sorted({a % nd for a in axes}) if nd else []
+    kept = [a for a in range(nd) if a not in axes]
+    moved = mnp.transpose(x, kept + axes) if nd else x
+    flat = moved.reshape((*[x.shape[a] for a in kept], -1))
+    last = flat.ndim - 1  # MXNet's cumsum and take refuse axis=-1
+    total = mnp.take(mnp.cumsum(flat, axis=last), mnp.array([flat.shape[last] - 1]), axis=last)
+    total = total.reshape(total.shape[:last])
+    if keepdims:
+        total = total.reshape(tuple(1 if a in axes else n for a, n in enumerate(x.shape)))
+    return total
+
+
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """NumPy's mean: of integers, float64 (mxnet.np.mean gives float32)."""
+    """NumPy's mean: of integers, float64 (mxnet.np.mean gives float32); infinities as in
+    ``sum`` (mxnet.np.mean([inf, 2]) is nan)."""
     if onp.dtype(x.dtype).kind not in "fc":
         x = x.astype("float64")
-    return mnp.mean(x, axis=axis, keepdims=keepdims)
+    if x.size == 0:
+        return mnp.mean(x, axis=axis, keepdims=keepdims)
+    total = sum(x, axis=axis, keepdims=keepdims)
+    return total / (x.size // total.size)
 
 
 def argsort(x: Any, axis: int = -1) -> Any:
