@@ -362,3 +362,24 @@ def test_seed_004(backend, dtype):
     close(gx, Y, dtype)
     close(gy, X, dtype)
     close(gz, np.ones((4, 3)), dtype)
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3)])
+def test_the_hessian_in_an_empty_input_is_empty(backend, shape):
+    # torch raised an IndexError from torch.func, mxnet "num_args should be greater equal to 1"
+    h = unigrad.hessian(lambda x: x.sum() + 1.0, backend=backend)(np.zeros(shape))
+    assert unigrad.to_numpy(h).shape == shape + shape
+
+
+def test_the_hessian_beside_an_empty_input(backend):
+    # torch: the blocks of the empty input are empty, the others as if it were a constant
+    if backend == "mxnet":
+        pytest.skip("MXNet has no second order through sum or products")
+
+    def f(x, y):
+        return unp.sum(unp.exp(y)) * 2 + unp.sum(x) * unp.sum(y)
+
+    h = unigrad.hessian(f, argnums=(0, 1), backend=backend)(np.zeros((0, 3)), np.ones(2))
+    shapes = [[unigrad.to_numpy(b).shape for b in row] for row in h]
+    assert shapes == [[(0, 3, 0, 3), (0, 3, 2)], [(2, 0, 3), (2, 2)]]
+    np.testing.assert_allclose(unigrad.to_numpy(h[1][1]), 2 * np.e * np.eye(2), rtol=1e-12)

@@ -303,6 +303,14 @@ class MxnetBackend(Backend):
                 )
                 continue
             n = int(onp.prod(g.shape, dtype=int))
+            if n == 0:  # no rows to stack: empty blocks (mnp.stack refuses an empty list)
+                rows.append(
+                    [
+                        mnp.zeros((*xs[i].shape, *xs[j].shape), dtype=xs[i].dtype)
+                        for j in range(n_in)
+                    ]
+                )
+                continue
             per_j: list[list[Any]] = [[] for _ in range(n_in)]
             for k in range(n):
                 e = onp.zeros(n, dtype=onp.dtype(g.dtype))

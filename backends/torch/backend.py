@@ -205,6 +205,8 @@ class TorchBackend(Backend):
             (out,), _ = fun(*xs)
             return out if isinstance(out, torch.Tensor) else self.asarray(out)
 
+        if any(p.numel() == 0 for p in primals):
+            return self._hessian_around_empty(fun, primals)
         argnums = tuple(range(len(primals)))
         try:
             h = tf_.jacfwd(tf_.jacrev(scalar, argnums=argnums), argnums=argnums)(*primals)
@@ -213,6 +215,33 @@ class TorchBackend(Backend):
                 raise
             h = tf_.jacrev(tf_.jacrev(scalar, argnums=argnums), argnums=argnums)(*primals)
         return [list(row) for row in h]
+
+    def _hessian_around_empty(self, fun: Fun, primals: Sequence[Any]) -> list[list[Any]]:
+        """The Hessian when some inputs hold no elements (torch.func's jacobians fail on them
+        with an IndexError): their blocks are empty zeros, the rest is the Hessian in the
+        other inputs, those held fixed."""
+        live = [i for i, p in enumerate(primals) if p.numel()]
+
+        def block(i: int, j: int) -> Any:
+            shape = (*primals[i].shape, *primals[j].shape)
+            return torch.zeros(shape, dtype=primals[i].dtype, device=primals[i].device)
+
+        rows = [[block(i, j) for j in range(len(primals))] for i in range(len(primals))]
+        if not live:
+            fun(*primals)  # still run it: its own errors and output checks
+            return rows
+
+        def part(*ys: Any) -> Any:
+            xs = list(primals)
+            for i, y in zip(live, ys):
+                xs[i] = y
+            return fun(*xs)
+
+        inner = self.hessian(part, [primals[i] for i in live])
+        for a, i in enumerate(live):
+            for b, j in enumerate(live):
+                rows[i][j] = inner[a][b]
+        return rows
 
     def hvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> list[Any]:
         def scalar(*xs: Any) -> Any:
