@@ -67,7 +67,8 @@ MXNET_TESTS = \
 	tests/test_outside_values.py \
 	tests/test_mxnet_inside.py \
 	tests/test_port_mxnet_inside.py \
-	tests/test_fuzz_programs.py
+	tests/test_fuzz_programs.py \
+	tests/test_native_nn.py
 
 test: env browser
 	$(VENV)/bin/ruff check .

@@ -11,6 +11,7 @@ import numpy as np
 import unigrad.nn as unn
 import unigrad.numpy as unp
 from unigrad.case import Case
+from unigrad.nn import native as native_nn
 
 SRC = "README, unigrad.nn: what unigrad pins and what each framework does"
 
@@ -22,57 +23,41 @@ WEIGHTS = np.array([[0.5, -1.0, 2.0]])
 
 
 def _torch_pool(x):
-    import torch
-
-    return torch.nn.functional.max_pool2d(x, 2)
+    return native_nn.torch_max_pool2d(x, 2)
 
 
 def _jax_pool(x):
-    import jax
-
-    return jax.lax.reduce_window(x, -np.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+    return native_nn.jax_max_pool2d(x, 2)
 
 
 def _tf_pool(x):
-    import tensorflow as tf
-
-    nhwc = tf.transpose(x, (0, 2, 3, 1))
-    return tf.nn.max_pool2d(nhwc, 2, 2, "VALID")
+    return native_nn.tensorflow_max_pool2d(x, 2)
 
 
 def _mx_pool(x):
-    from mxnet import npx
-
-    return npx.pooling(x, kernel=(2, 2), stride=(2, 2), pool_type="max")
+    return native_nn.mxnet_max_pool2d(x, 2)
 
 
 def _torch_ln(x):
     import torch
 
-    w = torch.as_tensor(WEIGHTS, dtype=x.dtype)
-    return torch.nn.functional.layer_norm(x, (x.shape[-1],)) * w  # eps 1e-5
+    return native_nn.torch_layer_norm(x) * torch.as_tensor(WEIGHTS, dtype=x.dtype)  # eps 1e-5
 
 
 def _jax_ln(x):
-    import jax
-
-    return jax.nn.standardize(x, axis=-1) * WEIGHTS  # epsilon 1e-5
+    return native_nn.jax_layer_norm(x) * WEIGHTS  # jax.nn.standardize, epsilon 1e-5
 
 
 def _keras_ln(x):
     import tensorflow as tf
 
-    layer = tf.keras.layers.LayerNormalization(axis=-1, dtype=x.dtype)  # epsilon 1e-3
-    return layer(x) * tf.constant(WEIGHTS, dtype=x.dtype)
+    return native_nn.keras_layer_norm(x) * tf.constant(WEIGHTS, dtype=x.dtype)  # epsilon 1e-3
 
 
 def _mx_ln(x):
     from mxnet import np as mnp
-    from mxnet import npx
 
-    n = x.shape[-1]
-    gamma, beta = mnp.ones(n, dtype=x.dtype), mnp.zeros(n, dtype=x.dtype)
-    return npx.layer_norm(x, gamma, beta, axis=-1) * mnp.array(WEIGHTS, dtype=x.dtype)
+    return native_nn.mxnet_layer_norm(x) * mnp.array(WEIGHTS, dtype=x.dtype)  # eps 1e-5
 
 
 CASES = [

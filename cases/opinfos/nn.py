@@ -17,6 +17,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from unigrad.compare.opinfo import Domain, OpInfo, Sample
 
 G = np.random.Generator
+#: the module of each framework's own pooling and layer norm behind unigrad.nn's arguments
+ADAPTERS = "unigrad.nn.native"
 MX2 = "MXNet 1.9 has no second-order gradient for the operators this needs"
 MX_NO_2ND = {"mxnet": {"hvp": MX2}}
 
@@ -374,6 +376,13 @@ OPINFOS: list[OpInfo] = [
         reference=_ref_layer_norm,
         function=_layer_norm,
         gaps=MX_NO_2ND,
+        # each framework's own, with its own default epsilon (Keras's is 1e-3)
+        native={
+            "torch": f"{ADAPTERS}.torch_layer_norm",
+            "jax": f"{ADAPTERS}.jax_layer_norm",
+            "tensorflow": f"{ADAPTERS}.keras_layer_norm",
+            "mxnet": f"{ADAPTERS}.mxnet_layer_norm",
+        },
     ),
     OpInfo("nn.conv1d", _conv1d_samples, reference=ref_conv, gaps=MX_NO_2ND),
     OpInfo("nn.conv2d", _conv2d_samples, reference=ref_conv, gaps=MX_NO_2ND),
@@ -382,7 +391,7 @@ OPINFOS: list[OpInfo] = [
         _max_pool_samples,
         reference=ref_max_pool2d,
         gaps=MX_NO_2ND,
-        native={"torch": "torch.nn.functional.max_pool2d"},  # the same signature
+        native={b: f"{ADAPTERS}.{b}_max_pool2d" for b in ("torch", "jax", "tensorflow", "mxnet")},
     ),
     OpInfo("nn.avg_pool2d", _avg_pool_samples, reference=ref_avg_pool2d, gaps=MX_NO_2ND),
 ]

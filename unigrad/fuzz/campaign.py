@@ -340,10 +340,10 @@ class Campaign:
                     "outcome": "error",
                     "error": f"the worker {one['failed']}ed: {one['error']}",
                 }
-                per[lane] = {
-                    d: {"value": failed}
-                    for d in (["float64"] if self.s.native else self.s.dtypes())
-                }
+                if self.s.native:
+                    per[lane] = {"float64": {"native grad": failed}}
+                else:
+                    per[lane] = {d: {"value": failed} for d in self.s.dtypes()}
             else:
                 per[lane] = one
         return per, ref

@@ -93,6 +93,38 @@ def native_name(backend: str, op: str) -> str:
     raise NativeUnavailable(f"{backend} has no op for {op!r} that unigrad knows")
 
 
+def is_adapter(path: str) -> bool:
+    """Whether ``path`` is one of unigrad's adapters around a framework's op (it takes
+    unigrad's arguments as they are; ``unigrad/nn/native.py``)."""
+    return path.startswith("unigrad.")
+
+
+def adapter_source(paths: list[str]) -> str:
+    """The source of the adapters ``paths`` and of the module's helpers they name, for a
+    script that runs without unigrad."""
+    import inspect
+
+    seen: dict[str, str] = {}
+
+    def add(fn: Any) -> None:
+        if fn.__name__ in seen:
+            return
+        seen[fn.__name__] = inspect.getsource(fn)
+        module = inspect.getmodule(fn)
+        codes = [fn.__code__]
+        while codes:
+            code = codes.pop()
+            codes.extend(c for c in code.co_consts if inspect.iscode(c))
+            for name in code.co_names:
+                helper = getattr(module, name, None)
+                if inspect.isfunction(helper) and helper.__module__ == fn.__module__:
+                    add(helper)
+
+    for path in paths:
+        add(_lookup(path))
+    return "\n\n".join(reversed(seen.values()))
+
+
 def _lookup(path: str) -> Callable[..., Any]:
     module, _, name = path.rpartition(".")
     try:
@@ -130,7 +162,7 @@ def native_op(backend: str, op: str) -> Callable[..., Any]:
 
     def call(*args: Any, **kwargs: Any) -> Any:
         args = tuple(_constant(a, conv, backend) for a in args)
-        if backend == "torch":
+        if backend == "torch" and not is_adapter(native_name(backend, op)):
             kwargs = {
                 {"axis": "dim", "keepdims": "keepdim"}.get(k, k): v for k, v in kwargs.items()
             }
