@@ -92,6 +92,21 @@ def test_backends_that_name_nothing_are_a_usage_error(good, value):
     assert "--backends names no backend" in line
 
 
+def test_a_backend_named_twice_runs_once(good, tmp_path):
+    # --backends numpy,numpy ran every cell twice ("2/1 cells")
+    res = runner.run([str(good)], ["numpy", "numpy"], "float64", tmp_path / "out", timeout=30)
+    assert res.backends == ["numpy"]
+    rows = [json.loads(x) for x in (res.run_dir / "results.jsonl").read_text().splitlines()]
+    cells = [(r["case"], r["transform"], r["backend"], r["dtype"]) for r in rows]
+    assert len(cells) == len(set(cells)) > 0
+
+
+def test_jobs_0_means_the_cores(good, tmp_path):
+    # --help documents 0 (the default) as the number of cores: not a usage error
+    result = compare("--cases", good, "--backends", "numpy", "--jobs", "0", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+
+
 def test_an_out_path_that_cannot_be_made_is_a_usage_error(good, tmp_path):
     afile = tmp_path / "afile"
     afile.write_text("")

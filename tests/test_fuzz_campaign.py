@@ -206,6 +206,13 @@ def test_ctrl_c_keeps_what_was_found_and_resume_finishes(
         (("--ops", "tanh,no_such_op"), "no_such_op"),
         (("--programs", "0"), "--programs"),
         (("--budget", "-1"), "--budget"),
+        (("--budget", "nan"), "--budget"),  # was accepted: a campaign that never stopped
+        (("--budget", "inf"), "--budget"),
+        (("--timeout", "nan"), "--timeout"),
+        (("--seed", "-5"), "--seed"),  # was NumPy's traceback, exit 1
+        (("--ops", ""), "--ops names no op"),  # fuzzed every op
+        (("--ops", " , "), "--ops names no op"),
+        (("--backends", ""), "--backends names no backend"),
         (("--address", "tcp://127.0.0.1:1"), "--executor dask"),
         (("--executor", "ray"), "dask"),
     ],
@@ -217,6 +224,8 @@ def test_usage_errors_exit_2_with_a_clear_message(
     run = fuzz(site, *args, *more, "--out", str(tmp_path), timeout=120)
     assert run.returncode == 2, run.stdout + run.stderr
     assert says in run.stderr and "Traceback" not in run.stderr
+    if args[1] in ("nan", "inf", "-5", "", " , "):
+        assert not list(tmp_path.iterdir())  # refused before the campaign folder is made
 
 
 def test_resume_of_a_folder_that_is_no_campaign_is_a_usage_error(

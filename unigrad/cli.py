@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import signal
 import sys
 import threading
@@ -255,11 +256,12 @@ def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs, suite, 
     sys.exit(res.exit_code)
 
 
-def _backend_list(backends_opt: str | None) -> list[str] | None:
-    """``--backends``: None when left out; an empty list when given but naming nothing."""
-    if backends_opt is None:
+def _comma_list(opt: str | None) -> list[str] | None:
+    """A comma-list option: None when left out; an empty list when given but naming nothing;
+    a name given twice kept once, in the order given."""
+    if opt is None:
         return None
-    return [b.strip() for b in backends_opt.split(",") if b.strip()]
+    return list(dict.fromkeys(n.strip() for n in opt.split(",") if n.strip()))
 
 
 def _start_compare(
@@ -281,7 +283,7 @@ def _start_compare(
     try:
         specs = list(cases_opt) or None
         jobs = None if jobs == 0 else jobs
-        backends = _backend_list(backends_opt)
+        backends = _comma_list(backends_opt)
         return run(specs, backends, dtype, out, timeout, show, jobs, suite, level), fmts
     except UsageError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -441,11 +443,11 @@ def fuzz(
     if budget is None and programs is None and resume is None:
         budget = 60.0
     settings = Settings(
-        backends=[b.strip() for b in backends_opt.split(",")] if backends_opt else None,
+        backends=_comma_list(backends_opt),
         seed=seed,
         programs=programs,
         budget=budget,
-        ops=[o.strip() for o in ops_opt.split(",")] if ops_opt else None,
+        ops=_comma_list(ops_opt),
         dtype=dtype,
         native=native,
         out=out,
@@ -457,6 +459,7 @@ def fuzz(
         max_ops=max_ops,
     )
     try:
+        _check_fuzz_options(settings)  # before prepare makes the campaign folder
         settings, run_dir = prepare(settings, resume)
         if settings.budget is None and settings.programs is None:
             settings.budget = 60.0
@@ -488,6 +491,29 @@ def fuzz(
     if res.interrupted:
         sys.exit(128 + getattr(signal, res.interrupted))
     sys.exit(1 if summ["findings"] and not settings.native else 0)
+
+
+def _check_fuzz_options(settings: Any) -> None:
+    """The fuzz options ``campaign.check`` lets through: raise ``click.UsageError`` for a
+    budget or timeout that is not a finite positive number (nan or inf never stops), a
+    negative seed (NumPy's traceback) or an --ops or --backends naming nothing (which ran
+    every op or backend)."""
+    for name, value in (("--budget", settings.budget), ("--timeout", settings.timeout)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise click.UsageError(
+                f"{name} must be a finite number of seconds above 0 (such as 60), not {value:g}"
+            )
+    if settings.seed < 0:
+        raise click.UsageError(f"--seed must be an integer >= 0, not {settings.seed}")
+    for name, given, example, what in (
+        ("--ops", settings.ops, "sin,matmul", "op"),
+        ("--backends", settings.backends, "numpy,torch", "backend"),
+    ):
+        if given is not None and not given:
+            raise click.UsageError(
+                f"{name} names no {what}; give a comma list such as {example} (or leave the "
+                f"option out for every {what})"
+            )
 
 
 def _print_fuzz_summary(summ: dict) -> None:

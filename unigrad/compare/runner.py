@@ -295,7 +295,7 @@ def run(
             "--backends names no backend; give a comma list such as numpy,torch (or leave the "
             "option out for every backend)"
         )
-    names = list(backends) if backends else registry.backend_names()
+    names = list(dict.fromkeys(backends)) if backends else registry.backend_names()  # once each
     for b in names:
         try:
             registry.check_name(b, "--backends")
