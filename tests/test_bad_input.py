@@ -217,3 +217,26 @@ def test_a_module_found_only_through_sys_path_gets_a_hint(tmp_path, monkeypatch)
             unigrad.grad(mod.f, backend="mxnet")(np.ones(2))
     finally:
         sys.modules.pop("elsewhere_mod", None)
+
+
+_MAKERS = {
+    "torch": lambda: __import__("torch").ones(2, dtype=__import__("torch").float64),
+    "jax": lambda: __import__("jax.numpy").numpy.ones(2),
+    "tensorflow": lambda: __import__("tensorflow").ones(2, dtype="float64"),
+}
+
+
+@pytest.mark.parametrize(
+    ("owner", "backend"), [("torch", None), ("jax", "torch"), ("tensorflow", "jax")]
+)
+def test_another_frameworks_tensor_names_its_backend(owner, backend):
+    # was "is a Tensor (...), not a number or an array" ("a ArrayImpl", "a EagerTensor")
+    pytest.importorskip(owner)
+    if backend is not None:
+        pytest.importorskip(backend)
+    x = _MAKERS[owner]()
+    with pytest.raises(unigrad.DifferentiationTypeError) as info:
+        unigrad.grad(lambda t: (t**2).sum(), backend=backend)(x)
+    text = str(info.value)
+    assert f"is a {owner} tensor" in text and f"backend={owner!r}" in text
+    assert f"runs on backend {backend or 'numpy'!r}" in text and "to_numpy" in text

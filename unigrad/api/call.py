@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from unigrad import pytree
-from unigrad.api import switch
+from unigrad.api import detect, switch
 from unigrad.api.array import Array, unwrap, wrap
 from unigrad.api.translate import framework_error
 from unigrad.errors import (
@@ -37,9 +37,17 @@ def _what_it_is(x: Any) -> str:
         return "None"
     text = repr(x)
     name = type(x).__name__
-    article = "an" if name[0] in "aeiou" else "a"
+    article = "an" if name[0].lower() in "aeiou" else "a"
     return f"{article} {name} ({text[:40]}{'...' if len(text) > 40 else ''})"
 
+
+#: a framework's own way to a NumPy array, for messages
+_TO_NUMPY = {
+    "torch": "x.detach().numpy()",
+    "tensorflow": "x.numpy()",
+    "jax": "np.asarray(x)",
+    "mxnet": "x.asnumpy()",
+}
 
 PLAIN_LEAVES = frozenset({float, int, bool, np.ndarray, np.float64, np.float32})
 
@@ -192,6 +200,15 @@ class FlatCall:
         if numeric and isinstance(leaf, np.ndarray | np.generic):
             numeric = leaf.dtype.kind in "biufc"
         if not numeric:
+            owner = detect.framework_of(leaf)
+            if owner not in (None, "numpy", impl.name):  # NumPy data goes to every backend
+                raise DifferentiationTypeError(
+                    f"{self.what}: {self._label(i, arg, k)} of {fname(self.f)} is a {owner} "
+                    f"tensor ({type(leaf).__module__}.{type(leaf).__qualname__}), but this call "
+                    f"runs on backend {impl.name!r}. Pass backend={owner!r} to differentiate "
+                    f"it with {owner}, or convert it to a NumPy array first "
+                    f"({_TO_NUMPY.get(owner, 'np.asarray(x)')} or unigrad.to_numpy(x))."
+                )
             what = (
                 f"an array of {leaf.dtype} ({_what_it_is(leaf)[3:]}), not of numbers"
                 if isinstance(leaf, np.ndarray | np.generic)
