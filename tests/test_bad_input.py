@@ -240,3 +240,17 @@ def test_another_frameworks_tensor_names_its_backend(owner, backend):
     text = str(info.value)
     assert f"is a {owner} tensor" in text and f"backend={owner!r}" in text
     assert f"runs on backend {backend or 'numpy'!r}" in text and "to_numpy" in text
+
+
+def scaled(x, c=1.0):
+    return unp.sum(x * x) * c
+
+
+def test_a_differentiated_argument_passed_by_keyword_says_to_pass_it_positionally():
+    # said only "was called with 0 positional argument(s); argnums must index them"
+    with pytest.raises(TypeError) as info:
+        unigrad.grad(scaled)(x=np.ones(3), c=2.0)
+    text = str(info.value)
+    assert "pass 'x' positionally" in text and "held constant" in text
+    g = unigrad.grad(scaled)(np.ones(3), c=2.0)  # the fix works
+    np.testing.assert_allclose(unigrad.to_numpy(g), 4.0 * np.ones(3))

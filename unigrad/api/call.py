@@ -130,10 +130,24 @@ class FlatCall:
         self.impl = impl = handle.impl
         shown = nums if len(nums) > 1 else nums[0] if nums else nums
         if any(not -len(args) <= i < len(args) for i in nums):
-            raise TypeError(
+            message = (
                 f"{what}({fname(f)}, argnums={shown}) was called with {len(args)} positional "
                 f"argument(s); argnums must index them"
             )
+            if kwargs:
+                try:
+                    names = _param_names(f)
+                except TypeError:  # unhashable callable
+                    names = ()
+                wanted = [names[i] for i in nums if 0 <= i < len(names) and names[i] in kwargs]
+                which = " and ".join(repr(n) for n in wanted) or "the differentiated argument"
+                named = ", ".join(f"{k}=" for k in kwargs)
+                message += (
+                    f". Keyword arguments ({named}) are held constant, never differentiated: "
+                    f"pass {which} positionally, as in {what}(f)(x, c=2.0) rather than "
+                    f"{what}(f)(x=x, c=2.0)"
+                )
+            raise TypeError(message)
         nums = tuple(i % len(args) for i in nums)
         if len(set(nums)) < len(nums):
             raise ValueError(
