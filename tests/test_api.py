@@ -383,3 +383,28 @@ def test_the_hessian_beside_an_empty_input(backend):
     shapes = [[unigrad.to_numpy(b).shape for b in row] for row in h]
     assert shapes == [[(0, 3, 0, 3), (0, 3, 2)], [(2, 0, 3), (2, 2)]]
     np.testing.assert_allclose(unigrad.to_numpy(h[1][1]), 2 * np.e * np.eye(2), rtol=1e-12)
+
+
+def _product(x, y):
+    return x * y
+
+
+def _first_three(x):
+    return x[0] * x[1] + x[2]
+
+
+def test_vjp_primals_given_in_one_tuple_name_the_fix(backend):
+    # vjp(f, (x, y)) said "For an array, pass np.array(...)"; vjp(f, (x,)) raised a bare
+    # IndexError from inside f
+    x = np.ones(3)
+    with pytest.raises(unigrad.DifferentiationTypeError, match=r"vjp\(f, x0, x1\), not"):
+        unigrad.vjp(_product, (x, x), backend=backend)
+    with pytest.raises(
+        unigrad.DifferentiationTypeError, match=r"vjp\(f, x\), not vjp\(f, \(x,\)\)"
+    ):
+        unigrad.vjp(_first_three, (x,), backend=backend)
+    # a tuple that f takes as one pytree argument still works
+    out, back = unigrad.vjp(lambda t: t[0] * t[1], (x, 2 * x), backend=backend)
+    ((gx, gy),) = back(unp.ones_like(out))
+    np.testing.assert_allclose(as_np(gx), 2 * x)
+    np.testing.assert_allclose(as_np(gy), x)

@@ -254,3 +254,15 @@ def test_a_differentiated_argument_passed_by_keyword_says_to_pass_it_positionall
     assert "pass 'x' positionally" in text and "held constant" in text
     g = unigrad.grad(scaled)(np.ones(3), c=2.0)  # the fix works
     np.testing.assert_allclose(unigrad.to_numpy(g), 4.0 * np.ones(3))
+
+
+def test_vjp_primals_in_one_tuple_name_the_fix_through_the_mxnet_worker():
+    # the worker's bare TypeError / IndexError came back as they were
+    _need_the_mxnet_worker()
+    from tests.test_api import _first_three, _product
+
+    x = np.ones(3)
+    with pytest.raises(unigrad.DifferentiationTypeError, match=r"vjp\(f, x0, x1\), not"):
+        unigrad.vjp(_product, (x, x), backend="mxnet")
+    with pytest.raises(unigrad.DifferentiationTypeError, match=r"vjp\(f, x\), not"):
+        unigrad.vjp(_first_three, (x,), backend="mxnet")

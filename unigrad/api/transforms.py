@@ -21,7 +21,7 @@ from unigrad.api import remote, switch
 from unigrad.api.array import unwrap
 from unigrad.api.call import FlatCall, fname
 from unigrad.api.compiled import CompiledCache, FastPath
-from unigrad.errors import UnigradError
+from unigrad.errors import DifferentiationTypeError, UnigradError
 
 
 def _norm_argnums(argnums: int | Sequence[int]) -> tuple[tuple[int, ...], bool]:
@@ -335,7 +335,7 @@ def vjp(
     except UnigradError:
         raise
     except Exception as exc:
-        raise call.guard(exc) from exc
+        raise _primals_in_one_tuple(f, primals, exc) or call.guard(exc) from exc
     out = call.present(pytree.tree_unflatten(call.out_def, outs))
 
     def vjp_fn(cotangent: Any) -> tuple:
@@ -357,6 +357,32 @@ def vjp(
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
+def _primals_in_one_tuple(f: Callable, primals: tuple, exc: Exception) -> Exception | None:
+    """The fix for ``vjp(f, (x, y))`` (primals in one tuple, where unigrad's vjp, like
+    jax.vjp, takes them separately) when ``f`` then fails; None where that cannot be the cause
+    (a tuple primal is also a legitimate pytree argument, so only a failure points to it)."""
+    if len(primals) != 1 or type(primals[0]) not in (tuple, list):
+        return None
+    if not isinstance(exc, TypeError | IndexError | AttributeError | ValueError):
+        return None
+    kind, n = type(primals[0]).__name__, len(primals[0])
+    spread = ", ".join(f"x{i}" for i in range(n)) if n > 1 else "x"
+    fix = (
+        f"unigrad.vjp takes the primals as separate arguments, like jax.vjp: "
+        f"vjp(f, {spread}), not vjp(f, ({spread}{',' if n == 1 else ''}))"
+    )
+    failed = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, TypeError) and "positional argument" in str(exc):
+        return DifferentiationTypeError(
+            f"vjp: {fname(f)} was called with the {kind} of {n} as its one argument "
+            f"({failed}). {fix}."
+        )
+    return DifferentiationTypeError(
+        f"vjp: {fname(f)} failed on its one argument, a {kind} of {n}, which f gets as it is "
+        f"(a pytree) ({failed}). If the {kind} was meant to hold the primals: {fix}."
+    )
+
+
 def _remote_vjp(backend: str, f: Callable, primals: tuple, has_aux: bool) -> Any:
     """vjp through the backend's worker: the output now, each cotangent in another call."""
     if has_aux:
@@ -364,7 +390,15 @@ def _remote_vjp(backend: str, f: Callable, primals: tuple, has_aux: bool) -> Any
             f"vjp(..., has_aux=True) on {backend} from this environment is not supported: its "
             "worker runs one transform per call; return the aux value from a separate function"
         )
-    out = remote.run(backend, "value", f, primals, {})
+    try:
+        out = remote.run(backend, "value", f, primals, {})
+    except UnigradError:
+        raise
+    except Exception as exc:
+        hint = _primals_in_one_tuple(f, primals, exc)
+        if hint is None:
+            raise
+        raise hint from exc
 
     def vjp_fn(cotangent: Any) -> tuple:
         _, grads = remote.run(backend, "vjp", f, primals, {"cotangent": unwrap(cotangent)})
