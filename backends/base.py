@@ -253,12 +253,15 @@ class Backend:
                 outs, touts, aux = self.jvp(fun, primals, tangents)
                 per_input.append(touts)
             cols.append(per_input)
-        if not primals:
+        if not any(cols):  # no input element, so no jvp ran: the outputs from a vjp
             outs, _, aux = self.vjp(fun, primals)
         jac = []
         for i, out in enumerate(outs):
             row = []
             for j, p in enumerate(primals):
+                if not cols[j]:  # an empty input: an empty block
+                    row.append(self._stacked([], self.shape(out), self.shape(p), p))
+                    continue
                 m = o.reshape(o.stack([c[i] for c in cols[j]]), (len(cols[j]), -1))
                 row.append(o.reshape(o.transpose(m), (*self.shape(out), *self.shape(p))))
             jac.append(row)
