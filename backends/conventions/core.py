@@ -311,7 +311,11 @@ def _extreme(o: Any, x: Any, axis: Any, keepdims: bool, name: str) -> Any:
     weights = sg(o.astype(hit, b.dtype_name(x)))
     weights = weights / o.sum(weights, axis=axes, keepdims=True)
     carrier = o.sum(w(hit, x - sx, o.zeros_like(sx)) * weights, axis=axes, keepdims=True)
-    out = w(o.isfinite(value), value + carrier, native(x, axis=axes, keepdims=True))
+    # an infinite extreme: x - sx is nan there, so the tied infinities carry it themselves
+    # (MXNet's own max gave each of two tied infinities the whole derivative)
+    infinite = o.sum(w(hit, x, o.zeros_like(sx)) * weights, axis=axes, keepdims=True)
+    native_out = native(x, axis=axes, keepdims=True)
+    out = w(o.isfinite(value), value + carrier, w(o.isnan(value), native_out, infinite))
     return _restore(o, out, shape, axes, keepdims)
 
 
