@@ -109,6 +109,14 @@ def test_where_keeps_its_meaning_and_the_double_where_pattern(backend):
     # NaN from the branch not taken still flows ...
     naive = g(lambda x: unp.where(x > 0, unp.sqrt(x), 0.0), 0.0, backend)
     assert np.isnan(naive)
+    # the same for x**0.5 (the reference engine gave 0: its power rule dropped a zero cotangent)
+    assert np.isnan(g(lambda x: unp.where(x > 0, x**0.5, 0.0), 0.0, backend))
+    halves = np.array([0.5, 0.5])
+    v = np.array([0.0, 4.0])
+    got = unigrad.grad(
+        lambda x: unp.sum(unp.where(x > 0, unp.power(x, halves), 0.0)), backend=backend
+    )(v)
+    np.testing.assert_array_equal(unigrad.to_numpy(got), [np.nan, 0.25])
     # ... and the safe pattern keeps the unused branch away from the singular point
     safe = g(lambda x: unp.where(x > 0, unp.sqrt(unp.where(x > 0, x, 1.0)), 0.0), 0.0, backend)
     assert safe == 0.0

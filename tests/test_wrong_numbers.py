@@ -298,3 +298,22 @@ def test_reductions_of_infinities_match_numpy(backend, op):
             for g, w in zip(got, want):
                 msg = f"{op} axis={axis} of {x}"
                 np.testing.assert_allclose(g, w, rtol=1e-12, equal_nan=True, err_msg=msg)
+
+
+def test_jvp_beside_an_infinite_value_or_derivative(backend):
+    # TensorFlow's ForwardAccumulator gave nan for the jvp of 2 * log(x) at 0 (the constant 2's
+    # zero tangent times log(0) = -inf); MXNet's rows gave nan at x = 4 beside sqrt(0)
+    x, u = np.array([0.0, 4.0]), np.array([1.0, 1.0])
+    cases = [
+        (lambda v: unp.log(v) * 2.0, [np.inf, 0.5]),
+        (lambda v: unp.sqrt(v), [np.inf, 0.25]),
+        (lambda v: unp.where(v > 0, unp.sqrt(v), 0.0), [0.0, 0.25]),
+    ]
+    for f, want in cases:
+        if backend == "mxnet":  # its rows hold nan there: refused, never a number
+            with pytest.raises(unigrad.UnsupportedError, match="cannot tell"):
+                unigrad.jvp(f, (x,), (u,), backend=backend)
+            continue
+        with np.errstate(all="ignore"):
+            _, t = unigrad.jvp(f, (x,), (u,), backend=backend)
+        np.testing.assert_array_equal(as_np(t), want)

@@ -65,6 +65,23 @@ def _no_complex(dtype: str) -> ComplexUnsupportedError:
     )
 
 
+def _product(j: onp.ndarray, t: Any) -> onp.ndarray:
+    """``j @ t`` for rows ``j`` of a Jacobian taken in reverse mode (see ``MxnetBackend.jvp``)."""
+    u = (t.asnumpy() if hasattr(t, "asnumpy") else onp.asarray(t)).reshape(-1)
+    moving = u != 0
+    if onp.isnan(j[:, moving]).any() and onp.isfinite(u[moving]).all():
+        raise UnsupportedError(
+            "mxnet",
+            "forward mode at this point",
+            "MXNet has no forward mode and unigrad emulates it from one vjp per output element; "
+            "a row here holds nan (0 * inf where a derivative is infinite, or a nan "
+            "derivative), which reverse mode cannot tell apart: use vjp or grad, or another "
+            "backend for the jvp",
+        )
+    still = onp.where(onp.isinf(j[:, ~moving]), onp.nan, 0.0).sum(axis=1)
+    return j[:, moving] @ u[moving] + still
+
+
 class MxnetBackend(Backend):
     """MXNet through mxnet.np and mxnet.autograd."""
 
@@ -208,16 +225,24 @@ class MxnetBackend(Backend):
         return total
 
     def jvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
+        """J u from the rows of J, one vjp per output element.
+
+        A row's nan may be 0 * inf of reverse mode alone (the row of sqrt(x)[1] at x = [0, 4]
+        is [nan, 0.25]: output 0's zero cotangent met sqrt'(0)), where forward mode has no such
+        product: such an entry under a zero tangent adds nothing, as its forward value would
+        (an inf still gives 0 * inf = nan), and under a nonzero tangent the row cannot say
+        what forward mode gives: UnsupportedError, never a wrong number.
+        """
         outs, jac, aux = self._jacobian_by_rows(fun, primals)
         touts = []
         for o, row in zip(outs, jac):
             n_out = int(onp.prod(o.shape, dtype=int))
-            total = mnp.zeros((n_out,), dtype=o.dtype)
+            total = onp.zeros((n_out,), dtype=o.dtype)
             for j_block, t in zip(row, tangents):
                 n_in = int(onp.prod(t.shape, dtype=int))
                 if n_out and n_in:  # an empty block adds nothing (and MXNet cannot reshape it)
-                    total = total + mnp.dot(j_block.reshape((n_out, n_in)), t.reshape(-1))
-            touts.append(total.reshape(o.shape))
+                    total = total + _product(j_block.asnumpy().reshape((n_out, n_in)), t)
+            touts.append(mnp.array(total.reshape(o.shape), dtype=o.dtype))
         return outs, touts, aux
 
     def jacobian(self, fun: Fun, primals: Sequence[Any], mode: str) -> tuple[list, list, Any]:

@@ -4,7 +4,8 @@ Rules use primitives only, so they can be differentiated again. Unary ops give o
 ``d(x, ans)``; the vjp is ``g * d`` and the jvp ``t * d``. Kink conventions (see the README):
 abs'(0) = 0, relu'(0) = 0, sign/floor/ceil/round' = 0, maximum/minimum split ties 0.5/0.5,
 clip counts its bounds as inside, x**c has derivative c*x**(c-1) and x**0 has derivative 0.
-Where d/dx x**y is infinite (x = 0, y < 1), a zero tangent or cotangent still contributes 0.
+Where d/dx x**y is infinite (x = 0, y < 1), a zero tangent still contributes 0 (forward mode and
+jacobians); a zero cotangent gives nan there, as IEEE's 0 * inf (the where pattern's pin).
 
 Complex intermediate values follow JAX's convention: a cotangent w of a complex value z stands
 for the linear map t -> Re(w * t), so holomorphic rules need no conjugate, and the cotangent of
@@ -129,7 +130,12 @@ def _base_term(t: Any, ans: Any, x: Any, y: Any) -> Any:
     return times_partial(t, d)
 
 
-power.defvjp(_base_term, lambda g, ans, x, y: multiply(g, _dpow_exp(x, y, ans)))
+# The vjp multiplies as IEEE does: a zero cotangent at an infinite partial is nan there, as in
+# every framework and as where(x > 0, x**0.5, 0) at 0 pins (README: derivatives at kinks).
+power.defvjp(
+    lambda g, ans, x, y: multiply(g, _dpow_base(x, y, ans)),
+    lambda g, ans, x, y: multiply(g, _dpow_exp(x, y, ans)),
+)
 power.defjvp(_base_term, lambda t, ans, x, y: multiply(t, _dpow_exp(x, y, ans)))
 
 

@@ -188,7 +188,46 @@ class TensorflowBackend(Backend):
         return outs, vjp_fn, aux
 
     def jvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
+        """J u as the transpose of the vjp w -> J^T w (reverse mode, differentiated in w).
+
+        ForwardAccumulator transposes each op's rule alone and gives every input it does not
+        track (a constant, the seed of a gradient) a tangent of zeros: where a value or a
+        derivative is infinite, 0 * inf made nan (the jvp of 2 * log(x) at 0, the hvp of sqrt
+        at 0). Transposing the whole function sees only the tangents that exist. Complex
+        values keep ForwardAccumulator (TensorFlow's complex cotangents are conjugated).
+        """
         primals = _distinct(primals)
+        if any(p.dtype.is_complex for p in primals):
+            return self._forward_accumulated(fun, primals, tangents)
+        with _watching(primals) as tape:
+            outs, aux = fun(*primals)
+            outs = self._tensors(outs)
+        if any(o.dtype.is_complex for o in outs):
+            return self._forward_accumulated(fun, primals, tangents)
+        ws = [tf.ones_like(o) if o.dtype.is_floating else None for o in outs]
+        live = [(o, w) for o, w in zip(outs, ws) if w is not None]
+        if not live:  # integer outputs: no derivative
+            return outs, [tf.zeros_like(o) for o in outs], aux
+        with tf.GradientTape() as transpose:
+            transpose.watch([w for _, w in live])
+            vjps = tape.gradient(
+                [o for o, _ in live],
+                primals,
+                output_gradients=[w for _, w in live],
+                unconnected_gradients=ZERO,
+            )
+            dot = tf.add_n(
+                [
+                    tf.reduce_sum(tf.convert_to_tensor(v) * tf.cast(t, v.dtype))
+                    for v, t in zip(vjps, tangents)
+                ]
+            )
+        got = iter(transpose.gradient(dot, [w for _, w in live], unconnected_gradients=ZERO))
+        return outs, [tf.zeros_like(o) if w is None else next(got) for o, w in zip(outs, ws)], aux
+
+    def _forward_accumulated(
+        self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]
+    ) -> tuple:
         with tf.autodiff.ForwardAccumulator(primals, list(tangents)) as acc:
             outs, aux = fun(*primals)
             outs = self._tensors(outs)
