@@ -82,33 +82,6 @@ def test_a_check_that_fails_in_the_program_keeps_its_own_error():
     assert bad.outcome is Outcome.ERROR and "hessian_of_nothing" in bad.error
 
 
-def test_tensorflow_one_off_leaves_forward_mode_as_it_found_it():
-    pytest.importorskip("tensorflow")
-    from tensorflow.python.eager import forwardprop
-
-    import unigrad
-
-    impl = unigrad.get_backend("tensorflow").impl
-    before = (
-        forwardprop._TRACE_COUNT_LIMIT,
-        forwardprop._jvp_relaxed_config,
-        dict(forwardprop._TRACE_COUNT),
-    )
-    with impl.one_off():
-        assert forwardprop._TRACE_COUNT_LIMIT == 0
-        assert forwardprop._jvp_relaxed_config is not before[1]
-        for n in (2, 3, 4):
-            x = np.linspace(0.1, 1.0, n)
-            f = lambda a: unigrad.numpy.sin(a) * a  # noqa: E731
-            unigrad.jvp(f, (x,), (np.ones(n),), backend="tensorflow")
-    after = (
-        forwardprop._TRACE_COUNT_LIMIT,
-        forwardprop._jvp_relaxed_config,
-        dict(forwardprop._TRACE_COUNT),
-    )
-    assert after == before
-
-
 def test_tensorflow_forward_mode_that_needs_static_shapes_still_gives_its_values():
     pytest.importorskip("tensorflow")
     # SVD's and QR's forward mode fail with relaxed shapes: their cells run again outside

@@ -1,4 +1,4 @@
-"""The TensorFlow adapter: GradientTape and ForwardAccumulator; tf.function where safe.
+"""The TensorFlow adapter: GradientTape (jvp and hvp by transposing vjps); tf.function where safe.
 
 Unconnected gradients are zeros, never None. A gradient that the same transform object
 computes again is compiled with tf.function (autograph off); a function that branches on
@@ -8,7 +8,6 @@ tensor values cannot be traced that way and stays eager, with the same answer.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -17,7 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.python.eager import forwardprop, record
+from tensorflow.python.eager import record
 from unigrad.backends.base import ARITHMETIC_OPERATORS, Backend, Fun
 from unigrad.backends.optable import convert_arguments
 
@@ -55,38 +54,6 @@ def _nested() -> bool:
     return record.could_possibly_record()
 
 
-_RELAXED_JVPS: Any = None  # forwardprop's relaxed-shape tracing, with a cache of its own
-
-
-@contextlib.contextmanager
-def _jvps_traced_once_per_op() -> Iterator[None]:
-    """ForwardAccumulator traces a helper function per op *and shape* (about 11 ms each: most
-    of compare's TensorFlow time); TensorFlow itself traces an op with relaxed shapes once it
-    has been traced for 32 of them. Here it relaxes them from the first, so that each op is
-    traced about once. The relaxed traces live in a cache of their own, so that calls outside
-    never reuse them. The few gradients that need static shapes (SVD's, QR's) fail relaxed:
-    compare runs those cells again outside ``one_off``. Measured on the ops suite: identical
-    values and 30% less TensorFlow time."""
-    global _RELAXED_JVPS
-    limit = getattr(forwardprop, "_TRACE_COUNT_LIMIT", None)
-    config = getattr(forwardprop, "_jvp_relaxed_config", None)
-    counts = getattr(forwardprop, "_TRACE_COUNT", None)
-    if not (isinstance(limit, int) and dataclasses.is_dataclass(config) and type(counts) is dict):
-        yield  # another TensorFlow: leave it as it is
-        return
-    if _RELAXED_JVPS is None:
-        cache = type(config.function_cache)()
-        _RELAXED_JVPS = dataclasses.replace(config, function_cache=cache)
-    before = dict(counts)  # traces counted here must not move calls outside to relaxed shapes
-    forwardprop._TRACE_COUNT_LIMIT, forwardprop._jvp_relaxed_config = 0, _RELAXED_JVPS
-    try:
-        yield
-    finally:
-        forwardprop._TRACE_COUNT_LIMIT, forwardprop._jvp_relaxed_config = limit, config
-        counts.clear()
-        counts.update(before)
-
-
 def _is_tf(x: Any) -> bool:
     return tf.is_tensor(x) or isinstance(x, tf.Variable)
 
@@ -109,9 +76,6 @@ class TensorflowBackend(Backend):
     @property
     def version(self) -> str:
         return tf.__version__
-
-    def one_off(self) -> Any:
-        return _jvps_traced_once_per_op()
 
     def devices(self) -> list[str]:
         return [
