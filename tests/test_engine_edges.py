@@ -78,14 +78,32 @@ def test_hessian_of_x_to_the_y_at_x_zero_keeps_the_y_direction_finite():
 
 
 def test_a_zero_cotangent_meets_an_infinite_partial_as_ieee_and_every_framework_do():
-    # 0 * inf is nan in reverse mode, as for sqrt and in torch, JAX and TensorFlow (the where
-    # pattern's pin); the engine's power rule gave 0 here
+    # 0 * inf is nan in both modes, as for sqrt and in torch, JAX and TensorFlow (the where
+    # pattern's pin); the engine's power rule gave 0 here, and its jacobians kept a zero
+    # direction zero (so its reverse jacobian of where(x > 0, sqrt(x), 0) at 0 was 0, not nan)
     with np.errstate(all="ignore"):
         assert np.isnan(N(unigrad.grad(lambda x: 0.0 * x**0.5)(0.0)))
         assert np.isnan(N(unigrad.grad(lambda x: 0.0 * unp.sqrt(x))(0.0)))
-        assert N(unigrad.grad(lambda x: x**0.5)(0.0)) == np.inf  # the partial itself stays
-        j = N(unigrad.jacobian(lambda v: unp.stack([v[0] ** 0.5, v[1]]), mode="rev")(np.zeros(2)))
-    np.testing.assert_array_equal(j, [[np.inf, 0.0], [0.0, 1.0]])
+        f = lambda v: unp.stack([v[0] ** 0.5, v[1]])  # noqa: E731
+        rev = N(unigrad.jacobian(f, mode="rev")(np.zeros(2)))
+        fwd = N(unigrad.jacobian(f, mode="fwd")(np.zeros(2)))
+        auto = N(unigrad.jacobian(f)(np.zeros(2)))  # reverse, as on every backend
+        w = lambda v: unp.where(v > 0, unp.sqrt(v), 0.0)  # noqa: E731
+        where_rev = N(unigrad.jacobian(w, mode="rev")(np.array([0.0, 4.0])))
+        hv_sqrt = N(
+            unigrad.hvp(
+                lambda v: unp.sum(unp.sqrt(v)), (np.array([0.0, 4.0]),), (np.array([0.0, 1.0]),)
+            )
+        )
+        hv_pow = N(
+            unigrad.hvp(lambda v: unp.sum(v**0.5), (np.array([0.0, 4.0]),), (np.array([0.0, 1.0]),))
+        )
+    np.testing.assert_array_equal(rev, [[np.inf, 0.0], [np.nan, 1.0]])
+    np.testing.assert_array_equal(fwd, [[np.inf, np.nan], [0.0, 1.0]])
+    np.testing.assert_array_equal(auto, rev)
+    np.testing.assert_array_equal(where_rev, [[np.nan, 0.0], [np.nan, 0.25]])
+    np.testing.assert_array_equal(hv_sqrt[0], [np.nan, -0.03125])
+    np.testing.assert_array_equal(hv_pow[0], hv_sqrt[0])  # the same function, spelled otherwise
 
 
 # ------------------------------------------------------------------------ complex values

@@ -4,8 +4,8 @@ Rules use primitives only, so they can be differentiated again. Unary ops give o
 ``d(x, ans)``; the vjp is ``g * d`` and the jvp ``t * d``. Kink conventions (see the README):
 abs'(0) = 0, relu'(0) = 0, sign/floor/ceil/round' = 0, maximum/minimum split ties 0.5/0.5,
 clip counts its bounds as inside, x**c has derivative c*x**(c-1) and x**0 has derivative 0.
-Where d/dx x**y is infinite (x = 0, y < 1), a zero tangent still contributes 0 (forward mode and
-jacobians); a zero cotangent gives nan there, as IEEE's 0 * inf (the where pattern's pin).
+Where a partial is infinite (sqrt, log at 0; x**y at x = 0, y < 1), a zero tangent or cotangent
+gives nan there, as IEEE's 0 * inf does in every framework (the where pattern's pin).
 
 Complex intermediate values follow JAX's convention: a cotangent w of a complex value z stands
 for the linear map t -> Re(w * t), so holomorphic rules need no conjugate, and the cotangent of
@@ -53,9 +53,7 @@ add.defjvp(lambda t, ans, x, y: t, lambda t, ans, x, y: t)
 subtract.defvjp(lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g))
 subtract.defjvp(lambda t, ans, x, y: t, lambda t, ans, x, y: negative(t))
 multiply.defvjp(lambda g, ans, x, y: multiply(g, y), lambda g, ans, x, y: multiply(g, x))
-# A batch of tangents holds exact zeros for the directions that do not move an argument: they
-# must stay zero beside an infinite factor (a jacobian at [inf, 1.5] is not all nan).
-multiply.defjvp(lambda t, ans, x, y: times_partial(t, y), lambda t, ans, x, y: times_partial(t, x))
+multiply.defjvp(lambda t, ans, x, y: multiply(t, y), lambda t, ans, x, y: multiply(t, x))
 divide.defvjp(
     lambda g, ans, x, y: divide(g, y),
     lambda g, ans, x, y: negative(divide(multiply(g, ans), y)),
@@ -96,47 +94,23 @@ def _dpow_base(x: Any, y: Any, ans: Any) -> Any:
 
 
 def _dpow_exp(x: Any, y: Any, ans: Any) -> Any:
-    safe_x = where(primal(x) == 0, 1.0, x)  # d/dy 0**y = 0 (for y > 0), not log(0) * 0 = nan
-    return multiply(log(safe_x), ans)
+    # d/dy 0**y = 0 (for y > 0), not log(0) * 0 = nan; selected, not multiplied, so that its own
+    # derivatives at x = 0 are 0 too, not 0 * inf (d2/dy2 0**y = 0, as in torch and JAX)
+    at_zero = primal(x) == 0
+    safe_x = where(at_zero, 1.0, x)
+    return where(at_zero, 0.0, multiply(log(safe_x), ans))
 
 
-def _times_partial_impl(t: Any, d: Any) -> Any:
-    if np.isfinite(d).all():  # d is the unbatched factor: cheap to check, and the usual case
-        return np.multiply(t, d)
-    with np.errstate(invalid="ignore"):  # 0 * inf is replaced just below
-        out = np.multiply(t, d)
-    return np.where(np.equal(t, 0), np.zeros((), dtype=out.dtype), out)[()]
-
-
-# t * d, exactly 0 where t is 0 even if d is infinite there. Linear in t with the same rule
-# for its tangents and cotangents, so a zero direction stays zero in every trace (a batch of
-# tangents, or of cotangents in a reverse-mode jacobian, is seen by its rule, not its value).
-times_partial = Primitive("times_partial", _times_partial_impl, broadcasts=True)
-times_partial.defvjp(lambda g, ans, t, d: times_partial(g, d), lambda g, ans, t, d: multiply(g, t))
-times_partial.defjvp(lambda u, ans, t, d: times_partial(u, d), lambda u, ans, t, d: multiply(u, t))
-
-
-def _base_term(t: Any, ans: Any, x: Any, y: Any) -> Any:
-    """``t * d(x**y)/dx``, and 0 where ``t`` is 0 even if that partial is infinite there.
-
-    A batched forward pass (or a batch of cotangents) holds exact zeros for the directions that
-    do not move ``x``; they must not turn d/dx x**y = inf at x = 0 (y < 1) into NaN in the
-    directions that are well defined (d/dy 0**y = 0).
-    """
-    d = _dpow_base(x, y, ans)
-    ty = type(y)
-    if (ty is int or ty is float or isinstance(y, np.generic)) and (y >= 1 or y == 0):
-        return multiply(t, d)  # finite wherever x is
-    return times_partial(t, d)
-
-
-# The vjp multiplies as IEEE does: a zero cotangent at an infinite partial is nan there, as in
-# every framework and as where(x > 0, x**0.5, 0) at 0 pins (README: derivatives at kinks).
+# Both modes multiply as IEEE does: a zero (co)tangent at an infinite partial is nan there, as
+# in every framework and as where(x > 0, x**0.5, 0) at 0 pins (README: derivatives at kinks).
 power.defvjp(
     lambda g, ans, x, y: multiply(g, _dpow_base(x, y, ans)),
     lambda g, ans, x, y: multiply(g, _dpow_exp(x, y, ans)),
 )
-power.defjvp(_base_term, lambda t, ans, x, y: multiply(t, _dpow_exp(x, y, ans)))
+power.defjvp(
+    lambda t, ans, x, y: multiply(t, _dpow_base(x, y, ans)),
+    lambda t, ans, x, y: multiply(t, _dpow_exp(x, y, ans)),
+)
 
 
 def zeros_like_value(x: Any, like: Any = None) -> np.ndarray:
@@ -160,7 +134,7 @@ def unary(name: str, impl: Callable[[Any], Any], deriv: Callable[[Any, Any], Any
     """Define an elementwise unary primitive from its derivative ``deriv(x, ans)``."""
     p = Primitive(name, impl)
     p.defvjp(lambda g, ans, x: multiply(g, deriv(x, ans)))
-    p.defjvp(lambda t, ans, x: times_partial(t, deriv(x, ans)))
+    p.defjvp(lambda t, ans, x: multiply(t, deriv(x, ans)))
     return p
 
 
