@@ -18,6 +18,19 @@ sigmoid = jax.nn.sigmoid
 softplus = jax.nn.softplus
 
 
+@jax.custom_jvp
+def arctanh(x: Any) -> Any:
+    return jnp.arctanh(x)
+
+
+@arctanh.defjvp
+def _arctanh_jvp(primals: Any, tangents: Any) -> Any:
+    """1 / (1 - x**2) in one division: jnp.arctanh's rule is a product of two reciprocals, whose
+    own derivative at x = 1 is -inf + inf = nan (the limit is +inf, as on every other backend)."""
+    (x,), (t,) = primals, tangents
+    return arctanh(x), t / (1 - x * x)
+
+
 def _ops() -> Any:
     import unigrad
 
