@@ -8,7 +8,8 @@ from unigrad.registry import Availability, BackendSpec, dist_version
 
 CAPABILITIES = {
     C.REVERSE: C.NATIVE,
-    C.FORWARD: C.EMULATED,  # jvp and forward jacobians through vjps, one per output row
+    # emulated through vjps, one per output row, and refused where a row holds nan there
+    C.FORWARD: C.PARTIAL,
     C.HIGHER_ORDER: C.PARTIAL,  # only where MXNet registers second-order gradients
     C.FLOAT64: C.NATIVE,
 }
