@@ -227,7 +227,7 @@ def test_unsupported_error_is_exported_and_typed():
 def test_capabilities_are_data():
     caps = unigrad.get_backend("jax").capabilities
     assert caps["reverse"] == "native" and caps["jit"] == "native"
-    assert registry.specs()["mxnet"].capabilities["forward"] == "partial"  # emulated, and refused where it cannot tell
+    assert registry.specs()["mxnet"].capabilities["forward"] == "partial"
 
 
 def test_wheel_has_no_top_level_backends(tmp_path):
