@@ -266,3 +266,15 @@ def test_vjp_primals_in_one_tuple_name_the_fix_through_the_mxnet_worker():
         unigrad.vjp(_product, (x, x), backend="mxnet")
     with pytest.raises(unigrad.DifferentiationTypeError, match=r"vjp\(f, x\), not"):
         unigrad.vjp(_first_three, (x,), backend="mxnet")
+
+
+def test_a_complex_tangent_or_cotangent_for_a_real_value_is_refused(backend):
+    # its imaginary part was dropped with only NumPy's ComplexWarning
+    x = np.array([1.0, 4.0])
+    # MXNet has no complex dtype at all: its own typed refusal
+    refused = unigrad.UnsupportedError if backend == "mxnet" else unigrad.DifferentiationTypeError
+    with pytest.raises(refused, match="imaginary part would be dropped|no complex"):
+        unigrad.jvp(unp.sqrt, (x,), (np.array([1j, 2 + 1j]),), backend=backend)
+    _, back = unigrad.vjp(unp.sqrt, x, backend=backend)
+    with pytest.raises(refused, match="imaginary part would be dropped|no complex"):
+        back(np.array([1j, 1.0 + 0j]))

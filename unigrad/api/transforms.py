@@ -266,8 +266,14 @@ def _like(impl: Any, c: Any, ref: Any) -> Any:
             f"cotangent/tangent shape {tuple(impl.shape(x))} does not match the value's shape "
             f"{tuple(impl.shape(ref))}"
         )
-    if impl.dtype_name(x) != impl.dtype_name(ref):
-        x = impl.asarray(impl.to_numpy(x).astype(impl.dtype_name(ref)))
+    have, want = impl.dtype_name(x), impl.dtype_name(ref)
+    if have != want:
+        if have.startswith("complex") and not want.startswith("complex"):
+            raise DifferentiationTypeError(
+                f"a {have} tangent or cotangent for a real ({want}) value: its imaginary part "
+                f"would be dropped; pass a real one (np.real(v)), or make the value complex"
+            )
+        x = impl.asarray(impl.to_numpy(x).astype(want))
     return x
 
 
