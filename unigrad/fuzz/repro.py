@@ -355,7 +355,8 @@ def native_source(program: Program, backend: str, name: str = "program") -> str:
     adapters = sorted(
         {p for p in (native_name(backend, n.op) for n in program.nodes) if is_adapter(p)}
     )
-    lines = ["from typing import Any", "", "", adapter_source(adapters), "", ""] if adapters else []
+    head = ["import numbers", "from typing import Any", "", ""]
+    lines = [*head, adapter_source(adapters), "", ""] if adapters else []
     lines.append(f"def {name}({params}):")
     for k, node in enumerate(program.nodes):
         lines.append(f"    v{len(program.inputs) + k} = {_native_call(node, backend)}")

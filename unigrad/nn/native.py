@@ -1,11 +1,12 @@
 """Each framework's own pooling and layer norm, behind ``unigrad.nn``'s arguments.
 
-No framework op takes ``unigrad.nn``'s arguments as they are: JAX has no max-pool function (its
-``lax.reduce_window`` is the op), TensorFlow pools NHWC, MXNet's ``npx.pooling`` and
-``npx.layer_norm`` take other arguments, torch's ``layer_norm`` a normalized shape, and Keras's
-``LayerNormalization`` is a layer. These adapters only move axes and padding into the
-framework's own op, which computes the values and, differentiated with the framework's idiom,
-the derivatives: the native catalogue (``cases/nn_native.py``) and ``unigrad fuzz --native``
+``max_pool2d`` takes ``unigrad.nn.max_pool2d``'s arguments; ``layer_norm`` the per-op table's,
+``(x, weight, bias, axis=..., eps=...)``. No framework op takes them as they are: JAX has no
+max-pool function (its ``lax.reduce_window`` is the op), TensorFlow pools NHWC, MXNet's
+``npx.pooling`` and ``npx.layer_norm`` take other arguments, torch's ``layer_norm`` a normalized
+shape, and Keras's ``LayerNormalization`` is a layer. These adapters only move axes and padding
+into the framework's own op, which computes the values and, differentiated with the framework's
+idiom, the derivatives: the native catalogue (``cases/nn_native.py``) and ``unigrad fuzz --native``
 measure them.
 
 Each adapter imports its framework itself and uses nothing of unigrad, so that a native repro
@@ -14,17 +15,20 @@ script can carry its source (and the helpers it names) and run where unigrad is 
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 
 def _pair(v: Any) -> tuple[int, int]:
-    return (int(v), int(v)) if isinstance(v, int) else (int(v[0]), int(v[1]))
+    return (int(v), int(v)) if isinstance(v, numbers.Integral) else (int(v[0]), int(v[1]))
 
 
 def _pool_pads(padding: Any, sizes: Any, kernel: Any, stride: Any) -> list[tuple[int, int]]:
     """(before, after) per spatial axis, as unigrad.nn reads ``padding`` (an int, one per axis,
     (before, after) pairs, 'valid', or 'same' with the odd pixel at the end)."""
     if isinstance(padding, str):
+        if padding.lower() not in ("valid", "same"):
+            raise ValueError(f"padding must be an int, pairs, 'same' or 'valid', not {padding!r}")
         if padding.lower() == "valid":
             return [(0, 0), (0, 0)]
         pads = []
@@ -32,14 +36,20 @@ def _pool_pads(padding: Any, sizes: Any, kernel: Any, stride: Any) -> list[tuple
             total = max((-(-int(n) // s) - 1) * s + k - int(n), 0)
             pads.append((total // 2, total - total // 2))
         return pads
-    if isinstance(padding, int):
-        return [(padding, padding)] * 2
-    return [(p, p) if isinstance(p, int) else (int(p[0]), int(p[1])) for p in padding]
+    if isinstance(padding, numbers.Integral):
+        pads = [(int(padding), int(padding))] * 2
+    else:
+        pads = [_pair(p) for p in padding]
+    if any(max(p) > k - 1 for p, k in zip(pads, kernel)):
+        raise ValueError(f"padding {padding!r} leaves a window with no input (kernel {kernel})")
+    return pads
 
 
 def _axes(axis: Any, ndim: int) -> list[int]:
-    axes = [axis] if isinstance(axis, int) else list(axis)
-    return sorted(a % ndim for a in axes)
+    axes = [axis] if isinstance(axis, numbers.Integral) else list(axis)
+    if any(not -ndim <= a < ndim for a in axes):
+        raise ValueError(f"axis {axis!r} is out of range for {ndim} dimensions")
+    return sorted(int(a) % ndim for a in axes)
 
 
 def torch_max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Any:
