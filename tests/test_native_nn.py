@@ -140,3 +140,16 @@ def test_the_native_repro_carries_the_adapter_and_runs_without_unigrad(backend, 
     assert run.returncode == 0, run.stderr[-2000:]
     want = table_op("nn.max_pool2d")(x, 2, stride=1, padding=((1, 0), (0, 1)))
     np.testing.assert_allclose(np.load(out), np.asarray(want), rtol=1e-12)
+
+
+def test_the_adapters_refuse_what_unigrad_nn_refuses(backend):
+    backend = _native(backend)
+    impl = registry.handle(backend).impl
+    pool, norm = native_op(backend, "nn.max_pool2d"), native_op(backend, "nn.layer_norm")
+    x = impl.asarray(np.ones((1, 1, 4, 4)), "float64")
+    for padding, says in (("full", "padding must be"), (5, "no input")):
+        with pytest.raises(ValueError, match=says):
+            pool(x, 2, padding=padding)
+    with pytest.raises(ValueError, match="out of range"):
+        norm(impl.asarray(np.ones((2, 3)), "float64"), axis=2)
+    assert tuple(pool(x, np.int64(2)).shape) == (1, 1, 2, 2)  # a NumPy integer is an int
