@@ -171,6 +171,12 @@ def check(settings: Settings) -> list[str]:
     try:
         eligible(settings.ops)
     except KeyError as exc:
+        from unigrad.fuzz.generate import skipped
+
+        name = str(exc.args[0]).strip("'")
+        why = skipped().get(name)
+        if why:  # in the table, but programs may not use it
+            raise UsageError(f"--ops: {name} is not fuzzed: {why}") from exc
         pool = ", ".join(i.name for i in eligible())
         raise UsageError(
             f"--ops: no fuzzable op {exc.args[0]} in the per-op table; the ops are: {pool}"
