@@ -278,3 +278,12 @@ def test_a_complex_tangent_or_cotangent_for_a_real_value_is_refused(backend):
     _, back = unigrad.vjp(unp.sqrt, x, backend=backend)
     with pytest.raises(refused, match="imaginary part would be dropped|no complex"):
         back(np.array([1j, 1.0 + 0j]))
+
+
+def test_an_integer_argument_of_jvp_is_told_how_to_hold_it_constant(backend):
+    # jvp has no argnums: the message told it to "leave this argument out of argnums"
+    with pytest.raises(unigrad.DifferentiationTypeError, match="closing over it") as info:
+        unigrad.jvp(loss, (np.array([1, 2]),), (np.array([1, 1]),), backend=backend)
+    assert "argnums" not in str(info.value)
+    with pytest.raises(unigrad.DifferentiationTypeError, match="out of argnums"):
+        unigrad.grad(loss, backend=backend)(np.array([1, 2]))

@@ -83,6 +83,13 @@ def backend_constant(impl: Any, v: Any) -> Any:
     return v
 
 
+def _hold_constant(what: str) -> str:
+    """How to keep an argument out of ``what``'s derivative."""
+    if what in ("vjp", "jvp", "hvp"):  # every argument is differentiated: close over the rest
+        return "hold it constant by closing over it (lambda x: f(x, c))"
+    return "leave this argument out of argnums"
+
+
 class FlatCall:
     """One call of a transform: converted inputs and the flat function the backend sees.
 
@@ -196,7 +203,7 @@ class FlatCall:
                 raise DifferentiationTypeError(
                     f"{what}: {arg_label(f, i, '')} of {fname(f)} is {_what_it_is(args[i])}, "
                     "which holds no array to differentiate. Pass a float array (e.g. "
-                    "np.array([1.0, 2.0])) or number, or leave this argument out of argnums."
+                    f"np.array([1.0, 2.0])) or number, or {_hold_constant(what)}."
                 )
             for k in range(starts[i], starts[i] + counts[i]):
                 leaves[k] = self._convert(leaves[k], i, args[i], k - starts[i])
@@ -230,8 +237,7 @@ class FlatCall:
             )
             raise DifferentiationTypeError(
                 f"{self.what}: {self._label(i, arg, k)} of {fname(self.f)} is {what}. Pass "
-                "floats (e.g. 3.0 or np.array([1.0, 2.0])), or leave this argument out of "
-                "argnums."
+                f"floats (e.g. 3.0 or np.array([1.0, 2.0])), or {_hold_constant(self.what)}."
             )
         if not impl.is_array(leaf) and np.asarray(leaf).dtype.kind != "f":
             # checked before the backend converts it: MXNet has no complex dtype to convert to
@@ -239,16 +245,14 @@ class FlatCall:
             raise DifferentiationTypeError(
                 f"{self.what}: {self._label(i, arg, k)} of {fname(self.f)} has dtype "
                 f"{dt}; a differentiated argument must hold floating-point data. "
-                "Pass floats (e.g. 3.0 or x.astype('float32')), or leave this argument out of "
-                "argnums."
+                f"Pass floats (e.g. 3.0 or x.astype('float32')), or {_hold_constant(self.what)}."
             )
         x = impl.prepare(leaf)
         if not impl.is_float(x):
             raise DifferentiationTypeError(
                 f"{self.what}: {self._label(i, arg, k)} of {fname(self.f)} has dtype "
                 f"{impl.dtype_name(x)}; a differentiated argument must hold floating-point data. "
-                "Pass floats (e.g. 3.0 or x.astype('float32')), or leave this argument out of "
-                "argnums."
+                f"Pass floats (e.g. 3.0 or x.astype('float32')), or {_hold_constant(self.what)}."
             )
         return x
 
