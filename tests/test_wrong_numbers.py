@@ -326,3 +326,18 @@ def test_second_derivatives_at_the_edge_of_the_domain(backend):
         for f, x, want in cases:
             g2 = unigrad.grad(unigrad.grad(f, backend=backend), backend=backend)
             assert float(as_np(g2(x))) == want, (f, x)
+
+
+def test_jacobians_beside_an_infinite_derivative_are_the_same_on_every_backend(backend):
+    # rows are vjps and columns jvps (IEEE's 0 * inf = nan where a zero direction meets
+    # sqrt'(0) = inf); the engine kept zero directions zero, and JAX's compiled jacobians let
+    # XLA fold 0 * inf to 0 against the one-hot basis
+    x = np.array([0.0, 4.0])
+    with np.errstate(all="ignore"):
+        rev = as_np(unigrad.jacobian(unp.sqrt, mode="rev", backend=backend)(x))
+        auto = as_np(unigrad.jacobian(unp.sqrt, backend=backend)(x))
+        fwd = as_np(unigrad.jacobian(unp.sqrt, mode="fwd", backend=backend)(x))
+    np.testing.assert_array_equal(rev, [[np.inf, 0.0], [np.nan, 0.25]])
+    np.testing.assert_array_equal(auto, rev)
+    if backend != "mxnet":  # MXNet's forward mode is its rows
+        np.testing.assert_array_equal(fwd, [[np.inf, np.nan], [0.0, 0.25]])

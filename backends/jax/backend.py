@@ -53,6 +53,57 @@ def is_jax(x: Any) -> bool:
     return False
 
 
+def _real_floats(arrays: Any) -> bool:
+    leaves = jax.tree_util.tree_leaves(arrays)
+    return bool(leaves) and all(jnp.issubdtype(a.dtype, jnp.floating) and a.size for a in leaves)
+
+
+def _basis(n: int, dtype: Any) -> Any:
+    """The one-hot directions of a Jacobian, hidden from XLA's simplifier: as a compile-time
+    constant, XLA folds 0 * inf to 0 in the products with it (jit(jacrev(sqrt)) at [0, 4] gave 0
+    where jacrev gives IEEE's nan, as every backend does)."""
+    return jax.lax.optimization_barrier(jnp.eye(n, dtype=dtype))
+
+
+def _jacobian_rev(f: Callable, primals: Sequence[Any]) -> tuple[list, Any] | None:
+    """Rows of the Jacobian: the vjps of f's one-hot cotangents, batched (None where an output
+    is not a non-empty real float array: jax.jacrev's own handling)."""
+    from jax.flatten_util import ravel_pytree
+
+    outs, pullback, a = jax.vjp(f, *primals, has_aux=True)
+    if not _real_floats(outs):
+        return None
+    flat, unravel = ravel_pytree(outs)
+    rows = jax.vmap(lambda ct: pullback(unravel(ct)))(_basis(flat.size, flat.dtype))
+    jac, start = [], 0
+    for o in outs:
+        k = o.size
+        jac.append([r[start : start + k].reshape(o.shape + p.shape) for r, p in zip(rows, primals)])
+        start += k
+    return jac, a
+
+
+def _jacobian_fwd(f: Callable, primals: Sequence[Any]) -> tuple[list, Any] | None:
+    """Columns of the Jacobian: the jvps of one-hot tangents, batched (None as above)."""
+    from jax.flatten_util import ravel_pytree
+
+    outs, push, a = jax.linearize(f, *primals, has_aux=True)
+    if not _real_floats(outs):
+        return None
+    flat, unravel = ravel_pytree(list(primals))
+    cols = jax.vmap(lambda t: push(*unravel(t)))(_basis(flat.size, flat.dtype))
+    jac = []
+    for o, c in zip(outs, cols):
+        row, start = [], 0
+        for p in primals:
+            k = p.size
+            block = jnp.moveaxis(c[start : start + k], 0, -1)  # (*o.shape, k)
+            row.append(block.reshape(o.shape + p.shape))
+            start += k
+        jac.append(row)
+    return jac, a
+
+
 def x64() -> Any:
     """A context with 64-bit types on (a no-op when they already are)."""
     return nullcontext() if jax.config.jax_enable_x64 else jax.enable_x64(True)
@@ -189,10 +240,15 @@ class JaxBackend(Backend):
 
     def jacobian(self, fun: Fun, primals: Sequence[Any], mode: str) -> tuple[list, list, Any]:
         aux = AuxSplit(is_jax)
-        transform = jax.jacfwd if mode == "fwd" else jax.jacrev
-        argnums = tuple(range(len(primals)))
+        f = self._arrays(fun, aux)
         with x64():
-            jac, a = transform(self._arrays(fun, aux), argnums=argnums, has_aux=True)(*primals)
+            if _real_floats(primals):
+                got = (_jacobian_fwd if mode == "fwd" else _jacobian_rev)(f, primals)
+                if got is not None:
+                    return [], got[0], aux.join(got[1])
+            transform = jax.jacfwd if mode == "fwd" else jax.jacrev
+            argnums = tuple(range(len(primals)))
+            jac, a = transform(f, argnums=argnums, has_aux=True)(*primals)
         return [], [list(row) for row in jac], aux.join(a)
 
     def hessian(self, fun: Fun, primals: Sequence[Any]) -> list[list[Any]]:
