@@ -341,3 +341,12 @@ def test_jacobians_beside_an_infinite_derivative_are_the_same_on_every_backend(b
     np.testing.assert_array_equal(auto, rev)
     if backend != "mxnet":  # MXNet's forward mode is its rows
         np.testing.assert_array_equal(fwd, [[np.inf, np.nan], [0.0, 0.25]])
+
+
+def test_hessians_beside_an_infinite_derivative_are_columns_of_hvps(backend):
+    # TensorFlow's reverse-over-reverse Hessian put 0 * inf's nan at [1, 0], every other
+    # backend (and its own hvp) at [0, 1]
+    x = np.array([0.0, 4.0])
+    with allow_gap(backend, "higher_order"), np.errstate(all="ignore"):
+        h = as_np(unigrad.hessian(lambda v: unp.sum(unp.sqrt(v)), backend=backend)(x))
+        np.testing.assert_array_equal(h, [[-np.inf, np.nan], [0.0, -0.03125]])

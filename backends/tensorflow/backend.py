@@ -215,14 +215,34 @@ class TensorflowBackend(Backend):
         return outs, [_jacobian(tape, o, primals, pfor) for o in outs], aux
 
     def hessian(self, fun: Fun, primals: Sequence[Any]) -> list[list[Any]]:
+        """Columns of H as the hvp takes them (H[i][j] by transposing w -> H^T w): the rows of
+        reverse over reverse are H^T's, which puts 0 * inf's nan at the transposed place where
+        a pinned or infinite second derivative is not symmetric."""
         pfor = not _nested()
         primals = _distinct(primals)
-        with _watching(primals, persistent=True) as outer:
+        with _watching(primals) as outer:
             with _watching(primals) as inner:
                 outs, _ = fun(*primals)
                 (out,) = self._tensors(outs)
-            grads = inner.gradient(out, primals, unconnected_gradients=ZERO)
-        return [_jacobian(outer, g, primals, pfor) for g in grads]
+            grads = [
+                tf.convert_to_tensor(g)
+                for g in inner.gradient(out, primals, unconnected_gradients=ZERO)
+            ]
+        ws = [tf.ones_like(g) for g in grads]
+        with tf.GradientTape(persistent=True) as transpose:
+            transpose.watch(ws)
+            hw = outer.gradient(grads, primals, output_gradients=ws, unconnected_gradients=ZERO)
+            hw = [tf.convert_to_tensor(h) for h in hw]
+        rows = []
+        for wi in ws:
+            row = []
+            for h in hw:  # d hw_j / d w_i has x_j's axes first: H[i][j] has x_i's first
+                block = _jacobian(transpose, h, [wi], pfor)[0]
+                nj = len(h.shape)
+                order = [*range(nj, nj + len(wi.shape)), *range(nj)]
+                row.append(tf.transpose(block, order))
+            rows.append(row)
+        return rows
 
     def hvp(self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> list[Any]:
         # H v as the transpose of v -> H^T w, all in reverse mode: a reverse pass over the
