@@ -168,26 +168,9 @@ class TensorflowBackend(Backend):
             outs = self._tensors(outs)
         if any(o.dtype.is_complex for o in outs):
             return self._forward_accumulated(fun, primals, tangents)
-        ws = [tf.ones_like(o) if o.dtype.is_floating else None for o in outs]
-        live = [(o, w) for o, w in zip(outs, ws) if w is not None]
-        if not live:  # integer outputs: no derivative
-            return outs, [tf.zeros_like(o) for o in outs], aux
-        with tf.GradientTape() as transpose:
-            transpose.watch([w for _, w in live])
-            vjps = tape.gradient(
-                [o for o, _ in live],
-                primals,
-                output_gradients=[w for _, w in live],
-                unconnected_gradients=ZERO,
-            )
-            dot = tf.add_n(
-                [
-                    tf.reduce_sum(tf.convert_to_tensor(v) * tf.cast(t, v.dtype))
-                    for v, t in zip(vjps, tangents)
-                ]
-            )
-        got = iter(transpose.gradient(dot, [w for _, w in live], unconnected_gradients=ZERO))
-        return outs, [tf.zeros_like(o) if w is None else next(got) for o, w in zip(outs, ws)], aux
+        live = [o for o in outs if o.dtype.is_floating]  # integer outputs: no derivative
+        got = iter(_transposed_jvp(tape, live, primals, tangents) if live else [])
+        return outs, [next(got) if o.dtype.is_floating else tf.zeros_like(o) for o in outs], aux
 
     def _forward_accumulated(
         self, fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]
@@ -220,19 +203,9 @@ class TensorflowBackend(Backend):
         a pinned or infinite second derivative is not symmetric."""
         pfor = not _nested()
         primals = _distinct(primals)
-        with _watching(primals) as outer:
-            with _watching(primals) as inner:
-                outs, _ = fun(*primals)
-                (out,) = self._tensors(outs)
-            grads = [
-                tf.convert_to_tensor(g)
-                for g in inner.gradient(out, primals, unconnected_gradients=ZERO)
-            ]
-        ws = [tf.ones_like(g) for g in grads]
-        with tf.GradientTape(persistent=True) as transpose:
-            transpose.watch(ws)
-            hw = outer.gradient(grads, primals, output_gradients=ws, unconnected_gradients=ZERO)
-            hw = [tf.convert_to_tensor(h) for h in hw]
+        outer, grads = self._recorded_gradient(fun, primals)
+        with _transposing(outer, grads, primals, persistent=True) as (transpose, ws, hw):
+            pass
         rows = []
         for wi in ws:
             row = []
@@ -251,23 +224,38 @@ class TensorflowBackend(Backend):
         # the gradient's seed a tangent of zeros, and 0 * inf is nan. The gradient of <grad f, v>
         # alone is H^T v, which is not H v at a kink where a pinned rule is not symmetric.
         primals = _distinct(primals)
+        outer, grads = self._recorded_gradient(fun, primals)
+        return _transposed_jvp(outer, grads, primals, tangents)
+
+    def _recorded_gradient(self, fun: Fun, primals: list[Any]) -> tuple[Any, list[Any]]:
+        """The gradient of scalar ``fun``, and the tape that recorded its computation."""
         with _watching(primals) as outer:
             with _watching(primals) as inner:
                 outs, _ = fun(*primals)
                 (out,) = self._tensors(outs)
             grads = inner.gradient(out, primals, unconnected_gradients=ZERO)
-            grads = [tf.convert_to_tensor(g) for g in grads]
-        ws = [tf.ones_like(g) for g in grads]
-        with tf.GradientTape() as transpose:
-            transpose.watch(ws)
-            hw = outer.gradient(grads, primals, output_gradients=ws, unconnected_gradients=ZERO)
-            dot = tf.add_n(
-                [
-                    tf.reduce_sum(tf.convert_to_tensor(h) * tf.cast(t, h.dtype))
-                    for h, t in zip(hw, tangents)
-                ]
-            )
-        return list(transpose.gradient(dot, ws, unconnected_gradients=ZERO))
+        return outer, [tf.convert_to_tensor(g) for g in grads]
+
+
+@contextlib.contextmanager
+def _transposing(
+    tape: Any, ys: list[Any], primals: list[Any], persistent: bool = False
+) -> Iterator[tuple[Any, list[Any], list[Any]]]:
+    """(transpose, ws, J^T ws) for ``ys`` recorded on ``tape``: the vjp taken with cotangents
+    ``ws`` that ``transpose`` watches (ones: any value would do, the vjp is linear in them), so
+    that differentiating in ``ws`` transposes it back to J."""
+    ws = [tf.ones_like(y) for y in ys]
+    with tf.GradientTape(persistent=persistent) as transpose:
+        transpose.watch(ws)
+        back = tape.gradient(ys, primals, output_gradients=ws, unconnected_gradients=ZERO)
+        yield transpose, ws, [tf.convert_to_tensor(b) for b in back]
+
+
+def _transposed_jvp(tape: Any, ys: list[Any], primals: list[Any], tangents: Any) -> list[Any]:
+    """J u for ``ys`` recorded on ``tape``, as d <J^T w, u> / d w."""
+    with _transposing(tape, ys, primals) as (transpose, ws, back):
+        dot = tf.add_n([tf.reduce_sum(b * tf.cast(t, b.dtype)) for b, t in zip(back, tangents)])
+    return list(transpose.gradient(dot, ws, unconnected_gradients=ZERO))
 
 
 def _jacobian(tape: Any, out: Any, primals: list[Any], pfor: bool) -> list[Any]:
