@@ -45,6 +45,13 @@ def _pool_pads(padding: Any, sizes: Any, kernel: Any, stride: Any) -> list[tuple
     return pads
 
 
+def _pool(x: Any, kernel_size: Any, stride: Any, padding: Any) -> tuple:
+    """(kernel, stride, (before, after) per spatial axis) of a pool over x (N, C, H, W)."""
+    kernel = _pair(kernel_size)
+    step = kernel if stride is None else _pair(stride)
+    return kernel, step, _pool_pads(padding, x.shape[2:], kernel, step)
+
+
 def _axes(axis: Any, ndim: int) -> list[int]:
     axes = [axis] if isinstance(axis, numbers.Integral) else list(axis)
     if any(not -ndim <= a < ndim for a in axes):
@@ -57,9 +64,7 @@ def torch_max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any 
     kernel) is -inf added first with torch.nn.functional.pad."""
     import torch
 
-    kernel = _pair(kernel_size)
-    step = kernel if stride is None else _pair(stride)
-    (top, bottom), (left, right) = _pool_pads(padding, x.shape[2:], kernel, step)
+    kernel, step, ((top, bottom), (left, right)) = _pool(x, kernel_size, stride, padding)
     if top == bottom and left == right and 2 * top <= kernel[0] and 2 * left <= kernel[1]:
         return torch.nn.functional.max_pool2d(x, kernel, step, padding=(top, left))
     x = torch.nn.functional.pad(x, (left, right, top, bottom), value=float("-inf"))
@@ -71,9 +76,7 @@ def jax_max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     import jax
     import jax.numpy as jnp
 
-    kernel = _pair(kernel_size)
-    step = kernel if stride is None else _pair(stride)
-    pads = _pool_pads(padding, x.shape[2:], kernel, step)
+    kernel, step, pads = _pool(x, kernel_size, stride, padding)
     return jax.lax.reduce_window(
         x,
         jnp.array(-jnp.inf, x.dtype),
@@ -88,9 +91,7 @@ def tensorflow_max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding:
     """tf.nn.max_pool2d on NHWC ('VALID', after tf.pad with -inf where unigrad pads)."""
     import tensorflow as tf
 
-    kernel = _pair(kernel_size)
-    step = kernel if stride is None else _pair(stride)
-    (top, bottom), (left, right) = _pool_pads(padding, x.shape[2:], kernel, step)
+    kernel, step, ((top, bottom), (left, right)) = _pool(x, kernel_size, stride, padding)
     nhwc = tf.transpose(x, (0, 2, 3, 1))
     if top or bottom or left or right:
         edges = [[0, 0], [top, bottom], [left, right], [0, 0]]
@@ -103,9 +104,7 @@ def mxnet_max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any 
     from mxnet import np as mnp
     from mxnet import npx
 
-    kernel = _pair(kernel_size)
-    step = kernel if stride is None else _pair(stride)
-    (top, bottom), (left, right) = _pool_pads(padding, x.shape[2:], kernel, step)
+    kernel, step, ((top, bottom), (left, right)) = _pool(x, kernel_size, stride, padding)
     if top == bottom and left == right:
         return npx.pooling(x, kernel=kernel, stride=step, pad=(top, left), pool_type="max")
     for axis, before, after in ((2, top, bottom), (3, left, right)):
