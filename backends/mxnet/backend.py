@@ -65,9 +65,8 @@ def _no_complex(dtype: str) -> ComplexUnsupportedError:
     )
 
 
-def _product(j: onp.ndarray, t: Any) -> onp.ndarray:
-    """``j @ t`` for rows ``j`` of a Jacobian taken in reverse mode (see ``MxnetBackend.jvp``)."""
-    u = (t.asnumpy() if hasattr(t, "asnumpy") else onp.asarray(t)).reshape(-1)
+def _product(j: onp.ndarray, u: onp.ndarray) -> onp.ndarray:
+    """``j @ u`` for rows ``j`` of a Jacobian taken in reverse mode (see ``MxnetBackend.jvp``)."""
     moving = u != 0
     if onp.isnan(j[:, moving]).any() and onp.isfinite(u[moving]).all():
         raise UnsupportedError(
@@ -241,7 +240,9 @@ class MxnetBackend(Backend):
             for j_block, t in zip(row, tangents):
                 n_in = int(onp.prod(t.shape, dtype=int))
                 if n_out and n_in:  # an empty block adds nothing (and MXNet cannot reshape it)
-                    total = total + _product(j_block.asnumpy().reshape((n_out, n_in)), t)
+                    total = total + _product(
+                        self.to_numpy(j_block).reshape((n_out, n_in)), self.to_numpy(t).ravel()
+                    )
             touts.append(mnp.array(total.reshape(o.shape), dtype=o.dtype))
         return outs, touts, aux
 
