@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 
 import numpy as np
@@ -61,6 +62,31 @@ def test_hang_times_out_and_next_request_works(numpy_worker):
         numpy_worker.invoke(CALL, call_request(f"{T}:hang", [1.0]), timeout=1.5)
     assert info.value.kind == "timeout"
     assert numpy_worker.ping()["backend"] == "numpy"
+
+
+def test_kill_from_another_thread_ends_a_request_in_flight_at_once():
+    """fuzz's Ctrl-C hung in CI: the main thread's kill closed the pipe a lane thread was
+    selecting on, and epoll forgets a closed fd, so the request waited out its whole timeout."""
+    w = Worker("numpy", python=sys.executable)
+    w.start()
+    caught: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            w.invoke(CALL, call_request(f"{T}:hang", [1.0]), timeout=120)
+        except WorkerError as exc:
+            caught.append(exc)
+
+    t = threading.Thread(target=ask)
+    t.start()
+    time.sleep(1.0)  # the request is in the worker, its thread waiting for the reply
+    t0 = time.monotonic()
+    w.kill()
+    t.join(timeout=30)
+    assert not t.is_alive(), "the request outlived the kill of its worker"
+    assert time.monotonic() - t0 < 30
+    assert [e.kind for e in caught] == ["crash"]  # type: ignore[attr-defined]
+    assert w.proc is None
 
 
 def test_undecodable_request_gives_clear_error_and_worker_survives(numpy_worker):

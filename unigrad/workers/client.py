@@ -153,7 +153,7 @@ class Worker:
         try:
             self._read_greeting(deadline)
         except TimeoutError:
-            self.kill()
+            self._discard()
             raise WorkerError(
                 f"the {self.backend} worker ({self.python}) did not start within "
                 f"{self.startup_timeout:g} s",
@@ -167,7 +167,7 @@ class Worker:
                 kind="protocol",
             ) from None
         except _Banner as exc:
-            self.kill()
+            self._discard()
             raise WorkerError(
                 f"the {self.backend} worker's interpreter ({self.python}) printed "
                 f"{exc.text!r} on stdout before the worker started; unigrad needs the worker's "
@@ -181,7 +181,7 @@ class Worker:
             )
             self.info = _unpack(reply, self.backend)
         except (WorkerError, UnsupportedError):
-            self.kill()
+            self._discard()
             raise
 
     def _read_greeting(self, deadline: float) -> None:
@@ -218,11 +218,23 @@ class Worker:
         if self._drainer is not None:
             self._drainer.join(timeout=2)  # the last lines it wrote before dying
         tail = self.stderr_tail()
-        self.kill()
+        self._discard()
         return (f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"), tail
 
     def kill(self) -> None:
-        """Stop the process now."""
+        """Stop the process now, from any thread: a request in flight ends as a crash in its
+        own thread, and the pipes are closed once it has (never under a reader: an fd closed
+        beneath a waiting ``select`` leaves it waiting until its deadline)."""
+        with self._spawn_lock:
+            proc = self.proc
+        if proc is not None:
+            _kill_tree(proc)
+        with self._lock:
+            self._discard()
+
+    def _discard(self) -> None:
+        """Kill the process and close its pipes (the caller holds ``_lock`` or owns the
+        worker alone)."""
         proc, self.proc = self.proc, None
         if proc is None:
             return
@@ -279,7 +291,7 @@ class Worker:
                 raise wire.ProtocolError(f"a reply of {size} bytes was announced")
             return wire.loads(self._read_exact(size, deadline))
         except TimeoutError:
-            self.kill()
+            self._discard()
             raise WorkerError(
                 f"the {self.backend} worker gave no answer to {_a(what)} request within "
                 f"{timeout:g} s (a hang); it was stopped and the next request starts a "
@@ -296,7 +308,7 @@ class Worker:
             err.how = how  # type: ignore[attr-defined]
             raise err from None
         except wire.ProtocolError as exc:
-            self.kill()
+            self._discard()
             raise WorkerError(
                 f"bad reply from the {self.backend} worker: {exc}", "protocol"
             ) from exc
