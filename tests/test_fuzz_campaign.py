@@ -225,8 +225,7 @@ def test_usage_errors_exit_2_with_a_clear_message(
     run = fuzz(site, *args, *more, "--out", str(tmp_path), timeout=120)
     assert run.returncode == 2, run.stdout + run.stderr
     assert says in run.stderr and "Traceback" not in run.stderr
-    if args[1] in ("nan", "inf", "-5", "", " , "):
-        assert not list(tmp_path.iterdir())  # refused before the campaign folder is made
+    assert not list(tmp_path.iterdir())  # refused before the campaign folder is made
 
 
 def test_resume_of_a_folder_that_is_no_campaign_is_a_usage_error(

@@ -438,7 +438,7 @@ def fuzz(
     """
     from unigrad.fuzz import reports
     from unigrad.fuzz.campaign import Campaign, Interrupted, Settings, UsageError, check, prepare
-    from unigrad.fuzz.executors import make
+    from unigrad.fuzz.executors import check_executor, make
 
     if budget is None and programs is None and resume is None:
         budget = 60.0
@@ -460,6 +460,9 @@ def fuzz(
     )
     try:
         _check_fuzz_options(settings)  # before prepare makes the campaign folder
+        if resume is None:  # a resumed campaign's settings are known once its folder is read
+            check(settings)
+            check_executor(settings.executor, settings.address)
         settings, run_dir = prepare(settings, resume)
         if settings.budget is None and settings.programs is None:
             settings.budget = 60.0

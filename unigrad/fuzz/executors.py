@@ -244,20 +244,25 @@ class _DaskResult:
         return got
 
 
-def make(name: str, address: str | None = None, jobs: int | None = None) -> Any:
-    """The executor called ``name`` ("local" or "dask")."""
-    if name == "local":
-        if address:
-            raise ValueError("--address joins a cluster: use it with --executor dask")
-        return LocalExecutor(jobs)
-    if name == "dask":
-        return DaskExecutor(address, jobs)
+def check_executor(name: str, address: str | None = None) -> None:
+    """Raise ``ValueError`` unless ``name`` (with ``address``) names an executor ``make`` builds."""
+    if name == "local" and address:
+        raise ValueError("--address joins a cluster: use it with --executor dask")
     if name == "ray":
         raise ValueError(
             "--executor ray is not supported: unigrad runs fuzz campaigns on dask (see the "
             "README, 'Campaigns on a cluster', for the measurements behind that choice)"
         )
-    raise ValueError(f"unknown executor {name!r}; use local or dask")
+    if name not in ("local", "dask"):
+        raise ValueError(f"unknown executor {name!r}; use local or dask")
+
+
+def make(name: str, address: str | None = None, jobs: int | None = None) -> Any:
+    """The executor called ``name`` ("local" or "dask")."""
+    check_executor(name, address)
+    if name == "local":
+        return LocalExecutor(jobs)
+    return DaskExecutor(address, jobs)
 
 
 Callback = Callable[[int], None]
