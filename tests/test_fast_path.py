@@ -11,6 +11,8 @@ import unigrad
 import unigrad.numpy as unp
 from unigrad.errors import DifferentiationTypeError
 
+from .conftest import have
+
 
 def as_np(x):
     return unigrad.to_numpy(x)
@@ -105,3 +107,30 @@ def test_a_numpy_scalar_constant_means_the_same_every_call(backend):
         assert as_np(grad).dtype == np.float32
         np.testing.assert_allclose(as_np(grad), [2.0, 2.0, 2.0])
     assert dtypes == {np.dtype("float64")}
+
+
+def sin_times_x(x):
+    return unp.sum(unp.sin(x) * x)
+
+
+@pytest.mark.parametrize("kind", ["grad", "value_and_grad", "jacobian", "hessian"])
+@pytest.mark.parametrize("first", ["numpy", "torch", "jax", "tensorflow"])
+def test_a_transform_made_once_runs_on_the_backend_of_each_call(kind: str, first: str) -> None:
+    """The backend is resolved on every call: a transform called under one backend (compiled
+    there) and then under another ran the first backend's program again (silently for
+    numpy -> jax) or failed inside the second framework."""
+    x = np.array([1.0, 2.0, 3.0])
+    d1 = np.sin(x) + x * np.cos(x)
+    exact = np.diag(2 * np.cos(x) - x * np.sin(x)) if kind == "hessian" else d1
+    fun = getattr(unigrad, kind)(sin_times_x)
+    others = [b for b in ("numpy", "torch", "jax", "tensorflow") if b != first]
+    for name in (first, *others):
+        if not have(name):
+            continue
+        with unigrad.use_backend(name):
+            for _ in range(3):  # past every backend's compile_after
+                got = fun(x)
+                got = got[1] if kind == "value_and_grad" else got
+                if name != "numpy":
+                    assert unigrad.get_backend(name).is_array(got), (name, type(got))
+                np.testing.assert_allclose(as_np(got), exact, rtol=1e-12, atol=1e-12)

@@ -267,8 +267,9 @@ class FlatCall:
 
     @property
     def key(self) -> Any:
-        """What a compiled version of this call depends on besides array shapes and dtypes."""
-        return (tuple(self.arg_defs), self.diff, self.has_aux)
+        """What a compiled version of this call depends on besides array shapes and dtypes
+        (the backend too: a transform made once is called again after a switch)."""
+        return (tuple(self.arg_defs), self.diff, self.has_aux, self.handle)
 
     def rebuild(self, leaves: Sequence[Any]) -> list[Any]:
         """The positional arguments from their leaves."""
