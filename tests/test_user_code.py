@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import unigrad
+from tests import user_functions
 from tests.user_functions import FUNCTIONS
 from unigrad import pytree
 
@@ -73,6 +74,23 @@ def test_through_the_mxnet_worker(name):
     want = finite_differences(f, x)
     for a, b in zip(pytree.tree_leaves(got), pytree.tree_leaves(want)):
         np.testing.assert_allclose(a, b, **TOL["float64"])
+
+
+@pytest.mark.parametrize("name", ["numpy", "torch", "jax", "tensorflow", "mxnet"])
+def test_module_data_changed_at_run_time_reaches_every_backend(name, monkeypatch):
+    """The MXNet worker imports the function's module itself: a batch rebound, changed in
+    place, or a setting changed by the program after import was silently its import-time value
+    there (gradient [1, 2, 3] where every other backend gave [12, 22, 32])."""
+    if name not in unigrad.available_backends():
+        pytest.skip(f"{name} is not available here")
+    g = unigrad.grad(user_functions.loss_of_module_data, backend=name)
+    w = np.ones(3)
+    np.testing.assert_allclose(unigrad.to_numpy(g(w)), [1.0, 2.0, 3.0])
+    monkeypatch.setattr(user_functions, "BATCH", np.array([10.0, 20.0, 30.0]))
+    monkeypatch.setitem(user_functions.SETTINGS, "l2", 1.0)  # read by a helper function
+    np.testing.assert_allclose(unigrad.to_numpy(g(w)), [12.0, 22.0, 32.0])
+    user_functions.BATCH[0] = 100.0  # in place
+    np.testing.assert_allclose(unigrad.to_numpy(g(w)), [102.0, 22.0, 32.0])
 
 
 @pytest.mark.parametrize("op", ["mean", "var", "std"])

@@ -206,3 +206,17 @@ def reshaped_determinant(x, np_=unp):
 def numpy_median(x, np_=unp):
     """np.median has no unigrad op: unsupported on every backend."""
     return np.median(x)
+
+
+#: module data a program sets or changes after import (a new batch, a setting): see
+#: test_module_data_changed_at_run_time_reaches_every_backend
+BATCH = np.array([1.0, 2.0, 3.0])
+SETTINGS = {"l2": 0.0}
+
+
+def _penalty(w):
+    return SETTINGS["l2"] * (w**2).sum()
+
+
+def loss_of_module_data(w):
+    return (w * BATCH).sum() + _penalty(w)

@@ -5,6 +5,13 @@ same transform there and sends NumPy arrays back. Errors come back as the same u
 classes. A lambda, a closure, a function of ``__main__`` or a transform object cannot be
 imported by the worker: that is an error naming the fix, before anything is sent; so is an
 argument the wire cannot carry (a function, an open file, a torch tensor).
+
+The worker's copy of the function's module is its own import, so the data the function reads
+from its module (a global array, a config dict, set or changed by the program after import)
+travels with each call: ``module_state`` finds the module-level names the function and the
+helpers it calls read, and sends those whose values are data, which the worker binds in its
+modules before calling. State held elsewhere (an object's attributes) is what the worker's
+import made.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import importlib
 import io
 import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -54,12 +62,61 @@ def run(backend: str, transform: str, f: Callable, args: tuple, options: dict[st
         opts["argnums"] = list(opts["argnums"])
     sent = [_sendable(a, f, i, "", backend) for i, a in enumerate(unwrap(args))]
     try:
-        return client.call(backend, target, sent, transform, opts)
+        return client.call(backend, target, sent, transform, opts, state=module_state(f))
     except errors.WorkerError as exc:
         raise _same_class(exc, backend, target) from None
 
 
 _SCALARS = (str, int, float, bool, type(None))
+_FOLLOW = 3  # levels of helper functions followed from the sent function
+
+
+def module_state(f: Callable) -> list[list[Any]]:
+    """``[module, name, value]`` for each module-level name that ``f`` (and the helper
+    functions it calls, defined in importable modules) reads whose value is data: what the
+    worker binds in its own import of those modules before calling ``f``."""
+    out: dict[tuple[str, str], Any] = {}
+    _state_of(f, out, set(), _FOLLOW)
+    return [[m, n, v] for (m, n), v in out.items()]
+
+
+def _state_of(f: Any, out: dict, seen: set[int], depth: int) -> None:
+    if not isinstance(f, types.FunctionType) or id(f) in seen or depth < 0:
+        return
+    seen.add(id(f))
+    module = getattr(f, "__module__", None)
+    if not module or module == "__main__":
+        return
+    g = f.__globals__
+    for name in _names(f.__code__):
+        if name not in g:
+            continue
+        v = g[name]
+        if isinstance(v, types.FunctionType):
+            _state_of(v, out, seen, depth - 1)
+        elif _is_data(v):
+            out[(module, name)] = v
+
+
+def _names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):  # comprehensions and lambdas inside the function
+            names |= _names(c)
+    return names
+
+
+def _is_data(v: Any, level: int = 3) -> bool:
+    """Whether the wire carries ``v`` as it is (arrays, numbers, strings, and containers)."""
+    if isinstance(v, np.ndarray):
+        return not v.dtype.hasobject
+    if isinstance(v, (np.generic, complex, *_SCALARS)):
+        return True
+    if level > 0 and type(v) in (list, tuple):
+        return all(_is_data(e, level - 1) for e in v)
+    if level > 0 and type(v) is dict:
+        return all(isinstance(k, str) and _is_data(e, level - 1) for k, e in v.items())
+    return False
 
 
 def _sendable(v: Any, f: Callable, i: int, path: str, backend: str) -> Any:

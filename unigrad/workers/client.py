@@ -399,6 +399,7 @@ def call(
     transform: str = "value",
     options: dict | None = None,
     timeout: float = 60.0,
+    state: list | None = None,
 ) -> Any:
     """Run ``transform`` of the function at import path ``target`` in the backend's worker.
 
@@ -413,6 +414,7 @@ def call(
         "args": args,
         "transform": transform,
         "options": options or {},
+        "state": state or [],
     }
     return get_worker(backend).invoke(CALL, payload, timeout=timeout)
 

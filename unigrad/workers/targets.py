@@ -56,16 +56,20 @@ def call(payload: dict) -> Any:
 
     ``payload``: ``backend``, ``target``, ``args``, ``transform`` (a name of
     ``unigrad.api.dispatch.TRANSFORMS``, default "value") and ``options`` (``argnums``,
-    ``has_aux``, ``mode``, ``tangents``, ``cotangent``).
+    ``has_aux``, ``mode``, ``tangents``, ``cotangent``); ``state``: ``[module, name, value]``
+    triples bound in those modules first (the caller's module data, as it is now).
     """
     import unigrad
     from unigrad.api.dispatch import apply
 
     opts = dict(payload.get("options") or {})
     argnums = opts.get("argnums")
+    fun = resolve(payload["target"], os.getcwd())
+    for module, name, value in payload.get("state") or ():
+        setattr(importlib.import_module(module), name, value)
     out = apply(
         payload.get("transform", "value"),
-        resolve(payload["target"], os.getcwd()),
+        fun,
         payload.get("args", []),
         tuple(argnums) if isinstance(argnums, list) else argnums,
         payload["backend"],
