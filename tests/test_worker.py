@@ -50,6 +50,27 @@ def test_prints_do_not_corrupt_the_protocol(numpy_worker):
     assert "hello from inside the worker" in numpy_worker.stderr_tail()
 
 
+def test_a_case_that_closes_stdin_and_stdout_leaves_the_protocol_alone():
+    """A case that closed fd 0 passed, and the next innocent request was a crash: the worker
+    read its requests from fd 0 (Bad file descriptor)."""
+    w = Worker("numpy", python=sys.executable)
+    try:
+        out = w.invoke(CALL, call_request(f"{T}:close_stdio", [np.arange(3.0)]))
+        np.testing.assert_array_equal(out, [0.0, 2.0, 4.0])
+        pid = w.proc.pid
+        gx, gy = w.invoke(
+            CALL, call_request(f"{T}:seed000", [3.0, 4.0], "grad", {"argnums": [0, 1]})
+        )
+        assert (float(gx), float(gy)) == (10.0, 11.0)
+        assert w.proc.pid == pid  # the same worker served both
+        deadline = time.monotonic() + 10
+        while "straight to fd 1" not in w.stderr_tail() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "straight to fd 1" in w.stderr_tail()  # fd 1 is stderr, not the protocol
+    finally:
+        w.kill()
+
+
 def test_crash_gives_clear_error_and_next_request_works(numpy_worker):
     with pytest.raises(WorkerError, match="crashed") as info:
         numpy_worker.invoke(CALL, call_request(f"{T}:crash", [1.0]))

@@ -7,10 +7,12 @@ the invoked function's business. Targets are found as ``python -m`` finds module
 working directory first (``unigrad.workers.targets.resolve``).
 
 Requests and replies use ``unigrad.workers.wire``; the worker first writes
-``wire.GREETING``. Anything the worker's code prints goes to stderr, so it cannot corrupt the
-protocol. A request it cannot decode gets an error reply, and the worker goes on; an exception
-in the invoked function comes back as an error reply naming its class (typed ``unsupported``
-for ``UnsupportedError``; ``unigrad.workers.exceptions``).
+``wire.GREETING``. It moves the protocol's pipes to private fds at start (fd 0 then reads
+/dev/null and fd 1 is stderr), so what the worker's code prints, or a case that closes fd 0
+or 1, cannot corrupt the protocol or break the next request. A request it cannot decode gets
+an error reply, and the worker goes on; an exception in the invoked function comes back as an
+error reply naming its class (typed ``unsupported`` for ``UnsupportedError``;
+``unigrad.workers.exceptions``).
 
 The worker dies with its parent: it ignores SIGINT (a Ctrl-C reaches the whole process group;
 the parent decides what stops), exits at end-of-file on stdin, and a watchdog thread exits the
@@ -26,7 +28,7 @@ import sys
 import threading
 import time
 import traceback
-from typing import Any
+from typing import Any, BinaryIO
 
 from unigrad.workers import wire
 from unigrad.workers.targets import resolve
@@ -123,16 +125,30 @@ def watch_parent(interval: float = 0.25) -> None:
     threading.Thread(target=watch, name="unigrad-parent-watch", daemon=True).start()
 
 
+def _private_channel() -> tuple[BinaryIO, BinaryIO]:
+    """The protocol's pipes on private fds, out of reach of what a case does to fds 0 and 1.
+
+    Fd 0 then reads /dev/null and fd 1 writes to stderr: a case that prints (even with
+    ``os.write(1, ...)``), reads stdin, or closes either fd touches neither the requests
+    nor the replies, and the next case finds the worker as the first did.
+    """
+    inp = os.fdopen(os.dup(0), "rb")
+    out = os.fdopen(os.dup(1), "wb")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)  # user code's prints go to stderr, not into the protocol
+    sys.stdout = sys.stderr
+    return inp, out
+
+
 def main() -> None:
     """Serve requests until stdin closes (or the parent is gone)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     watch_parent()
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # user code's prints go to stderr, not into the protocol
-    sys.stdout = sys.stderr
+    inp, out = _private_channel()
     out.write(wire.GREETING)
     out.flush()
-    inp = sys.stdin.buffer
     while True:
         try:
             body = wire.read_message(inp)
