@@ -350,3 +350,24 @@ def test_hessians_beside_an_infinite_derivative_are_columns_of_hvps(backend):
     with allow_gap(backend, "higher_order"), np.errstate(all="ignore"):
         h = as_np(unigrad.hessian(lambda v: unp.sum(unp.sqrt(v)), backend=backend)(x))
         np.testing.assert_array_equal(h, [[-np.inf, np.nan], [0.0, -0.03125]])
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+def test_argmax_and_argmin_of_nan_are_the_first_nan_as_in_numpy(backend, name):
+    # tensorflow's own argmax skips NaN: argmax([1, nan, 3, 2]) was 2, argmin 0, and
+    # argmax([[1, nan], [3, 2]], axis=0) was [1, 1]
+    x = np.array([1.0, np.nan, 3.0, np.nan])
+    m = np.array([[1.0, np.nan, 5.0], [3.0, 2.0, np.nan]])
+    fn = getattr(unp, name)
+    with unigrad.use_backend(backend):
+        assert int(as_np(fn(x))) == getattr(np, name)(x) == 1
+        for axis in (None, 0, 1, -1):
+            for keepdims in (False, True):
+                got = as_np(fn(m, axis=axis, keepdims=keepdims))
+                want = getattr(np, name)(m, axis=axis, keepdims=keepdims)
+                assert got.dtype == np.int64 and np.array_equal(got, want), (axis, keepdims)
+        ties = np.array([[2.0, 1.0, 2.0], [3.0, 3.0, 1.0]])  # the first of tied extremes
+        assert np.array_equal(as_np(fn(ties, axis=1)), getattr(np, name)(ties, axis=1))
+    # inside a derivative: picking the element by its index sees the NaN
+    g = unigrad.grad(lambda v: v[getattr(unp, name)(v)] * 2.0, backend=backend)(x)
+    np.testing.assert_array_equal(as_np(g), [0.0, 2.0, 0.0, 0.0])

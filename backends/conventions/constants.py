@@ -27,18 +27,35 @@ def _index_of(name: str) -> Callable[..., Any]:
         x = b.stop_gradient(_arr(o, a))
         ndim = len(b.shape(x))
         if axis is None:
-            r = o.own(name)(o.reshape(x, (-1,)), 0)
-            if keepdims:
-                r = o.reshape(r, (1,) * ndim)
+            x, ax = o.reshape(x, (-1,)), 0
         else:
-            r = o.own(name)(x, int(axis))
-            if keepdims:
-                r = o.expand_dims(r, int(axis))
-        return b.stop_gradient(b.asarray(r, "int64"))
+            ax = int(axis) % max(ndim, 1)
+        r = b.asarray(o.own(name)(x, ax), "int64")
+        if not b.dtype_name(x).startswith(("int", "uint", "bool")):
+            r = _first_nan_wins(o, x, ax, r)
+        if keepdims:
+            r = o.reshape(r, (1,) * ndim) if axis is None else o.expand_dims(r, ax)
+        return b.stop_gradient(r)
 
     op.__name__ = name
-    op.__doc__ = f"NumPy's {name}: the first index of the extreme element, a constant (int64)."
+    op.__doc__ = (
+        f"NumPy's {name}: the first index of the extreme element, a constant (int64); a NaN "
+        "is the extreme (its first index), as in NumPy."
+    )
     return op
+
+
+def _first_nan_wins(o: Any, x: Any, axis: int, r: Any) -> Any:
+    """``r`` where ``x`` has no NaN along ``axis``, else the first NaN's index (NumPy's rule;
+    TensorFlow's own argmax skips NaN). The first index by a min over positions, not by an
+    argmax of the mask: TensorFlow does not promise the first of tied maxima."""
+    nan = o.isnan(x)
+    shape = o.backend.shape(x)
+    n = shape[axis]
+    where = [n if i == axis else 1 for i in range(len(shape))]
+    positions = o.reshape(o.arange(n, dtype="float64"), tuple(where))  # float: MXNet's where
+    first = o.backend.asarray(o.min(o.where(nan, positions, float(n)), axis=axis), "int64")
+    return o.where(o.any(nan, axis=axis), first, r)
 
 
 def _truth(name: str) -> Callable[..., Any]:
