@@ -78,6 +78,30 @@ def test_crash_gives_clear_error_and_next_request_works(numpy_worker):
     assert numpy_worker.ping()["backend"] == "numpy"
 
 
+def test_a_crash_quotes_a_capped_tail_of_the_failing_requests_output():
+    """A crash quoted every line the worker had kept, uncut and from earlier requests: 10 MB of
+    a previous case's prints landed in every report."""
+    w = Worker("numpy", python=sys.executable)
+    try:
+        w.invoke(CALL, call_request(f"{T}:shout", [1.0]))
+        with pytest.raises(WorkerError, match="crashed") as info:
+            w.invoke(CALL, call_request(f"{T}:die_after_output", [1.0]))
+        msg = str(info.value)
+        assert len(msg) < 2600
+        assert "ZZZZZ" not in msg  # an earlier request's output
+        assert "line 999" in msg and "line 985" not in msg  # its last lines only
+        assert "Y" * 300 + "... (a line of 1,000,001 bytes)" in msg  # each line cut
+        # a crash that wrote nothing: the earlier output, marked as such, and cut
+        w.invoke(CALL, call_request(f"{T}:shout", [1.0]))
+        with pytest.raises(WorkerError, match="crashed") as info:
+            w.invoke(CALL, call_request(f"{T}:crash", [1.0]))
+        msg = str(info.value)
+        assert "It wrote nothing during this request; its last output before it:" in msg
+        assert len(msg) < 1000 and "(a line of 10,000,001 bytes)" in msg
+    finally:
+        w.kill()
+
+
 def test_hang_times_out_and_next_request_works(numpy_worker):
     with pytest.raises(WorkerError, match="no answer") as info:
         numpy_worker.invoke(CALL, call_request(f"{T}:hang", [1.0]), timeout=1.5)

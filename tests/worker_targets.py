@@ -67,3 +67,22 @@ def close_stdio(x):
     os.close(0)
     os.close(1)
     return x * 2.0
+
+
+def shout(x):
+    """Write one 10 MB line to stdout (which is stderr in a worker)."""
+    import sys
+
+    sys.stdout.write("Z" * 10_000_000 + "\n")
+    sys.stdout.flush()
+    return x
+
+
+def die_after_output(x):
+    """Write 1000 short lines and a 1 MB one, then die."""
+    import sys
+
+    for i in range(1000):
+        print(f"line {i}", file=sys.stderr)
+    print("Y" * 1_000_000, file=sys.stderr, flush=True)
+    os.abort()

@@ -74,9 +74,32 @@ def _a(word: str) -> str:
     return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
-def _last_output(tail: str) -> str:
-    """The worker's last stderr lines for a message, or a note that it wrote none."""
-    return f" Its last output:\n{tail}" if tail.strip() else " It wrote nothing on stderr."
+#: how much of a worker's output a message quotes: its last lines, each cut, within a total
+TAIL_LINES = 15
+TAIL_LINE_CHARS = 300
+TAIL_CHARS = 2000
+
+
+def _last_lines(lines: list[str], n: int = TAIL_LINES) -> str:
+    """The last ``n`` of ``lines`` (each already cut by the drain), within TAIL_CHARS in all."""
+    kept: list[str] = []
+    size = 0
+    for line in reversed(lines[-n:]):
+        size += len(line) + 1
+        if size > TAIL_CHARS and kept:
+            break
+        kept.append(line)
+    return "\n".join(reversed(kept))
+
+
+def _last_output(during: str, before: str = "") -> str:
+    """The worker's last output for a message: what it wrote during the failing request, else
+    a note that it wrote nothing then (and its last lines before, marked as such)."""
+    if during.strip():
+        return f" Its last output:\n{during}"
+    if before.strip():
+        return f" It wrote nothing during this request; its last output before it:\n{before}"
+    return " It wrote nothing on stderr."
 
 
 def _kill_tree(proc: subprocess.Popen) -> None:
@@ -111,7 +134,9 @@ class Worker:
         self.startup_timeout = startup_timeout
         self.proc: subprocess.Popen | None = None
         self.info: dict | None = None  # what the worker said about itself when it got ready
-        self._stderr: collections.deque[str] = collections.deque(maxlen=200)
+        # the worker's last stderr lines (cut), each with the number of the request it came in
+        self._stderr: collections.deque[tuple[int, str]] = collections.deque(maxlen=200)
+        self._requests = 0  # requests sent to this process so far
         self._drainer: threading.Thread | None = None
         self._lock = threading.Lock()  # one request at a time
         self._spawn_lock = threading.Lock()  # starting a process vs. abort() from elsewhere
@@ -130,6 +155,7 @@ class Worker:
             if self._aborted:
                 raise WorkerError(f"the {self.backend} worker was stopped", kind="stopped")
             self._stderr.clear()
+            self._requests = 0
             env = {**self.env, wire.PARENT_ENV: str(os.getpid())}
             self.proc = subprocess.Popen(
                 [str(self.python), "-m", "unigrad.workers.server"],
@@ -160,10 +186,10 @@ class Worker:
                 kind="timeout",
             ) from None
         except EOFError:
-            how, tail = self._death()
+            how, during, _ = self._death()  # no request yet: all it wrote is "during"
             raise WorkerError(
                 f"the {self.backend} worker ({self.python}) exited ({how}) before it started "
-                f"serving requests.{_last_output(tail)}",
+                f"serving requests.{_last_output(during)}",
                 kind="protocol",
             ) from None
         except _Banner as exc:
@@ -198,16 +224,25 @@ class Worker:
 
     def _drain(self, proc: subprocess.Popen) -> None:
         assert proc.stderr is not None
-        for line in iter(proc.stderr.readline, b""):
-            self._stderr.append(line.decode(errors="replace").rstrip())
+        limit = TAIL_LINE_CHARS * 4  # a 10 MB line is not held whole: its head and length
+        while chunk := proc.stderr.readline(limit):
+            line, size = chunk, len(chunk)
+            while not chunk.endswith(b"\n") and (chunk := proc.stderr.readline(1 << 16)):
+                size += len(chunk)
+            text = line.decode(errors="replace").rstrip()
+            if len(text) > TAIL_LINE_CHARS or size > len(line):
+                text = f"{text[:TAIL_LINE_CHARS]}... (a line of {size:,} bytes)"
+            self._stderr.append((self._requests, text))
         proc.stderr.close()
 
-    def stderr_tail(self, n: int = 15) -> str:
-        """The last lines the worker wrote to stderr."""
-        return "\n".join(list(self._stderr)[-n:])
+    def stderr_tail(self, n: int = TAIL_LINES, since: int = 0) -> str:
+        """The last lines the worker wrote to stderr (from request number ``since`` on), each
+        cut, within TAIL_CHARS in all."""
+        return _last_lines([line for k, line in list(self._stderr) if k >= since], n)
 
-    def _death(self) -> tuple[str, str]:
-        """How the process died and its last stderr lines (it is then discarded)."""
+    def _death(self) -> tuple[str, str, str]:
+        """How the process died, its last stderr lines during the request in flight and
+        before it (it is then discarded)."""
         code = None
         if self.proc is not None:
             try:
@@ -217,9 +252,11 @@ class Worker:
                 code = self.proc.wait()
         if self._drainer is not None:
             self._drainer.join(timeout=2)  # the last lines it wrote before dying
-        tail = self.stderr_tail()
+        during = self.stderr_tail(since=self._requests)
+        before = self.stderr_tail(5) if not during.strip() else ""
         self._discard()
-        return (f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"), tail
+        how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        return how, during, before
 
     def kill(self) -> None:
         """Stop the process now, from any thread: a request in flight ends as a crash in its
@@ -282,6 +319,7 @@ class Worker:
     def _exchange(self, msg: dict, timeout: float, what: str) -> Any:
         """Send one message and read its reply; a death, hang or garbage raises WorkerError."""
         assert self.proc is not None and self.proc.stdin is not None
+        self._requests += 1  # what the worker writes from now on belongs to this request
         try:
             self.proc.stdin.write(wire.dumps(msg))
             self.proc.stdin.flush()
@@ -299,10 +337,10 @@ class Worker:
                 kind="timeout",
             ) from None
         except (EOFError, OSError):  # OSError: BrokenPipeError on a worker already gone
-            how, tail = self._death()
+            how, during, before = self._death()
             err = WorkerError(
                 f"the {self.backend} worker crashed during {_a(what)} request ({how}); the "
-                f"next request starts a fresh one.{_last_output(tail)}",
+                f"next request starts a fresh one.{_last_output(during, before)}",
                 kind="crash",
             )
             err.how = how  # type: ignore[attr-defined]
