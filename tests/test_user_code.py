@@ -106,3 +106,8 @@ def test_statistics_of_integers_are_float64_as_in_numpy(op, backend):
             want = getattr(np, op)(data, **kw)
             assert got.dtype == np.float64
             np.testing.assert_allclose(got, want, rtol=1e-12)
+        # an accuracy, (pred > 0).mean(): JAX's own mean of booleans is float32
+        flags = data > 4
+        got = unigrad.to_numpy(getattr(unp, op)(unp.asarray(flags)))
+        assert got.dtype == np.float64
+        np.testing.assert_allclose(got, getattr(np, op)(flags), rtol=1e-12)

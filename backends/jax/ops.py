@@ -31,6 +31,14 @@ def _arctanh_jvp(primals: Any, tangents: Any) -> Any:
     return arctanh(x), t / (1 - x * x)
 
 
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """jnp.mean, with NumPy's float64 for booleans (jnp.mean of a boolean array is float32 even
+    with 64-bit types on; of integers it is float64)."""
+    if x.dtype == jnp.bool_:
+        x = x.astype(jnp.float64)
+    return jnp.mean(x, axis=axis, keepdims=keepdims)
+
+
 def _ops() -> Any:
     import unigrad
 
