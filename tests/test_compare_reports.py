@@ -220,6 +220,18 @@ def test_an_undeclared_unsupported_cell_has_its_own_mark_and_colour(tmp_path):
     assert summ["counts"] == {"unsupported": 1, "unsupported (undeclared)": 1}
 
 
+def test_the_summary_lists_a_backend_an_interrupt_stopped_before_it_was_ready(tmp_path):
+    """summary.json listed only numpy after a Ctrl-C that came while torch's worker started."""
+    info = {"numpy": {"version": "2", "python": "py", "numpy": "2", "devices": ["cpu"]}}
+    res = RunResult(
+        tmp_path, [], [], ["numpy", "torch"], ["float64"], [], [], info, {}, 0.0, "SIGINT"
+    )
+    summ = reports.summary(res)
+    assert list(summ["backends"]) == ["numpy", "torch"]
+    assert summ["backends"]["numpy"]["version"] == "2"
+    assert "interrupted before its worker was ready" in summ["backends"]["torch"]["error"]
+
+
 def test_the_readme_documents_every_status_and_mark():
     text = (ROOT / "README.md").read_text()
     statuses = text.split("**Statuses**", 1)[1].split("**Reports**", 1)[0]

@@ -88,14 +88,35 @@ LIVE_SIGINT = (
 )
 
 
+# the same, with report writing slowed down, so that a second signal surely comes during it
+SLOW_REPORTS = (
+    sys.executable,
+    "-c",
+    "import runpy, signal, sys, time; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "import unigrad.compare.reports as r; write = r.write; "
+    "r.write = lambda *a, **k: (time.sleep(1.5), write(*a, **k))[1]; "
+    "sys.argv[0] = 'unigrad'; runpy.run_module('unigrad.cli', run_name='__main__')",
+)
+
+
 @pytest.fixture
 def started(tmp_path):
     """A compare run in its own process group, stopped at its hanging case."""
+    yield from _started(tmp_path, LIVE_SIGINT)
+
+
+@pytest.fixture
+def started_slow_reports(tmp_path):
+    """The same run, whose reports take 1.5 s to write."""
+    yield from _started(tmp_path, SLOW_REPORTS)
+
+
+def _started(tmp_path: Path, launcher: tuple[str, ...]):
     (tmp_path / "slow.py").write_text(SLOW)
     out = tmp_path / "reports"
     proc = subprocess.Popen(
         [
-            *LIVE_SIGINT,
+            *launcher,
             *("compare", "--cases", str(tmp_path / "slow.py")),
             *("--backends", "numpy", "--dtype", "float64", "--timeout", HANG_TIMEOUT),
             *("--out", str(out)),
@@ -176,6 +197,27 @@ def test_sigterm_stops_the_workers_too(started):
     rc, out, err = finish(proc)
     assert rc == 128 + signal.SIGTERM, out + err
     assert_reports_of_finished_cells(run_dir)
+    assert not wait_gone(workers, 10)
+
+
+def test_more_signals_while_the_reports_are_written_do_not_cut_them_short(
+    started_slow_reports,
+):
+    """A second Ctrl-C 0.1-0.3 s after the first, while the reports were written, left only
+    summary.json and an empty results.jsonl ("interrupted while writing the reports")."""
+    proc, run_dir, workers = started_slow_reports
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    for sig in (signal.SIGINT, signal.SIGINT, signal.SIGTERM, signal.SIGINT):
+        proc.send_signal(sig)
+        time.sleep(0.15)
+    rc, out, err = finish(proc)
+    assert rc == 130, out + err
+    assert "while writing" not in err and "Traceback" not in err
+    assert_reports_of_finished_cells(run_dir)
+    assert len((run_dir / "results.csv").read_text().splitlines()) == 1 + FINISHED
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["interrupted_by"] == "SIGINT" and summary["exit_code"] == 130
     assert not wait_gone(workers, 10)
 
 

@@ -236,24 +236,37 @@ def compare(backends_opt, cases_opt, dtype, out, formats, timeout, jobs, suite, 
     crash, 2 on a usage error, 130 when interrupted by Ctrl-C (143 by SIGTERM): the cells that
     finished are in the reports.
     """
-    try:
-        with _signals_interrupt():
-            res, fmts = _start_compare(
-                backends_opt, cases_opt, dtype, out, formats, timeout, jobs, suite, level
-            )
-    except KeyboardInterrupt as exc:  # before the run started (frameworks importing): no report
-        name = getattr(exc, "signal_name", "SIGINT")
-        click.echo(f"interrupted ({name}) before any cell ran", err=True)
-        sys.exit(128 + getattr(signal, name))
     from unigrad.compare import reports
 
-    try:
+    stopper = _Stopper()
+    with stopper:
+        try:
+            res, fmts = _start_compare(
+                backends_opt,
+                cases_opt,
+                dtype,
+                out,
+                formats,
+                timeout,
+                jobs,
+                suite,
+                level,
+                stopper.defer,
+            )
+        except KeyboardInterrupt as exc:  # before the run started (frameworks importing)
+            name = getattr(exc, "signal_name", "SIGINT")
+            click.echo(f"interrupted ({name}) before any cell ran", err=True)
+            sys.exit(128 + getattr(signal, name))
+        stopper.defer()  # (the run has done so already) the reports are written whole
         summ = reports.write(res, fmts)
-    except KeyboardInterrupt:
-        click.echo(f"interrupted while writing the reports in {res.run_dir}", err=True)
-        sys.exit(130)
-    _print_summary(res, summ)
-    sys.exit(res.exit_code)
+        _print_summary(res, summ)
+        if stopper.deferred and not res.interrupted:
+            click.echo(
+                f"({stopper.deferred[0]} came while the reports were written: they were "
+                "finished first)",
+                err=True,
+            )
+        sys.exit(res.exit_code)  # still deferring: a late Ctrl-C does not cut the exit short
 
 
 def _comma_list(opt: str | None) -> list[str] | None:
@@ -265,7 +278,7 @@ def _comma_list(opt: str | None) -> list[str] | None:
 
 
 def _start_compare(
-    backends_opt, cases_opt, dtype, out, formats, timeout, jobs, suite, level
+    backends_opt, cases_opt, dtype, out, formats, timeout, jobs, suite, level, finishing=None
 ) -> tuple:
     """Check the options and run the comparison: (RunResult, report formats)."""
     from unigrad.compare import reports
@@ -284,7 +297,8 @@ def _start_compare(
         specs = list(cases_opt) or None
         jobs = None if jobs == 0 else jobs
         backends = _comma_list(backends_opt)
-        return run(specs, backends, dtype, out, timeout, show, jobs, suite, level), fmts
+        res = run(specs, backends, dtype, out, timeout, show, jobs, suite, level, finishing)
+        return res, fmts
     except UsageError as exc:
         raise click.UsageError(str(exc)) from exc
     finally:
@@ -585,6 +599,45 @@ def _signals_interrupt(kind: Any = None):
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+class _Stopper:
+    """SIGINT and SIGTERM during ``unigrad compare``: the first stops the run (``Interrupted``,
+    as Ctrl-C does); from then on, and while the results and reports are written (under a
+    second), a signal is only noted, so that a second Ctrl-C cannot cut the reports short.
+
+    A SIGINT that was ignored when the run started (a background job) stays ignored.
+    """
+
+    def __init__(self) -> None:
+        self.deferring = False
+        self.deferred: list[str] = []
+        self._previous: dict[int, Any] = {}
+
+    def defer(self) -> None:
+        """From now on a signal is only noted."""
+        self.deferring = True
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        from unigrad.compare.runner import Interrupted
+
+        name = signal.Signals(signum).name
+        if self.deferring:
+            self.deferred.append(name)
+            return
+        self.deferring = True
+        raise Interrupted(name)
+
+    def __enter__(self) -> _Stopper:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                if signal.getsignal(sig) is not signal.SIG_IGN:
+                    self._previous[sig] = signal.signal(sig, self._on_signal)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
 
 
 class _Plain:

@@ -108,13 +108,16 @@ def summary(res: RunResult) -> dict:
     by_backend: dict[str, Counter] = {b: Counter() for b in res.backends}
     for r in res.records:
         by_backend.setdefault(r.backend, Counter())[_count_as(r)] += 1
+    # every backend of the run, also one whose worker an interrupt stopped before it was ready
+    not_ready = {"error": "the run was interrupted before its worker was ready"}
     versions = {
         b: {
             k: info.get(k)
             for k in ("version", "python", "numpy", "devices", "error")
             if info.get(k) is not None
         }
-        for b, info in sorted(res.backend_info.items(), key=lambda kv: res.backends.index(kv[0]))
+        for b in res.backends
+        for info in [res.backend_info.get(b) or (not_ready if res.interrupted else {})]
     }
     return {
         "unigrad": __version__,

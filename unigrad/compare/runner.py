@@ -275,12 +275,15 @@ def run(
     jobs: int | None = None,
     suite: str | None = None,
     level: str = "quick",
+    finishing: Callable[[], None] | None = None,
 ) -> RunResult:
     """Run the comparison and write results.jsonl; raises ``UsageError`` on a bad option.
 
     ``backends`` None means every known backend, skipping those that are not installed; a
     backend named here that cannot run is an error. A Ctrl-C stops the run: it returns the
-    cells that finished, with ``interrupted`` set.
+    cells that finished, with ``interrupted`` set. ``finishing`` is called as soon as the cells
+    are done or stopped (the CLI then defers further signals, so that the results are written
+    whole).
     """
     t_start = time.perf_counter()
     if dtype not in ("float32", "float64", "both"):
@@ -351,6 +354,8 @@ def run(
         fleet.halt()
         raise
     finally:
+        if finishing is not None:
+            finishing()
         _wait_all(pool, [ref_thread], fleet)
     cases = {c.id: c for c in sel.cases}
     disagreements = verdicts.cross_check(records, cases)
