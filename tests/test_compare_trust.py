@@ -35,6 +35,7 @@ CASES = [
     Case(id="t.gaps", function=lambda x: unp.sum(x), inputs=X, gaps={"numpy": "str"}),
     Case(id="t.expected", function=lambda x: unp.sum(x), inputs=X, expected={"value": "abc"}),
     Case(id="t.str", function=lambda x: "hello", inputs=X, transforms=("value",)),
+    Case(id="t.none", function=lambda x: None, inputs=X, transforms=("value",)),
 ]
 """
 
@@ -161,6 +162,9 @@ def test_badly_typed_fields_are_located_problems(trust_run):
     assert {r["status"] for r in cells(rows, "t.ok")} == {"pass"}
     for r in cells(rows, "t.str"):
         assert r["status"] == "error" and "str" in r["detail"], r
+    for r in cells(rows, "t.none"):  # was a fail: "structure differs: 0 arrays, reference 1"
+        assert r["status"] == "error", r
+        assert r["detail"] == "the function returned None, not numbers", r
 
 
 def test_a_duplicated_id_is_never_judged_against_the_other_function(trust_run):

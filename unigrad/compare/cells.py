@@ -96,7 +96,11 @@ def _located(exc: BaseException, case: Case) -> str:
 
 def _not_numbers(value: Any) -> str | None:
     """What is wrong with a result that is not (a pytree of) arrays of numbers, if anything."""
-    for leaf in pytree.tree_leaves(value):
+    leaves = pytree.tree_leaves(value)
+    if not leaves:  # None (an empty pytree), or empty containers: nothing to compare
+        shown = "None" if value is None else f"{type(value).__name__} {value!r:.60}"
+        return f"the function returned {shown}, not numbers"
+    for leaf in leaves:
         if isinstance(leaf, bool | int | float):
             continue
         if isinstance(leaf, np.ndarray | np.generic) and leaf.dtype.kind in "biufc":
