@@ -76,6 +76,19 @@ def test_repro_scripts_compile_whatever_the_id(weird_run):
     assert "pwned" not in run.stdout and "numpy float64: 5.0" in run.stdout
 
 
+def test_results_jsonl_names_each_cells_repro_script_as_results_csv_does(weird_run):
+    """results.jsonl had "repro": null in every row, results.csv the script's path."""
+    res, _ = weird_run
+    lines = (res.run_dir / "results.jsonl").read_text().splitlines()
+    rows = [json.loads(x) for x in lines if "case" in json.loads(x)]
+    with (res.run_dir / "results.csv").open(newline="") as fh:
+        in_csv = [row["repro"] for row in csv.DictReader(fh)]
+    assert [r["repro"] for r in rows] == [r.repro for r in res.records]
+    assert [r or "" for r in in_csv] == [r.repro or "" for r in res.records]
+    failing = [r for r in rows if r["status"] != "pass"]
+    assert failing and all(Path(r["repro"]).is_file() for r in failing)
+
+
 def test_agreement_md_escapes_ids(weird_run):
     res, _ = weird_run
     md = (res.run_dir / "agreement.md").read_text()

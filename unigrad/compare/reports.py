@@ -20,7 +20,7 @@ from unigrad.compare import oracle
 from unigrad.compare.agreement_html import agreement_html
 from unigrad.compare.agreement_md import agreement_md
 from unigrad.compare.escape import spreadsheet
-from unigrad.compare.records import IN_MEMORY, Record, RunResult, Status, show
+from unigrad.compare.records import IN_MEMORY, Record, RunResult, Status, show, to_json_line
 from unigrad.compare.repro import write_repro
 
 FORMATS = ("jsonl", "csv", "json", "md", "html", "repro")
@@ -155,6 +155,8 @@ def write(res: RunResult, formats: tuple[str, ...] = FORMATS) -> dict:
     """Write the report files and point reports/latest at this run; returns the summary."""
     if "repro" in formats:
         write_repro(res)
+        if any(r.repro for r in res.records):
+            rewrite_jsonl(res)  # its rows again, now with their scripts' paths
     summ = summary(res)
     if "json" in formats:
         (res.run_dir / "summary.json").write_text(json.dumps(summ, indent=2, default=str))
@@ -166,6 +168,15 @@ def write(res: RunResult, formats: tuple[str, ...] = FORMATS) -> dict:
         (res.run_dir / "agreement.html").write_text(agreement_html(res, summ))
     point_latest(res.run_dir)
     return summ
+
+
+def rewrite_jsonl(res: RunResult) -> None:
+    """Replace results.jsonl (the run's problems and records) at once."""
+    path = res.run_dir / "results.jsonl"
+    tmp = path.with_name(path.name + ".tmp")
+    rows = [*res.problems, *res.records]
+    tmp.write_text("".join(to_json_line(r.row()) + "\n" for r in rows))
+    tmp.replace(path)
 
 
 def write_csv(res: RunResult) -> None:
