@@ -300,3 +300,92 @@ def test_broken(unigrad_backend):
     broken = next(r for r in rows if r["backend"] == "partialfw" and "broken" in r["case"])
     assert broken["status"] == "fail" and "assert" in broken["detail"]
     assert (out / "latest" / "agreement.md").exists()
+
+
+# --------------------------------------------------------------- the report under pytest-xdist
+
+TWO_TESTS = """
+import unigrad
+import unigrad.numpy as unp
+
+def test_grad(unigrad_backend):
+    unigrad.grad(lambda v: unp.sum(v * v))(unigrad_backend.asarray([0.5, 1.5]))
+
+def test_broken(unigrad_backend):
+    assert unigrad_backend.name == "numpy"
+"""
+
+
+def _one_run(out):
+    """The report's one run folder (``latest`` points at it) and its summary and rows."""
+    import json
+
+    runs = [p for p in out.iterdir() if p.is_dir() and not p.is_symlink()]
+    assert len(runs) == 1, sorted(p.name for p in out.iterdir())
+    assert (out / "latest").resolve() == runs[0].resolve()
+    summary = json.loads((runs[0] / "summary.json").read_text())
+    rows = [json.loads(x) for x in (runs[0] / "results.jsonl").read_text().splitlines()]
+    return runs[0], summary, rows
+
+
+def test_report_under_xdist_is_one_run_with_every_cell(pytester, tmp_path):
+    import importlib.metadata as md
+
+    pytester.makepyfile(TWO_TESTS)
+    out = tmp_path / "rep"
+    result = pytester.runpytest_subprocess(
+        "-n",
+        "2",
+        "-p",
+        "no:cacheprovider",
+        "--unigrad-backends=numpy,torch",
+        "--unigrad-dtypes=both",
+        f"--unigrad-report={out}",
+    )
+    result.assert_outcomes(passed=6, failed=2)
+    run, summary, rows = _one_run(out)
+    assert summary["cells"] == 8 and summary["exit_code"] == 1
+    assert summary["per_backend"] == {"numpy": {"pass": 4}, "torch": {"pass": 2, "fail": 2}}
+    # in the order of the collection, as without -n, whichever worker ran which test
+    ids = [
+        f"{t}[{b}-{d}]"
+        for t in ("test_grad", "test_broken")
+        for b in ("numpy", "torch")
+        for d in ("float32", "float64")
+    ]
+    assert [r["source"].split("::")[-1] for r in rows] == ids
+    line = f"Backends: numpy {md.version('numpy')}, torch {md.version('torch')}\n"
+    assert line in (run / "agreement.md").read_text()
+
+
+def test_conformance_report_under_xdist_is_one_run(pytester, tmp_path):
+    from unigrad.compare.selection import select_cases
+
+    out = tmp_path / "rep"
+    args = ["--pyargs", "unigrad.conformance", "--unigrad-backends=numpy,torch", "-k", "seed000"]
+    result = pytester.runpytest_subprocess(
+        *args, "-n", "2", "-p", "no:cacheprovider", f"--unigrad-report={out}"
+    )
+    result.assert_outcomes(passed=20)
+    _, summary, rows = _one_run(out)
+    assert summary["counts"] == {"pass": 20} and summary["cases"] > 1
+    assert set(summary["backends"]) == {"numpy", "torch"}  # the workers' greetings
+    assert all(summary["backends"][b]["version"] for b in ("numpy", "torch"))
+    cases = [c for c in select_cases(None).cases if "seed000" in c.id.lower()]
+    collected = [
+        (c.id, t, b, "float64") for c in cases for t in c.transforms for b in ("numpy", "torch")
+    ]
+    assert [(r["case"], r["transform"], r["backend"], r["dtype"]) for r in rows] == collected
+
+
+def test_report_names_the_backends_that_ran(pytester, tmp_path):
+    import importlib.metadata as md
+
+    pytester.makeconftest(PARTIAL_CONFTEST)
+    pytester.makepyfile(TWO_TESTS)
+    out = tmp_path / "rep"
+    pytester.runpytest("--unigrad-backends=numpy,partialfw", f"--unigrad-report={out}")
+    run, summary, _ = _one_run(out)
+    numpy = md.version("numpy")
+    assert summary["backends"] == {"numpy": {"version": numpy}, "partialfw": {"version": numpy}}
+    assert f"Backends: numpy {numpy}, partialfw {numpy}\n" in (run / "agreement.md").read_text()

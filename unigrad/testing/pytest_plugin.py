@@ -7,12 +7,14 @@ backend the active one inside the test. ``@pytest.mark.unigrad_requires("hessian
 backend that lacks the capability, and reports a test that raises ``UnsupportedError`` on a
 backend that has it only partly as skipped, with the reason; an unknown capability name is a
 usage error. ``--unigrad-report`` writes the report files of ``unigrad compare`` for every
-``unigrad_backend`` test and every conformance cell.
+``unigrad_backend`` test and every conformance cell; under pytest-xdist each worker sends its
+records to the controller, which writes the one run folder.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import warnings
 from dataclasses import dataclass
@@ -29,6 +31,11 @@ DEFAULT_DTYPES = ("float64",)
 _RECORDS = pytest.StashKey[list]()
 _XFAILS = pytest.StashKey[list]()
 _RESULT = pytest.StashKey[dict]()  # per test item: the record made of its outcome
+_POSITIONS = pytest.StashKey[dict]()  # test id -> its place in the collection
+_CURRENT = pytest.StashKey[int]()  # the place of the test running now
+_ORDER = pytest.StashKey[list]()  # per record: the place of the test that made it
+_FROM_WORKERS = pytest.StashKey[list]()  # under xdist, on the controller: each worker's part
+_WORKER_KEY = "unigrad_report"  # the key of a worker's part in config.workeroutput
 
 
 @dataclass(frozen=True)
@@ -180,6 +187,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "an UnsupportedError skips the test with its reason",
     )
     config.stash[_RECORDS] = []
+    config.stash[_ORDER] = []
+    config.stash[_FROM_WORKERS] = []
     xf = config.getoption("--unigrad-xfails")
     if xf:
         if not Path(xf).exists():
@@ -345,9 +354,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             )
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    session.config.stash[_POSITIONS] = {item.nodeid: i for i, item in enumerate(session.items)}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """Note which test runs, so that a record keeps its test's place in the collection."""
+    item.config.stash[_CURRENT] = item.config.stash.get(_POSITIONS, {}).get(item.nodeid, -1)
+    return (yield)
+
+
 def record(config: pytest.Config, rec: Any) -> None:
     """Keep a conformance cell's record (a ``unigrad.compare.records.Record``) for the report."""
     config.stash[_RECORDS].append(rec)
+    config.stash[_ORDER].append(config.stash.get(_CURRENT, -1))
 
 
 def _outcome_record(item: pytest.Item, report: pytest.TestReport, param: BackendParam) -> Any:
@@ -397,21 +418,76 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     return report
 
 
+def _worker_part(config: pytest.Config) -> bytes:
+    """What an xdist worker sends the controller: its records (values included, for the
+    cross-backend checks), their tests' places, and the conformance suite's backend info."""
+    from unigrad.conformance.suite import existing_state
+
+    state = existing_state(config)
+    part = {
+        "records": config.stash.get(_RECORDS, []),
+        "order": config.stash.get(_ORDER, []),
+        "conformance": state is not None,
+        "info": state.info if state is not None else {},
+    }
+    return pickle.dumps(part)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist's controller: keep the part of the report a worker sent (none if it crashed)."""
+    data = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
+    if data is not None:
+        node.config.stash[_FROM_WORKERS].append(pickle.loads(data))
+
+
+def backend_info(backends: list[str], ran: dict[str, dict]) -> dict[str, dict]:
+    """Per backend, what the report's "Backends:" line shows: the conformance suite's worker
+    greeting where it ran one, else the installed framework's version (or why it is not)."""
+    info = {}
+    for b in backends:
+        if b in ran:
+            info[b] = ran[b]
+            continue
+        spec = registry.specs().get(b)
+        if spec is None:
+            continue
+        a = spec.availability()
+        info[b] = {"version": a.version} if a.available else {"error": a.reason or "not installed"}
+    return info
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     out = session.config.getoption("--unigrad-report", None)
     if not out:
         return
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller writes
+        session.config.workeroutput[_WORKER_KEY] = _worker_part(session.config)  # type: ignore[attr-defined]
+        return
     from unigrad.compare import reports
     from unigrad.compare.records import ResultsStream, RunResult
     from unigrad.compare.runner import new_run_dir
+    from unigrad.compare.selection import select_cases
     from unigrad.compare.verdicts import cross_check
     from unigrad.conformance.suite import existing_state
 
-    records = session.config.stash.get(_RECORDS, [])
-    state = existing_state(session.config)
+    config = session.config
+    records = list(config.stash.get(_RECORDS, []))
+    state = existing_state(config)
     cases = state.cases if state is not None else []
     problems = state.problems if state is not None else []
-    backends = [*chosen_backends(session.config), *(r.backend for r in records)]
+    ran = dict(state.info) if state is not None else {}
+    parts = config.stash.get(_FROM_WORKERS, [])
+    if parts:  # xdist: every worker's records, in the order of their tests' collection
+        placed = [(pos, rec) for p in parts for pos, rec in zip(p["order"], p["records"])]
+        placed.sort(key=lambda pr: pr[0])
+        records += [rec for _, rec in placed]
+        for p in parts:
+            ran.update(p["info"])
+        if state is None and any(p["conformance"] for p in parts):
+            sel = select_cases(None)  # as the workers' suites did
+            cases, problems = sel.cases, sel.problems
+    backends = [*chosen_backends(config), *(r.backend for r in records)]
     backends = list(dict.fromkeys(backends))
     run_dir = new_run_dir(out)
     stream = ResultsStream(run_dir / "results.jsonl")
@@ -422,10 +498,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         records=records,
         cases=cases,
         backends=backends,
-        dtypes=chosen_dtypes(session.config),
+        dtypes=chosen_dtypes(config),
         problems=problems,
         disagreements=cross_check(records, {c.id: c for c in cases}),
-        backend_info=state.info if state is not None else {},
+        backend_info=backend_info(backends, ran),
         backend_time={},
         wall=0.0,
     )
