@@ -159,10 +159,11 @@ def test_report_files(planted_run):
 def test_repro_script_recomputes_a_failing_cell(planted_run):
     res, _ = planted_run
     r = by(res.records, "planted.disagree", "torch", transform="grad")[0]
-    out = subprocess.run(
-        [sys.executable, r.repro], capture_output=True, text=True, check=True
-    ).stdout
+    run = subprocess.run([sys.executable, r.repro], capture_output=True, text=True)
+    assert run.returncode == 1, run.stderr  # it shows the disagreement
+    out = run.stdout
     assert "torch float64:" in out and "reference (numpy engine, float64):" in out
+    assert "fail: vs reference" in out
 
 
 def test_streamed_results_survive_an_interrupted_run(tmp_path):

@@ -72,8 +72,38 @@ def test_repro_scripts_compile_whatever_the_id(weird_run):
         compile(s.read_text(), str(s), "exec")
     quote = next(r for r in failing if r.case.startswith("quote") and r.backend == "numpy")
     run = subprocess.run([sys.executable, quote.repro], capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 1, run.stderr  # it shows the disagreement
     assert "pwned" not in run.stdout and "numpy float64: 5.0" in run.stdout
+
+
+def test_a_repro_script_exits_1_when_it_shows_the_disagreement_and_0_when_it_agrees(
+    weird_run, tmp_path
+):
+    """The scripts only printed, and always exited 0."""
+    from unigrad.compare.repro import script
+
+    res, _ = weird_run
+    files = {c.id: c.file for c in res.cases}
+
+    def run(rec):
+        path = tmp_path / "repro.py"
+        path.write_text(script(rec, files[rec.case]))
+        return subprocess.run([sys.executable, str(path)], capture_output=True, text=True)
+
+    wrong = next(r for r in res.records if r.case == IDS[1] and r.backend == "torch")
+    assert wrong.status == Status.FAIL
+    out = run(wrong)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "exact: 99.0" in out.stdout and "fail: vs exact value: got 5" in out.stdout
+    fine = next(r for r in res.records if r.case == "fine.sin" and r.transform == "grad")
+    assert fine.status == Status.PASS
+    out = run(fine)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.rstrip().endswith("pass")
+    native = next(r for r in res.records if r.section == "native")
+    out = run(native)
+    departs = "departs from unigrad's convention" in out.stdout
+    assert out.returncode == (1 if departs else 0), out.stdout + out.stderr
 
 
 def test_results_jsonl_names_each_cells_repro_script_as_results_csv_does(weird_run):

@@ -94,7 +94,7 @@ def _located(exc: BaseException, case: Case) -> str:
     return case.where
 
 
-def _not_numbers(value: Any) -> str | None:
+def not_numbers(value: Any) -> str | None:
     """What is wrong with a result that is not (a pytree of) arrays of numbers, if anything."""
     leaves = pytree.tree_leaves(value)
     if not leaves:  # None (an empty pytree), or empty containers: nothing to compare
@@ -191,7 +191,7 @@ def run_cell(
             time=time.perf_counter() - t0,
         )
     took = time.perf_counter() - t0
-    wrong = _not_numbers(value)
+    wrong = not_numbers(value)
     if wrong:
         return CellResult(Outcome.ERROR, error=wrong, where=case.where, time=took)
     return CellResult(Outcome.OK, value=value, time=took)

@@ -1,7 +1,10 @@
 """repro/<cell>.py: a script per cell that is not a pass, recomputing it on its own.
 
 The scripts import unigrad and the case file by its path, nothing else: they run with any
-python that has unigrad and the backend's framework installed, from any folder.
+python that has unigrad and the backend's framework installed, from any folder. Each prints
+what it computed and its verdict, and exits 1 when that shows the disagreement (as the run
+judges it: against the exact value, else the reference; a native grad against unigrad's
+convention), 0 when it agrees; a cell that raises ends in its traceback (exit code 1).
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from unigrad.compare.records import Record, RunResult, Status
 DOC = """Recompute one cell of a unigrad compare run: {case} {transform} on {backend} {dtype}.
 
 Status in the run: {status}. {detail}
-Run with the python of the backend's environment{mx_note}.
+Run with the python of the backend's environment{mx_note}. Exit code: 1 when what it prints
+shows the disagreement, 0 when the cell agrees now.
 """
 HEADER = """{doc}
 
@@ -26,21 +30,36 @@ from unigrad.compare.cells import compute, find_case
 case = find_case({file!r}, {case!r})
 np.set_printoptions(precision=17)
 """
-CELL = """value = unigrad.to_numpy(compute(case, {transform!r}, {backend!r}, {dtype!r}))
-reference = unigrad.to_numpy(compute(case, {transform!r}, "numpy", "float64"))
+CELL = """from unigrad.compare.verdicts import recheck
+
+value = unigrad.to_numpy(compute(case, {transform!r}, {backend!r}, {dtype!r}))
 print("{backend} {dtype}:", value)
-print("reference (numpy engine, float64):", reference)
+reference, why = None, None
+try:
+    reference = unigrad.to_numpy(compute(case, {transform!r}, "numpy", "float64"))
+    print("reference (numpy engine, float64):", reference)
+except Exception as exc:  # judged as the run does: the exact value alone, else unverified
+    why = f"the reference engine: {{type(exc).__name__}}: {{exc}}"
+    print("reference (numpy engine, float64): none,", why)
 if {transform!r} in case.expected:
     print("exact:", case.expected[{transform!r}])
+verdict = recheck(case, {transform!r}, {backend!r}, {dtype!r}, value, reference, why)
+print(verdict.status.value + (": " + verdict.detail if verdict.detail else ""))
+raise SystemExit(0 if verdict.status.value == "pass" else 1)
 """
 NATIVE = """from unigrad.compare.native import native_grad
+from unigrad.compare.records import show
 
 # {backend}'s own op, differentiated with {backend}'s own idiom (the native catalogue)
 value = native_grad({backend!r}, case.native[{backend!r}], case.make_inputs("float64"))
 print("{backend} native grad (float64):", value)
+departs = False
 if "grad" in case.transforms:
     convention = unigrad.to_numpy(compute(case, "grad", "numpy", "float64"))
     print("unigrad.numpy's convention (numpy engine, float64):", convention)
+    departs = show(value) != show([convention])  # as agreement.md tells them apart
+    print("departs from unigrad's convention" if departs else "agrees with unigrad's convention")
+raise SystemExit(1 if departs else 0)
 """
 
 

@@ -106,6 +106,31 @@ def judge(
     return rec
 
 
+def recheck(
+    case: Case,
+    transform: str,
+    backend: str,
+    dtype: str,
+    value: Any,
+    reference: Any = None,
+    reference_error: str | None = None,
+) -> Record:
+    """A repro script's verdict on a value it computed again, as the run judges it: the same
+    check that it is numbers, then the exact value and the reference (``reference_error``:
+    why there is none)."""
+    from unigrad.compare.cells import not_numbers
+
+    ref = Reference()
+    key = (case.id, transform)
+    if reference_error is None:
+        ref.values[key] = reference
+    else:
+        ref.errors[key] = reference_error
+    wrong = not_numbers(value)
+    result = CellResult(Outcome.ERROR, error=wrong) if wrong else CellResult(Outcome.OK, value)
+    return judge(case, transform, backend, dtype, result, ref)
+
+
 def not_run(
     case: Case, transform: str, backend: str, dtype: str, why: str, status: Status
 ) -> Record:
