@@ -287,3 +287,39 @@ def test_an_integer_argument_of_jvp_is_told_how_to_hold_it_constant(backend):
     assert "argnums" not in str(info.value)
     with pytest.raises(unigrad.DifferentiationTypeError, match="out of argnums"):
         unigrad.grad(loss, backend=backend)(np.array([1, 2]))
+
+
+def test_tolist_of_a_value_being_differentiated_is_a_clear_error(backend):
+    """x.tolist() made Python numbers (constants): torch, JAX, TensorFlow and MXNet returned an
+    all-zero gradient for sum(v**2 for v in x.tolist()), the engine an AttributeError."""
+    x = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match=r"tolist\(\) of a value being differentiated"):
+        unigrad.grad(lambda v: sum(e**2 for e in v.tolist()), backend=backend)(x)
+    # a detached value may become Python numbers or a NumPy array: it is a constant
+    g = unigrad.grad(
+        lambda v: unp.sum(v * np.asarray(unigrad.detach(v))) + unigrad.detach(v).tolist()[0] * v[1],
+        backend=backend,
+    )
+    for _ in range(3):  # past the compiling backends' first calls
+        np.testing.assert_array_equal(unigrad.to_numpy(g(x)), [1.0, 3.0, 3.0])
+    # outside a transform tolist is NumPy's
+    with unigrad.use_backend(backend):
+        assert unp.asarray(x).tolist() == [1.0, 2.0, 3.0]
+
+
+def test_item_assignment_names_the_fix_on_every_backend(backend):
+    def f(v):
+        v[0] = 0.0
+        return unp.sum(v)
+
+    with pytest.raises(TypeError, match="cannot be changed in place.*where, concatenate or stack"):
+        unigrad.grad(f, backend=backend)(np.array([1.0, 2.0]))
+
+
+def test_arrays_made_under_use_backend_become_numpy_arrays(backend):
+    """np.asarray of an array computed under use_backend (no transform running) said "a value
+    being differentiated cannot become a NumPy array"."""
+    with unigrad.use_backend(backend):
+        y = unp.sin(np.array([1.0, 2.0]))
+        np.testing.assert_array_equal(np.asarray(y), np.sin([1.0, 2.0]))
+        assert y.tolist() == np.sin([1.0, 2.0]).tolist()

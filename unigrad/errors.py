@@ -104,3 +104,20 @@ class ArrayAxisError(ArgumentError, IndexError):
 class OpArgumentError(ArgumentError):
     """An op was given arguments it cannot take: shapes that do not fit, a bad padding or axis,
     labels in the wrong format. The message says what was expected and how to fix the call."""
+
+
+class InPlaceError(UnigradError, TypeError):
+    """An array was assigned to in place (``x[0] = 0``): unigrad's arrays are values."""
+
+
+#: messages shared by unigrad's arrays and the reference engine's tracers
+TOLIST_TRACED = (
+    "x.tolist() of a value being differentiated makes Python numbers, which are constants: "
+    "every derivative through them would be zero. Iterate over the array itself (for v in x, "
+    "or x[i]) and use unigrad.numpy ops, or unigrad.detach(x).tolist() if you mean constants."
+)
+
+IN_PLACE = (
+    "unigrad arrays cannot be changed in place (as in JAX): build the new array with "
+    "unigrad.numpy.where, concatenate or stack instead"
+)

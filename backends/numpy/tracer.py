@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from unigrad.errors import UnigradError
+from unigrad.errors import IN_PLACE, TOLIST_TRACED, InPlaceError, UnigradError
 
 _levels = itertools.count(1)
 
@@ -215,8 +215,14 @@ class Tracer:
             "a traced value cannot become a NumPy array inside a differentiated function: "
             "np.asarray/np.* would drop its derivative. Use unigrad.numpy ops on it (build "
             "arrays from traced values with unigrad.numpy.asarray or stack), or "
-            "unigrad.detach(x) if you mean a constant."
+            "np.asarray(unigrad.detach(x)) if you mean a constant."
         )
+
+    def tolist(self) -> Any:
+        raise TracerConversionError(TOLIST_TRACED)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise InPlaceError(IN_PLACE)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(level={self.level}, value={self.value!r})"

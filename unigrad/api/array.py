@@ -20,7 +20,13 @@ from typing import Any
 import numpy as np
 
 from unigrad import pytree
-from unigrad.errors import NumpyFunctionUnsupportedError, UnigradError
+from unigrad.errors import (
+    IN_PLACE,
+    TOLIST_TRACED,
+    InPlaceError,
+    NumpyFunctionUnsupportedError,
+    UnigradError,
+)
 
 
 class ArrayConversionError(UnigradError, TypeError):
@@ -30,12 +36,13 @@ class ArrayConversionError(UnigradError, TypeError):
 class Array:
     """An array of one backend with NumPy's semantics; ``.native`` is the framework's array."""
 
-    __slots__ = ("_b", "native")
+    __slots__ = ("_b", "_detached", "native")
     __array_priority__ = 10_000.0  # NumPy defers to our reflected operators
 
-    def __init__(self, native: Any, backend: Any) -> None:
+    def __init__(self, native: Any, backend: Any, detached: bool = False) -> None:
         self.native = native
         self._b = backend
+        self._detached = detached  # made by unigrad.detach: a constant, NumPy may have it
 
     # ------------------------------------------------------------------------- metadata
     @property
@@ -104,11 +111,11 @@ class Array:
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         from unigrad.api import switch
 
-        if switch.in_context() is not None:
+        if not self._detached and switch.in_transform():
             raise ArrayConversionError(
                 "a value being differentiated cannot become a NumPy array: np.asarray/np.* "
                 "would drop its derivative. Use unigrad.numpy ops (np.* ufuncs on it work), "
-                "or unigrad.detach(x) if you mean a constant."
+                "or np.asarray(unigrad.detach(x)) if you mean a constant."
             )
         a = self._numpy()
         return a if dtype is None else a.astype(dtype)
@@ -133,7 +140,12 @@ class Array:
         return v.item() if hasattr(v, "item") else self._numpy().item()
 
     def tolist(self) -> Any:
-        """The values as nested Python lists."""
+        """The values as nested Python lists (inside a transform, of a detached value only:
+        Python numbers are constants, so the derivative through them would be zero)."""
+        from unigrad.api import switch
+
+        if not self._detached and switch.in_transform():
+            raise ArrayConversionError(TOLIST_TRACED)
         return self._numpy().tolist()
 
     def __hash__(self) -> int:
@@ -144,10 +156,7 @@ class Array:
         return Array(self._b.ops.getitem(self.native, unwrap(index)), self._b)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        raise TypeError(
-            "unigrad arrays cannot be changed in place (as in JAX): build the new array with "
-            "unigrad.numpy.where, concatenate or stack instead"
-        )
+        raise InPlaceError(IN_PLACE)
 
     # ------------------------------------------------------------------------- protocols
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:

@@ -65,7 +65,7 @@ def detach(tree: Any) -> Any:
 
     def leaf(x: Any) -> Any:
         if type(x) is Array:
-            return Array(x._b.stop_gradient(x.native), x._b)
+            return Array(x._b.stop_gradient(x.native), x._b, detached=True)
         h = switch.in_context()
         if h is None:
             name = framework_of(x)

@@ -79,15 +79,27 @@ def use_backend(backend: str | BackendHandle) -> Iterator[BackendHandle]:
         _context.reset(token)
 
 
-def activate(h: BackendHandle) -> contextvars.Token:
-    """Make ``h`` the active backend until ``deactivate(token)``: use_backend without the
-    context manager, for the transforms' hot path."""
-    return _context.set(h)
+#: whether a transform is running the user's function (its values may be traced)
+_transforming: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "unigrad_transforming", default=False
+)
 
 
-def deactivate(token: contextvars.Token) -> None:
+def activate(h: BackendHandle) -> tuple[contextvars.Token, contextvars.Token]:
+    """Make ``h`` the active backend until ``deactivate(token)``, for a transform running the
+    user's function: use_backend without the context manager, on the transforms' hot path."""
+    return _context.set(h), _transforming.set(True)
+
+
+def deactivate(token: tuple[contextvars.Token, contextvars.Token]) -> None:
     """Undo ``activate``."""
-    _context.reset(token)
+    _transforming.reset(token[1])
+    _context.reset(token[0])
+
+
+def in_transform() -> bool:
+    """Whether a transform is running the user's function here (not a mere use_backend)."""
+    return _transforming.get()
 
 
 def in_context() -> BackendHandle | None:
