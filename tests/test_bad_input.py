@@ -200,6 +200,15 @@ def test_errors_raised_in_the_worker_come_back_as_the_same_class():
         unigrad.grad(uf.numpy_median, backend="mxnet")(x)
     with pytest.raises(ArrayIndexError):
         unigrad.grad(lambda_free_index, backend="mxnet")(np.ones(3))
+    # MXNet's message is a C++ traceback: its first line said only "Traceback (most recent
+    # call last):", and the message promised a __cause__ that stays in the worker
+    with pytest.raises(unigrad.FrameworkError) as bad:
+        unigrad.grad(uf.bad_reshape, backend="mxnet")(np.ones(6))
+    text = str(bad.value)
+    assert "Cannot reshape array of size 6 into shape [4,4]" in text
+    assert "Traceback" not in text and "MXNetError: MXNetError" not in text
+    assert ".remote_traceback" in text and "__cause__" not in text
+    assert "bad_reshape" in bad.value.remote_traceback
 
 
 def lambda_free_index(x):

@@ -28,6 +28,7 @@ import numpy as np
 from unigrad import errors
 from unigrad.api.array import unwrap
 from unigrad.api.call import arg_label, fname
+from unigrad.api.translate import CAUSE
 
 
 def import_path(f: Callable, backend: str) -> str:
@@ -175,4 +176,13 @@ def _same_class(exc: errors.WorkerError, backend: str, target: str) -> BaseExcep
         )
     if not isinstance(same, errors.UnigradError):
         same.add_note(f"raised in the {backend} worker:\n{same.remote_traceback}")
+    elif isinstance(same, errors.FrameworkError) and CAUSE in str(same):
+        # the framework's error stayed in the worker: its traceback is what came back
+        tb = same.remote_traceback  # type: ignore[attr-defined]
+        same = type(same)(
+            str(same).replace(
+                CAUSE, f"(raised in the {backend} worker: its traceback is .remote_traceback)"
+            )
+        )
+        same.remote_traceback = tb  # type: ignore[attr-defined]
     return same

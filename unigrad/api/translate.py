@@ -70,6 +70,23 @@ def is_framework_error(
     return any(filename.startswith(d) for d in dirs)
 
 
+CAUSE = "(the framework's own error is attached as __cause__)"
+
+
+def _headline(exc: BaseException) -> str:
+    """The line of the framework's message that says what went wrong: its first, or for a
+    message that is a C++ traceback (MXNet's "Traceback (most recent call last): ... File ...
+    MXNetError: Check failed: ..."), its last, without a repeat of the class name."""
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    if not lines:
+        return type(exc).__name__
+    if not lines[0].startswith("Traceback") or len(lines) == 1:
+        return lines[0]
+    last = lines[-1]
+    prefix = f"{type(exc).__name__}: "
+    return last[len(prefix) :] if last.startswith(prefix) else last
+
+
 def framework_error(exc: BaseException, impl: Any, what: str, fname: str) -> BaseException:
     """A FrameworkError for ``exc`` if it came from inside the framework, else ``exc`` itself."""
     modules = getattr(impl, "framework_modules", ())
@@ -80,13 +97,13 @@ def framework_error(exc: BaseException, impl: Any, what: str, fname: str) -> Bas
         extra.append(os.path.dirname(adapter.__file__) + os.sep)
     if not modules or not is_framework_error(exc, modules, tuple(extra)):
         return exc
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = _headline(exc)
     if len(text) > 300:
         text = text[:300] + "..."
     hint = next((h for pat, h in _HINTS if re.search(pat, str(exc))), None)
     msg = (
         f"{what} of {fname} failed inside {impl.name}: {type(exc).__name__}: {text}"
         + (f"\n  likely cause: {hint}" if hint else "")
-        + "\n  (the framework's own error is attached as __cause__)"
+        + f"\n  {CAUSE}"
     )
     return FrameworkError(msg)
