@@ -42,6 +42,17 @@ def test_bad_input_names_the_argument_and_the_fix(backend, bad, says):
     assert "np.array" in text or "float" in text
 
 
+def test_a_list_of_weights_meeting_numpy_data_is_told_to_pass_an_array(backend):
+    # X @ [w0, w1, w2]: NumPy turned the list of traced values into an array, whose error said
+    # "cannot become a NumPy array" with no word of the list
+    X = np.arange(6.0).reshape(2, 3)
+    with pytest.raises(unigrad.DifferentiationTypeError) as info:
+        unigrad.grad(lambda p: (X @ p).sum(), backend=backend)([1.0, 2.0, 3.0])
+    text = str(info.value)
+    assert "is a list, which unigrad (like JAX) takes as a pytree of 3" in text
+    assert text.endswith("For an array, pass np.array(...).") and "constant.. " not in text
+
+
 @pytest.mark.parametrize("transform", ["jvp", "hvp"])
 def test_an_array_in_place_of_the_primals_tuple_names_the_fix(backend, transform):
     # an array of length 2 was iterated as two arguments: "loss() takes 1 positional argument"

@@ -423,7 +423,14 @@ class FlatCall:
         """Translate an exception from inside a framework into a FrameworkError; a TypeError
         of a function given a list where it wanted an array gets the fix."""
         translated = framework_error(exc, self.impl, self.what, fname(self.f))
-        if translated is exc and isinstance(exc, TypeError | AttributeError):
+        if translated is exc:
+            return self.list_hint(exc) or exc
+        return translated
+
+    def list_hint(self, exc: BaseException) -> BaseException | None:
+        """For a TypeError of a function given a list where it wanted an array (X @ [1., 2.]
+        becomes np.asarray of traced values): the error that says to pass np.array(...)."""
+        if isinstance(exc, TypeError | AttributeError):
             for i in self.nums:
                 if self.arg_defs[i] is not pytree.LEAF and self.arg_defs[i][0] in (list, tuple):
                     kind = self.arg_defs[i][0].__name__
@@ -431,6 +438,7 @@ class FlatCall:
                         f"{self.what}: {arg_label(self.f, i, '')} of {fname(self.f)} is a {kind}"
                         f", which unigrad (like JAX) takes as a pytree of {self.arg_counts[i]} "
                         f"separate values, and {fname(self.f)} failed on it: "
-                        f"{type(exc).__name__}: {exc}. For an array, pass np.array(...)."
+                        f"{type(exc).__name__}: {str(exc).rstrip('.')}. For an array, pass "
+                        "np.array(...)."
                     )
-        return translated
+        return None

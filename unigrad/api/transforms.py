@@ -83,7 +83,10 @@ class _Transform:
             if call.kwargs:  # keyword arguments are not part of a compiled function's key
                 return eager(call.function(), call.primals, list(extra))
             return self.compiled.run(kind, call, eager, extra)
-        except UnigradError:
+        except UnigradError as exc:
+            hinted = call.list_hint(exc)
+            if hinted is not None:
+                raise hinted from exc
             raise
         except Exception as exc:
             raise call.guard(exc) from exc
