@@ -343,3 +343,21 @@ def test_arrays_made_under_use_backend_become_numpy_arrays(backend):
         y = unp.sin(np.array([1.0, 2.0]))
         np.testing.assert_array_equal(np.asarray(y), np.sin([1.0, 2.0]))
         assert y.tolist() == np.sin([1.0, 2.0]).tolist()
+
+
+def test_an_array_of_another_framework_closed_over_is_named(backend):
+    """An array made under use_backend("torch") (or a torch.Tensor) closed over by a function
+    differentiated on another backend: the engine said "backend 'torch' does not support
+    np.result_type", JAX and TensorFlow Python's bare "unsupported operand type(s)"."""
+    torch = pytest.importorskip("torch")
+    if backend == "torch":
+        pytest.skip("torch's own arrays are this backend's")
+    with unigrad.use_backend("torch"):
+        made = unp.sin(np.array([1.0, 2.0, 3.0]))
+    raw = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    for other in (made, raw):
+        with pytest.raises(
+            TypeError, match=r"cannot combine a \w+ array with a torch array"
+        ) as info:
+            unigrad.grad(lambda x, o=other: (x * o).sum(), backend=backend)(np.ones(3))
+        assert "unigrad.to_numpy" in str(info.value)

@@ -110,6 +110,17 @@ class InPlaceError(UnigradError, TypeError):
     """An array was assigned to in place (``x[0] = 0``): unigrad's arrays are values."""
 
 
+class ForeignArrayError(UnigradError, TypeError):
+    """An array of one framework met the values of another inside a transform."""
+
+    def __init__(self, here: str, other: str) -> None:
+        super().__init__(
+            f"cannot combine a {here} array with {other}: an array of another framework, made "
+            "elsewhere (under another backend, or closed over), meets the values of this one; "
+            "convert it with unigrad.to_numpy(...) first, or pass it as an argument"
+        )
+
+
 #: messages shared by unigrad's arrays and the reference engine's tracers
 TOLIST_TRACED = (
     "x.tolist() of a value being differentiated makes Python numbers, which are constants: "

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from unigrad.errors import IN_PLACE, TOLIST_TRACED, InPlaceError, UnigradError
+from unigrad.errors import IN_PLACE, TOLIST_TRACED, ForeignArrayError, InPlaceError, UnigradError
 
 _levels = itertools.count(1)
 
@@ -135,8 +135,27 @@ class OpIndexError(UnigradError, IndexError):
     """An index out of range, or one NumPy cannot apply, given to an op of the numpy engine."""
 
 
+def _foreign(a: Any) -> str | None:
+    """What ``a`` is when it is another framework's array (or a unigrad array of another
+    backend), else None."""
+    from unigrad.api.detect import framework_of
+
+    t = type(a)
+    if t.__module__ == "unigrad.api.array" and getattr(a, "backend", "numpy") != "numpy":
+        return f"a {a.backend} array"
+    name = framework_of(a)
+    if name is None or name == "numpy":
+        return None
+    return f"a {name} array ({t.__module__}.{t.__qualname__})"
+
+
 def op_error(name: str, args: tuple, exc: BaseException) -> UnigradError:
-    """The unigrad error for ``exc`` raised by op ``name`` on ``args``: an IndexError stays one."""
+    """The unigrad error for ``exc`` raised by op ``name`` on ``args``: an IndexError stays one,
+    another framework's array is named."""
+    for a in args:
+        other = _foreign(a)
+        if other is not None:
+            return ForeignArrayError("numpy", other)
     cls = OpIndexError if isinstance(exc, IndexError) else OpError
     return cls(_op_message(name, args, exc))
 

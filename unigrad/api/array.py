@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 
 from unigrad import pytree
+from unigrad.api.detect import framework_of
 from unigrad.errors import (
     IN_PLACE,
     TOLIST_TRACED,
+    ForeignArrayError,
     InPlaceError,
     NumpyFunctionUnsupportedError,
     UnigradError,
@@ -159,8 +161,19 @@ class Array:
         raise InPlaceError(IN_PLACE)
 
     # ------------------------------------------------------------------------- protocols
+    def _not_foreign(self) -> None:
+        """Raise for an array of one backend met inside a transform running on another (made
+        under use_backend("torch") and closed over by a function differentiated on numpy)."""
+        from unigrad.api import switch
+
+        h = switch.in_context()
+        if h is not None and h.name != self._b.name and switch.in_transform():
+            raise ForeignArrayError(h.name, f"a {self._b.name} array")
+
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         from unigrad import numpy as unp
+
+        self._not_foreign()
 
         name = _UFUNC_NAMES.get(ufunc.__name__, ufunc.__name__)
         if method == "__call__":
@@ -185,6 +198,8 @@ class Array:
 
     def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
         from unigrad import numpy as unp
+
+        self._not_foreign()
 
         name = _FUNCTION_NAMES.get(func.__name__, func.__name__)
         module = getattr(func, "__module__", "") or ""
@@ -393,10 +408,7 @@ def _operator(py: str, op: str, reflected: bool) -> Callable[[Array, Any], Any]:
         t = type(other)
         if t is Array:
             if other._b is not b:
-                raise TypeError(
-                    f"cannot combine a {b.name} array with a {other._b.name} array; "
-                    "convert one of them (unigrad.to_numpy) first"
-                )
+                raise ForeignArrayError(b.name, f"a {other._b.name} array")
             other = other.native
             same = not power and other.dtype == x.dtype
         elif t is float or t is int:
@@ -405,6 +417,10 @@ def _operator(py: str, op: str, reflected: bool) -> Callable[[Array, Any], Any]:
         elif isinstance(other, _OPERANDS) or b.is_array(other):
             same = False
         else:
+            name = framework_of(other)
+            if name is not None and name != b.name:  # a torch.Tensor closed over, say
+                kind = f"a {name} array ({t.__module__}.{t.__qualname__})"
+                raise ForeignArrayError(b.name, kind)
             return NotImplemented
         if same and op in b.native_operators:  # the framework's operator already means this
             return Array(native_op(other, x) if reflected else native_op(x, other), b)
