@@ -179,7 +179,7 @@ OPINFOS: list[OpInfo] = [
     unary("log1p", -0.5, 2.0, domain=(-1.0, INF)),
     unary("expm1"),
     unary("sqrt", 0.5, 4.0, domain=(0.0, INF), closed=True, fuzz_edges=(0.0,)),
-    unary("sin"),
+    unary("sin", gaps=MX_NO_2ND),  # its rule's broadcast multiply has none (measured)
     unary("cos"),
     unary("tan", -1.2, 1.2, domain=(-1.5, 1.5)),
     unary("arcsin", -0.9, 0.9, domain=(-1.0, 1.0)),
@@ -247,7 +247,7 @@ OPINFOS: list[OpInfo] = [
         ],
         gaps=MX_NO_2ND,
     ),
-    reduction("sum"),
+    reduction("sum", gaps=MX_NO_2ND),  # measured: _backward_npi_broadcast_mul
     reduction("mean", gaps=MX_NO_2ND),
     reduction("prod", 0.5, 1.5, edges=(0.0,), gaps=MX_NO_2ND),
     _extreme("max"),
