@@ -134,3 +134,43 @@ def test_second_order_at_kinks(backend):
         assert h(lambda x: unp.maximum(x, 1.0), 1.0, backend) == 0.0
         # the 2-norm's derivative at 0 is the constant 0: its second derivative there is 0
         np.testing.assert_array_equal(h(unp.linalg.norm, np.zeros(3), backend), np.zeros((3, 3)))
+
+
+_NAN_FUNCTIONS = {
+    "`maximum(x, 0.5)`": lambda x: unp.sum(unp.maximum(x, 0.5)),
+    "`minimum(x, 0.5)`": lambda x: unp.sum(unp.minimum(x, 0.5)),
+    "`maximum(x, nan)`": lambda x: unp.sum(unp.maximum(x, unp.asarray([np.nan] * 3))),
+    "`max(x)`": lambda x: unp.max(x),
+    "`clip(x, -1, 1.5)`": lambda x: unp.sum(unp.clip(x, -1.0, 1.5)),
+    "`abs(x)`": lambda x: unp.sum(unp.abs(x)),
+}
+
+
+def _nan_table() -> dict[str, dict[str, list[float]]]:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = text.split("<!-- nan-input table -->")[1].split("<!-- end of the nan-input table -->")[
+        0
+    ]
+    rows = [r.strip().strip("|").split("|") for r in block.strip().splitlines()]
+    names = ["numpy", "torch", "jax", "tensorflow", "mxnet"]
+    table = {}
+    for row in rows[2:]:
+        cells = [c.strip() for c in row]
+        table[cells[0]] = {
+            b: [float(v) for v in c.strip("[]").split(",")] for b, c in zip(names, cells[1:])
+        }
+    return table
+
+
+def test_the_readme_table_of_derivatives_at_a_nan_input_is_what_each_backend_gives(backend):
+    table = _nan_table()
+    assert sorted(table) == sorted(_NAN_FUNCTIONS)
+    x = np.array([np.nan, 1.0, 2.0])
+    for name, f in _NAN_FUNCTIONS.items():
+        with np.errstate(invalid="ignore"):
+            got = g(f, x, backend)
+        np.testing.assert_array_equal(got, table[name][backend], err_msg=f"{name} on {backend}")
+    # the same everywhere
+    np.testing.assert_array_equal(g(lambda x: unp.sum(unp.fmax(x, 0.5)), x, backend), [0, 1, 1])
