@@ -233,3 +233,97 @@ def test_the_reference_jacobian_keeps_inf_times_zero_out_of_other_elements(tmp_p
     assert statuses == {"numpy": Status.PASS, "torch": Status.PASS}, res.records
     ref = next(r for r in res.records if r.backend == "numpy").value
     np.testing.assert_array_equal(ref, [np.nan, np.inf, -np.inf, 3.0])
+
+
+# Case files that misbehave when imported: each costs its own file, never the run.
+AT_IMPORT = """\
+import numpy as np
+from unigrad.case import Case
+CASES = [Case(id="imp.{name}", function=lambda x: x * 2.0, inputs=(1.0,))]
+
+{statement}
+"""
+IMPORT_KILLERS = {
+    "osexit": ("import os; os._exit(5)", "exit code 5"),
+    "segv": ("import ctypes; ctypes.string_at(0)", "signal 11"),
+    "sleep": ("import time; time.sleep(600)", "did not finish within 3 s"),
+    "sysexit": ("import sys; sys.exit('bye from import')", "SystemExit: bye from import"),
+}
+
+# A case file that imports a module beside it (its function, and a Case built there).
+HELPER = """\
+import unigrad.numpy as unp
+from unigrad.case import Case
+
+
+def cube(x):
+    return unp.sum(x ** 3)
+
+
+def made_here(case_id):
+    return Case(id=case_id, function=cube, inputs=(2.0,), expected={"value": 8.0})
+"""
+NEIGHBOUR = """\
+from h_helper import cube, made_here
+from unigrad.case import Case
+
+CASES = [
+    Case(id="nb.cube", function=cube, inputs=(2.0,), expected={"value": 8.0, "grad": 12.0}),
+    made_here("nb.made_beside"),
+]
+"""
+
+
+@pytest.fixture(scope="module")
+def import_run(tmp_path_factory):
+    d = tmp_path_factory.mktemp("imports")
+    folder = d / "cases"
+    folder.mkdir()
+    for name, (statement, _) in IMPORT_KILLERS.items():
+        (folder / f"i_{name}.py").write_text(AT_IMPORT.format(name=name, statement=statement))
+    (folder / "h_helper.py").write_text(HELPER)
+    (folder / "neighbour.py").write_text(NEIGHBOUR)
+    elsewhere = d / "elsewhere"  # not the case files' folder: they are found beside the file
+    elsewhere.mkdir()
+    out = d / "reports"
+    files = [str(folder / f"i_{name}.py") for name in IMPORT_KILLERS]
+    proc = cli(
+        *[a for f in files for a in ("--cases", f)],
+        *("--cases", str(folder / "neighbour.py"), "--backends", "numpy,torch"),
+        *("--dtype", "float64", "--timeout", "3", "--out", str(out)),
+        cwd=elsewhere,
+        timeout=120,
+    )
+    run_dir = (out / "latest").resolve()
+    assert run_dir.is_dir(), proc.stdout + proc.stderr
+    summary = json.loads((run_dir / "summary.json").read_text())
+    return proc, run_dir, rows_of(run_dir), summary, folder
+
+
+def test_a_case_file_that_kills_or_hangs_at_import_costs_its_file(import_run):
+    proc, run_dir, _, summary, folder = import_run
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert summary["exit_code"] == 1
+    for name in ("results.csv", "agreement.md", "agreement.html"):
+        assert (run_dir / name).exists(), name
+    problems = {Path(p["where"]).name: p for p in summary["problems"]}
+    for name, (_, says) in IMPORT_KILLERS.items():
+        p = problems[f"i_{name}.py:5"]  # the line of the statement that kills it
+        assert p["kind"] == "case_file" and says in p["error"], p
+        assert f"problem: {folder / f'i_{name}.py'}:5: " in proc.stderr
+    assert len(summary["problems"]) == len(IMPORT_KILLERS), summary["problems"]
+
+
+def test_the_good_files_run_beside_files_that_kill_their_import(import_run):
+    _, _, rows, summary, _ = import_run
+    assert not [r for r in rows if str(r.get("case", "")).startswith("imp.")]
+    for case in ("nb.cube", "nb.made_beside"):
+        assert {r["status"] for r in cells(rows, case)} == {"pass"}, cells(rows, case)
+        assert {r["backend"] for r in cells(rows, case)} == {"numpy", "torch"}
+    assert summary["counts"] == {"pass": 8}
+
+
+def test_a_case_file_imports_the_modules_beside_it(import_run):
+    _, _, rows, _, folder = import_run
+    made = cells(rows, "nb.made_beside")
+    assert {r["file"] for r in made} == {f"{folder / 'h_helper.py'}:10"}  # where it was written

@@ -3,9 +3,10 @@
 The data path of one cell, module by module:
 
 - ``case``: the case format and case files (``case_checks``: their fields); ``selection``:
-  which cases a run uses; ``opcases``: the ops suite, each sample of the per-op table
-  (``opinfo``, checked by ``opchecks``) as a case of its own kind; ``coverage``: the README's
-  op x backend x order matrix, generated from that table;
+  which cases a run uses (``loading``: each case file imported in a worker first, so that one
+  that crashes, exits or hangs at import costs its own file); ``opcases``: the ops suite,
+  each sample of the per-op table (``opinfo``, checked by ``opchecks``) as a case of its own
+  kind; ``coverage``: the README's op x backend x order matrix, generated from that table;
 - ``reference``: every cell on the numpy engine in float64, checked by finite differences, in
   a numpy worker of its own;
 - ``runner``: one worker per backend, one ``invoke unigrad.compare.cells:run_case`` per case;

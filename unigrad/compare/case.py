@@ -26,6 +26,7 @@ to each dtype the case runs in; integer data stays integer.
 from __future__ import annotations
 
 import ast
+import contextlib
 import contextvars
 import hashlib
 import importlib.resources
@@ -33,7 +34,7 @@ import importlib.util
 import linecache
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,9 @@ class Case:
     no_finite_differences: str = ""
     file: str = ""
     line: int = 0
+    #: the case file whose import made this case (set when it is read; ``file`` may be a
+    #: module beside it that built the Case): workers and repro scripts import this one
+    loaded_from: str = field(default="", init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.file:
@@ -88,6 +92,11 @@ class Case:
             if sink is None:  # made outside a case file being read: raise at once
                 raise
             sink.append((self, exc))
+
+    @property
+    def case_file(self) -> str:
+        """The file that workers import to find this case (see ``cells.find_case``)."""
+        return self.loaded_from or self.file
 
     @property
     def where(self) -> str:
@@ -176,6 +185,19 @@ def _cases_line(path: str) -> int:
     return 1
 
 
+@contextlib.contextmanager
+def _folder_on_path(folder: Path) -> Iterator[None]:
+    """``folder`` first on ``sys.path`` while a case file in it is imported (as ``python
+    file.py`` would have it): the file can import the modules beside it."""
+    entry = str(folder)
+    sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError):  # the case file took it off itself
+            sys.path.remove(entry)
+
+
 def read_file(path: str | Path) -> tuple[list[Case], list[CaseError]]:
     """Import one case file: its good cases, and a located error for each bad one.
 
@@ -194,7 +216,8 @@ def read_file(path: str | Path) -> tuple[list[Case], list[CaseError]]:
     bad: list[tuple[Case, CaseError]] = []
     token = _BAD_CASES.set(bad)
     try:
-        spec.loader.exec_module(module)
+        with _folder_on_path(Path(path).parent):
+            spec.loader.exec_module(module)
     except (Exception, SystemExit) as exc:  # any failure of user code becomes a located error
         raise CaseLoadError(path, _where(exc, path), error_text(exc)) from exc
     finally:
@@ -216,6 +239,7 @@ def read_file(path: str | Path) -> tuple[list[Case], list[CaseError]]:
             problem = f"CASES[{i}] is a {type(c).__name__}, not a Case"
             errors.append(CaseError(where, None, [problem]))
         elif id(c) not in rejected:
+            c.loaded_from = path
             cases.append(c)
     return cases, errors
 

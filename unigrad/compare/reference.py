@@ -168,7 +168,7 @@ def compute(
         for case in cases:
             if stop is not None and stop.is_set():
                 return
-            payload = {"file": case.file, "id": case.id}
+            payload = {"file": case.case_file, "id": case.id}
             try:
                 got = worker.invoke(REFERENCE_CASE, payload, timeout=timeout)
             except WorkerError as exc:

@@ -89,7 +89,7 @@ def write_repro(res: RunResult) -> None:
     short enough for any file system, whatever the case id.
     """
     folder = res.run_dir / "repro"
-    files = {c.id: c.file for c in res.cases}
+    files = {c.id: c.case_file for c in res.cases}
     for r in res.records:
         if r.status in (Status.PASS, Status.SKIPPED) or r.case not in files:
             continue

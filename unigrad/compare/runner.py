@@ -97,7 +97,7 @@ def request_case(
     """One case's cells from a backend worker; a crash or hang marks every cell of the case.
     ``ahead``: the ops-suite cases asked for next, which the worker may compute with this one."""
     payload = {
-        "file": case.file,
+        "file": case.case_file,
         "id": case.id,
         "backend": backend,
         "dtypes": list(dtypes),
@@ -304,7 +304,7 @@ def run(
             registry.check_name(b, "--backends")
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
-    sel = select_cases(case_specs, suite, level)
+    sel = select_cases(case_specs, suite, level, timeout)
     runs = [c for c in sel.cases if any(d in c.dtypes for d in dtypes)]
     cells = sum(len(c.transforms) * len([d for d in dtypes if d in c.dtypes]) for c in runs)
     if not cells and not sel.problems:

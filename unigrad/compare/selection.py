@@ -32,17 +32,30 @@ class Selection:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _pool(paths: list[str], sel: Selection) -> list[Case]:
-    """Every good case of the files under ``paths``, the first definition of each id."""
+def _pool(paths: list[str], sel: Selection, timeout: float) -> list[Case]:
+    """Every good case of the files under ``paths``, the first definition of each id.
+
+    Each file is imported in a separate process first (``loading.vet``, each under
+    ``timeout``): one that raises, crashes, exits or hangs there is a problem of its own, and
+    only the others are imported here."""
+    from unigrad.compare import loading
+
     pool: list[Case] = []
     unknown_names: list[str] = []
     seen: set[Path] = set()
+    files: list[Path] = []
     for f in case_files(paths):
         if not f.exists():
             raise UsageError(f"case file {f} does not exist")
         if f.resolve() in seen:  # the same file named twice (or through a folder) runs once
             continue
         seen.add(f.resolve())
+        files.append(f)
+    vetted = loading.vet(files, timeout)
+    for f in files:
+        if f in vetted:
+            sel.problems.append(vetted[f])
+            continue
         try:
             cases, errors = read_file(f)
         except CaseLoadError as exc:
@@ -94,13 +107,18 @@ def resolve_suite(specs: Sequence[str] | None, suite: str | None) -> str:
 
 
 def select_cases(
-    specs: Sequence[str] | None, suite: str | None = None, level: str = "quick"
+    specs: Sequence[str] | None,
+    suite: str | None = None,
+    level: str = "quick",
+    timeout: float = 60.0,
 ) -> Selection:
     """Cases from paths (files or folders), ids and id globs, in the chosen suite.
 
     ``suite``: ``cases`` (the case files: the shipped library if no path is given), ``ops``
     (the per-op table at ``level``: quick or full) or ``all`` (both); None means ``all``, or
-    ``cases`` when a path is given. A case file that does not load, a case with badly typed
+    ``cases`` when a path is given. Case files are imported in a separate process first,
+    each under ``timeout`` seconds. A case file that does not load (there: it raises,
+    crashes, exits or hangs), a case with badly typed
     fields and a duplicated id become problems (the run goes on without them and exits 1); a
     name a case gets wrong (a transform, dtype or backend) and a pattern that matches no case
     are a ``UsageError``.
@@ -123,11 +141,11 @@ def select_cases(
     if suite == "ops" and paths:
         raise UsageError("--suite ops runs the per-op table: give ids or globs, not case files")
     if not patterns:
-        files = _pool(paths or [str(default_case_dir())], sel) if suite != "ops" else []
+        files = _pool(paths or [str(default_case_dir())], sel, timeout) if suite != "ops" else []
         sel.cases = files + ops
         return sel
     # ids and globs pick from the shipped library and the given files alike
-    pool = _pool([*paths, str(default_case_dir())], sel) if suite != "ops" else []
+    pool = _pool([*paths, str(default_case_dir())], sel, timeout) if suite != "ops" else []
     pool += ops
     for pat in patterns:
         hits = [c for c in pool if fnmatch.fnmatchcase(c.id, pat)]
