@@ -159,6 +159,10 @@ def test_a_run_of_only_broken_files_exits_1_with_the_problem(tmp_path):
     )
     assert out.returncode == 1, out.stdout + out.stderr
     assert "nocases.py:1: this case file defines no case" in out.stderr
+    agreement = (tmp_path / "reports" / "latest" / "agreement.md").read_text()
+    assert "| case · transform |" not in agreement  # was a table without a backend column
+    assert "No cell ran; see the case files with problems below." in agreement
+    assert "nocases.py:1: this case file defines no case" in agreement
 
 
 def test_ctrl_c_while_starting_is_a_quiet_130(good, monkeypatch):

@@ -43,10 +43,14 @@ def agreement_md(res: RunResult, summ: dict) -> str:
     rows, cells = grid(res)
     shown = [b for b in res.backends if any((row, b) in cells for row in rows)]
     lines = _header(res, summ)
-    lines += [
-        "| case · transform | " + " | ".join(md(b) for b in shown) + " |",
-        "| --- | " + " | ".join("---" for _ in shown) + " |",
-    ]
+    if not rows:  # a table without a column is no table
+        why = "; see the case files with problems below" if res.problems else ""
+        lines.append(f"No cell ran{why}.")
+    else:
+        lines += [
+            "| case · transform | " + " | ".join(md(b) for b in shown) + " |",
+            "| --- | " + " | ".join("---" for _ in shown) + " |",
+        ]
     for row in rows:
         marks = [cell(cells[(row, b)])[2] if (row, b) in cells else "" for b in shown]
         lines.append(f"| {md(row)} | " + " | ".join(marks) + " |")
