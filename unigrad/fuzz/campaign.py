@@ -365,11 +365,14 @@ class Campaign:
         return found, gaps, ref
 
     def _filter(self, c: Candidate, program: Program, ref: dict, per: dict) -> str | None:
-        """Why the stability filter drops ``c`` (rounding, float32), or None."""
+        """Why the stability filter drops ``c`` (rounding, float32, the documented placement
+        of 0 × inf), or None."""
         if self.s.native or c.kind not in ("wrong value", "nan"):
             return None
         sens = stability.sensitivity_of(ref)
-        reason = stability.by_differences(c) or stability.by_rounding(c, sens)
+        reason = (
+            stability.by_differences(c) or stability.by_mode(c) or stability.by_rounding(c, sens)
+        )
         if reason:
             return reason
         agrees = False

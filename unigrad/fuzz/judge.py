@@ -149,6 +149,12 @@ def _short(v: Any) -> Any:
     return out
 
 
+def named(against: str) -> str:
+    """What a finding's detail calls its opponent: "the reference", "itself", "finite
+    differences", a backend's name (pairwise)."""
+    return against.split(" (")[0]
+
+
 def _versus(
     index: int,
     backend: str,
@@ -159,7 +165,7 @@ def _versus(
     tol: dict[str, float],
     against: str,
 ) -> Candidate | None:
-    verdict = oracle.compare(got, want, dtype, tol, against=against.split(" ")[0])
+    verdict = oracle.compare(got, want, dtype, tol, against=named(against))
     if verdict.passed:
         return None
     try:
@@ -240,24 +246,86 @@ def judge(
                     )
                     if c is not None:
                         out.append(c)
-            out.extend(_inside(index, program, backend, dtype, res, tol))
+            out.extend(_inside(index, program, backend, dtype, res, tol, ref_ok))
     out.extend(_pairwise(index, program, results, ref_ok))
     return out, gaps
 
 
+def both_ways(jvp: Any, vjp: Any, d: dict[str, Any]) -> tuple[float, float]:
+    """``vᵀ(J u)`` by reverse mode (the vjp's cotangents along u) and by forward mode (v
+    along the jvp), in float64: the two sides of the "jvp/vjp" check."""
+    with np.errstate(all="ignore"):
+        fwd = float(np.sum(np.asarray(jvp, np.float64) * d["v"]))
+        rev = sum(
+            float(np.sum(np.asarray(c, np.float64) * u))
+            for c, u in zip(pytree.tree_leaves(vjp), d["u"])
+        )
+    return rev, fwd
+
+
+#: how the "jvp/vjp" check marks a nan that the documented 0 × inf placement explains
+PLACED_BY_MODE = "placed_by_mode"
+
+
+def _placed_by_mode(
+    rev: float,
+    fwd: float,
+    jvp: Any,
+    vjp: Any,
+    d: dict[str, Any],
+    ref_ok: dict[str, Any],
+    dtype: str,
+    tol: dict[str, float],
+) -> str | None:
+    """Why a nan on one side of ``vᵀ(J u)`` is the documented placement of 0 × inf, or None.
+
+    A tangent or cotangent that does not move an element, meeting that element's infinite
+    derivative, is 0 × inf = nan (README, "A zero cotangent or tangent beside an infinite
+    derivative"): reverse mode puts it in the vjp (the unused branch of ``where(x > 0,
+    sqrt(x), y)`` at 0), forward mode in the jvp, so one side of the check can be nan where the
+    other is a number. That is the convention, and the same on every backend, when the
+    reference engine (float64, which follows it in both modes) shows it alike: nan on the same
+    side, the nan side's nan at the reference's positions, and the other side the reference's
+    number within the tolerance. Anything else stays a candidate."""
+    if np.isnan(rev) == np.isnan(fwd) or not np.isfinite(fwd if np.isnan(rev) else rev):
+        return None
+    if "jvp" not in ref_ok or "vjp" not in ref_ok:
+        return None
+    ref_rev, ref_fwd = both_ways(ref_ok["jvp"], ref_ok["vjp"], d)
+    if (np.isnan(ref_rev), np.isnan(ref_fwd)) != (np.isnan(rev), np.isnan(fwd)):
+        return None
+    mode, nan_side, ref_side = (
+        ("reverse", vjp, ref_ok["vjp"]) if np.isnan(rev) else ("forward", jvp, ref_ok["jvp"])
+    )
+    try:
+        if not all(
+            np.array_equal(np.isnan(np.asarray(a, np.float64)), np.isnan(np.asarray(b, np.float64)))
+            for a, b in zip(pytree.tree_leaves(nan_side), pytree.tree_leaves(ref_side), strict=True)
+        ):
+            return None
+    except ValueError:  # structures differ
+        return None
+    other, ref_other = (fwd, ref_fwd) if mode == "reverse" else (rev, ref_rev)
+    if not oracle.compare(np.array(other), np.array(ref_other), dtype, tol).passed:
+        return None
+    return f"nan by {mode} mode at the reference engine's positions (0 × inf, documented)"
+
+
 def _inside(
-    index: int, program: Program, backend: str, dtype: str, res: dict, tol: dict[str, float]
+    index: int,
+    program: Program,
+    backend: str,
+    dtype: str,
+    res: dict,
+    tol: dict[str, float],
+    ref_ok: dict[str, Any] | None = None,
 ) -> list[Candidate]:
     """The backend against itself: reverse against forward, first against second order."""
     found = []
     jvp, vjp, value = res.get("jvp"), res.get("vjp"), res.get("value")
     if jvp and vjp and value and jvp["ok"] and vjp["ok"] and value["ok"]:
         d = directions(program, np.shape(value["value"]))
-        fwd = float(np.sum(np.asarray(jvp["value"], np.float64) * d["v"]))
-        rev = sum(
-            float(np.sum(np.asarray(c, np.float64) * u))
-            for c, u in zip(pytree.tree_leaves(vjp["value"]), d["u"])
-        )
+        rev, fwd = both_ways(jvp["value"], vjp["value"], d)
         c = _versus(
             index,
             backend,
@@ -269,6 +337,9 @@ def _inside(
             "itself (vᵀ(J u) by reverse vs forward mode)",
         )
         if c is not None:
+            why = _placed_by_mode(rev, fwd, jvp["value"], vjp["value"], d, ref_ok or {}, dtype, tol)
+            if why:
+                c.extra[PLACED_BY_MODE] = why
             found.append(c)
     hvp, fd = res.get("hvp"), res.get("grad_fd")
     if hvp and fd and hvp["ok"] and fd["ok"] and not any(i.kink for i in program.inputs):

@@ -6,6 +6,14 @@ Reasons, tried in order:
 - ``finite differences undefined``: the candidate disagrees with finite differences that are
   not finite themselves (a step that leaves the domain, as sqrt's at 0; an input that is inf or
   nan): there they are no oracle.
+- ``nan placed by mode (0 × inf)``: the backend's reverse and forward mode disagree only in
+  where IEEE 0 × inf puts a nan (a direction that does not move an element, meeting that
+  element's infinite derivative: ``where(x > 0, sqrt(x), y)`` at 0 is nan in reverse mode and
+  a number in forward mode), exactly as the reference engine puts it: the documented
+  convention (README, "Derivatives at kinks"), the same on every backend. The judge marks such
+  a "jvp/vjp" candidate only when the reference shows the same nan at the same positions and
+  the same number on the other side; the backend's jvp and vjp are still each compared with
+  the reference's, nan by position.
 - ``ill-conditioned``: the difference is within what rounding explains. The reference worker
   measures the program's rounding sensitivity (how much L = sum(out * W), or a projection of
   its gradient, moves when every intermediate value is off by one relative unit); a difference
@@ -27,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from unigrad.fuzz.judge import Candidate
+from unigrad.fuzz.judge import PLACED_BY_MODE, Candidate
 from unigrad.fuzz.program import Program
 
 EPS = {"float32": float(np.finfo(np.float32).eps), "float64": float(np.finfo(np.float64).eps)}
@@ -38,6 +46,7 @@ FLOAT32_RANGE = (1e-37, 1e37)
 PERTURBATION = (1e-5, 1e-4)  #: relative size of the perturbation
 REASONS = (
     "finite differences undefined",
+    "nan placed by mode (0 × inf)",
     "ill-conditioned",
     "float32 precision",
     "vanishes under perturbation",
@@ -50,6 +59,14 @@ def by_differences(c: Candidate) -> str | None:
     if not c.against.startswith(("finite", "itself (hvp")) or c.extra.get("want_finite", True):
         return None
     return "finite differences undefined"
+
+
+def by_mode(c: Candidate) -> str | None:
+    """``nan placed by mode (0 × inf)`` when the judge found the reverse-vs-forward nan to be
+    the documented placement (``judge.PLACED_BY_MODE``), else None."""
+    if c.transform != "jvp/vjp" or c.kind != "nan" or not c.extra.get(PLACED_BY_MODE):
+        return None
+    return "nan placed by mode (0 × inf)"
 
 
 def _sensitivity(c: Candidate, sens: dict[str, float]) -> float:
