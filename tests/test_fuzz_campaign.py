@@ -114,11 +114,15 @@ def test_the_injected_bug_is_found_and_shrunk(campaign: Path, site: Path) -> Non
     run = subprocess.run(
         [sys.executable, str(script)], env=_env(site), capture_output=True, text=True
     )
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 1, run.stdout + run.stderr  # 1: it reproduces
     lines = run.stdout.splitlines()
     got = next(x for x in lines if x.startswith("grad on buggy"))
     want = next(x for x in lines if x.startswith("grad by the reference"))
     assert got.split(":", 1)[1] != want.split(":", 1)[1]
+    # the finding's own numbers: those of its shrunk program (inputs, directions), compared as
+    # the fuzzer compared them
+    assert f"the finding reported: {g['detail']}" in lines, run.stdout
+    assert lines[-1] == f"reproduced: {g['detail']}", run.stdout
     assert not g["native_repro"]  # a backend with no framework of its own has no native repro
 
 

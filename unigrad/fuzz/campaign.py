@@ -430,8 +430,8 @@ class Campaign:
         for c, program in self._perturbation(survivors, row):
             finding = self.store.known(c, program)
             if finding is None:
-                shrunk = self._shrink(c, program)
-                finding, new = self.store.add(make(c, shrunk, program, self._vers))
+                shrunk, shown = self._shrink(c, program)
+                finding, new = self.store.add(make(shown, shrunk, program, self._vers))
                 if new:
                     self.result.new_findings += 1
                     self.say(
@@ -484,11 +484,29 @@ class Campaign:
                 row["filtered"][key] = row["filtered"].get(key, 0) + 1
         return kept
 
-    def _shrink(self, c: Candidate, program: Program) -> Program:
-        def still_fails(programs: list[Program]) -> list[bool]:
-            return [bool(found) for found in self._rerun(programs, c)]
+    def _shrink(self, c: Candidate, program: Program) -> tuple[Program, Candidate]:
+        """The shrunk program and its own candidate: a finding reports the numbers of the
+        program it shows (its inputs, and the directions drawn for its shapes), which its
+        repro scripts compute again. Where no smaller program showed it and the pruned one,
+        run once more, does not either, the finding keeps the original program and numbers."""
+        shown: dict[int, tuple[Program, Candidate]] = {}  # holding each program keeps ids apart
 
-        return shrink(program, still_fails, budget=self.s.shrink_budget)
+        def still_fails(programs: list[Program]) -> list[bool]:
+            verdicts = []
+            for p, found in zip(programs, self._rerun(programs, c)):
+                if found:
+                    shown[id(p)] = (p, found[0])
+                verdicts.append(bool(found))
+            return verdicts
+
+        small = shrink(program, still_fails, budget=self.s.shrink_budget)
+        if id(small) not in shown:  # the pruned program (no edit accepted): run it once
+            found = self._rerun([small], c)[0]
+            if found:
+                shown[id(small)] = (small, found[0])
+        if id(small) not in shown:
+            return program, c
+        return small, shown[id(small)][1]
 
 
 def new_run_dir(out: str | Path) -> Path:

@@ -20,6 +20,7 @@ from unigrad.compare import oracle
 from unigrad.compare.escape import docstring
 from unigrad.fuzz.execute import directions
 from unigrad.fuzz.findings import Finding
+from unigrad.fuzz.judge import tolerance
 from unigrad.fuzz.native import NativeUnavailable, adapter_source, is_adapter, native_name
 from unigrad.fuzz.program import Node, Program, Ref, array_literal, literal
 
@@ -67,6 +68,7 @@ import numpy as np
 
 import unigrad
 import unigrad.numpy as unp
+from unigrad.compare import oracle
 from unigrad.fuzz.program import table_op  # noqa: F401  (ops with a custom call)
 
 np.set_printoptions(precision=17)
@@ -80,25 +82,44 @@ INPUTS = {inputs}
 W = {W}
 U = [{U}]
 V = {V}
+# what the finding reported ({transform!r}, {kind!r}, against {against!r}):
+REPORTED = {{"got": {reported_got!r}, "want": {reported_want!r}, "detail": {detail!r}}}
+TOL = {tol!r}  # the fuzzer's tolerance for this comparison
 
 
 def loss(*xs):
     return unp.sum(program(*xs) * W.astype(xs[0].dtype))
 
 
+def attempt(fn):
+    try:
+        return unigrad.to_numpy(fn())
+    except Exception as exc:  # a failing transform is a result here
+        return f"{{type(exc).__name__}}: {{exc}}"
+
+
+def leaves(r):
+    return list(r) if isinstance(r, (tuple, list)) else [r]
+
+
 def run(backend, dtype):
     xs = [x.astype(dtype) for x in INPUTS]
     us = [u.astype(dtype) for u in U]
     n = tuple(range(len(xs)))
-    with unigrad.use_backend(backend):
-        value = unigrad.to_numpy(program(*xs))
-    results = {{"value": value}}
-    results["grad"] = unigrad.to_numpy(unigrad.grad(loss, n, backend=backend)(*xs))
-    results["jvp"] = unigrad.to_numpy(unigrad.jvp(program, xs, us, backend=backend)[1])
-    _, vjp_fn = unigrad.vjp(program, *xs, backend=backend)
-    results["vjp"] = unigrad.to_numpy(vjp_fn(V.astype(dtype)))
+
+    def value():
+        with unigrad.use_backend(backend):
+            return program(*xs)
+
+    def vjp():
+        return unigrad.vjp(program, *xs, backend=backend)[1](V.astype(dtype))
+
+    results = {{"value": attempt(value)}}
+    results["grad"] = attempt(lambda: unigrad.grad(loss, n, backend=backend)(*xs))
+    results["jvp"] = attempt(lambda: unigrad.jvp(program, xs, us, backend=backend)[1])
+    results["vjp"] = attempt(vjp)
     if {second}:
-        results["hvp"] = unigrad.to_numpy(unigrad.hvp(loss, xs, us, backend=backend))
+        results["hvp"] = attempt(lambda: unigrad.hvp(loss, xs, us, backend=backend))
     return results
 
 
@@ -107,18 +128,172 @@ ref = run("numpy", "float64")
 for name in got:
     print(f"{{name}} on {{BACKEND}} {{DTYPE}}:", got[name])
     print(f"{{name}} by the reference engine (float64):", ref[name])
-print("vᵀ(J u) forward:", float(np.sum(got["jvp"] * V)),
-      " reverse:", float(sum(np.sum(c * u) for c, u in zip(got["vjp"], U))))
+{check}
+"""
+
+#: the finding's own quantity, by what it was compared with (GOT and WANT, named)
+_CHECK_REFERENCE = """
+GOT, WANT = got[{t!r}], ref[{t!r}]
+NAMES = ("{t} on " + BACKEND + " " + DTYPE, "{t} by the reference engine (float64)")
+"""
+_CHECK_PAIRWISE = """
+other = run({other!r}, DTYPE)
+GOT, WANT = got[{t!r}], other[{t!r}]
+NAMES = ("{t} on " + BACKEND + " " + DTYPE, "{t} on {other} " + DTYPE)
+"""
+_CHECK_MODES = """
+
+def both_ways(r):  # vᵀ(J u) by reverse mode (vjp along U) and by forward mode (V along jvp)
+    fwd = float(np.sum(np.asarray(r["jvp"], np.float64) * V))
+    rev = sum(float(np.sum(np.asarray(c, np.float64) * u)) for c, u in zip(leaves(r["vjp"]), U))
+    return rev, fwd
+
+
+failed = isinstance(got["vjp"], str) or isinstance(got["jvp"], str)
+with np.errstate(all="ignore"):
+    GOT, WANT = (got["vjp"], got["jvp"]) if failed else both_ways(got)
+NAMES = ("vᵀ(J u) by reverse mode on " + BACKEND, "vᵀ(J u) by forward mode on " + BACKEND)
+"""
+_WITHIN = """
+
+def richardson(a, b, h):  # central differences at h and h/2: estimate, error estimate
+    eps = float(np.finfo(np.float64).eps)
+    est = [(4 * q - p) / 3 for p, q in zip(a, b)]
+    err = [np.abs(p - q) + eps * (np.abs(p) + 1.0) / h * 4 for p, q in zip(a, b)]
+    return est, err
+
+
+def within(g, est, err):  # g moved towards the estimate by 8 times its error estimate
+    out = []
+    for a, e, r in zip(leaves(g), est, err):
+        d = np.asarray(a, np.float64) - e
+        shrunk = np.sign(d) * np.maximum(np.abs(d) - 8.0 * r, 0.0)
+        out.append(np.where(np.isfinite(d), e + shrunk, a))
+    return tuple(out)
+
+"""
+_CHECK_HVP = (
+    _WITHIN
+    + """
+grad_fn = unigrad.grad(loss, tuple(range(len(INPUTS))), backend=BACKEND)
+xs, us = [x.astype(DTYPE) for x in INPUTS], [u.astype(DTYPE) for u in U]
+
+
+def along(h):  # the central difference of the backend's own gradient along U
+    hi = leaves(unigrad.to_numpy(grad_fn(*[x + h * u for x, u in zip(xs, us)])))
+    lo = leaves(unigrad.to_numpy(grad_fn(*[x - h * u for x, u in zip(xs, us)])))
+    return [(np.asarray(a) - np.asarray(b)) / (2 * h) for a, b in zip(hi, lo)]
+
+
+with np.errstate(all="ignore"):
+    h = {step!r} * max(1e-3, *(float(np.max(np.abs(x), initial=0)) for x in xs))
+    est, err = richardson(along(h), along(h / 2), h)
+    GOT, WANT = within(got["hvp"], est, err), tuple(est)
+NAMES = ("hvp on " + BACKEND + " " + DTYPE, "differences of its own grad along U")
+"""
+)
+_CHECK_FD = (
+    _WITHIN
+    + """
+xs = [np.asarray(x, np.float64) for x in INPUTS]
+
+
+def loss64(*a):
+    return float(unigrad.to_numpy(unp.sum(program(*a) * W)))
+
+
+def fd_grad(scale):  # central differences of sum(out * W), one element at a time
+    parts = []
+    for i, x in enumerate(xs):
+        g = np.zeros_like(x)
+        for idx in np.ndindex(*x.shape):
+            e = np.zeros_like(x)
+            e[idx] = scale * max(abs(float(x[idx])), 1e-3)
+            hi = [x + e if k == i else y for k, y in enumerate(xs)]
+            lo = [x - e if k == i else y for k, y in enumerate(xs)]
+            g[idx] = (loss64(*hi) - loss64(*lo)) / (2 * e[idx])
+        parts.append(g)
+    return parts
+
+
+with np.errstate(all="ignore"):
+    est, err = richardson(fd_grad({step!r}), fd_grad({step!r} / 2), {step!r} * 1e-3)
+    GOT, WANT = within(ref["grad"], est, err), tuple(est)
+NAMES = ("grad by the reference engine (float64)", "central finite differences")
+"""
+)
+_VERDICT = """
+print(NAMES[0] + ":", GOT)
+print(NAMES[1] + ":", WANT)
+print("the finding reported:", REPORTED["detail"])
+if isinstance(GOT, str) or isinstance(WANT, str):
+    print("not reproduced: the quantity could not be computed")
+    raise SystemExit(2)
+verdict = oracle.compare(GOT, WANT, {cmp_dtype!r}, TOL, against={word!r})  # the fuzzer's words
+print("reproduced: " + verdict.detail if not verdict.passed else "not reproduced: they agree")
+raise SystemExit(0 if verdict.passed else 1)
+"""
+_CHECK_FAILS = """
+failed = isinstance(got[{t!r}], str)
+print("the finding reported:", REPORTED["detail"])
+print("reproduced: {t} fails" if failed else "not reproduced: {t} runs")
+raise SystemExit(1 if failed else 0)
 """
 
 
+def _reported(short: Any) -> str:
+    """A finding's got or want (``judge._short``: up to 4 arrays of up to 12 numbers) as text."""
+    if not short:
+        return "-"
+    parts = []
+    for leaf in short:
+        if leaf is None:
+            parts.append("None")
+            continue
+        vals = ", ".join(str(v) for v in leaf["values"])
+        parts.append(vals if leaf["shape"] == [] else f"[{vals}]")
+    return parts[0] if len(parts) == 1 else "(" + ", ".join(parts) + ")"
+
+
+def _check(f: Finding, program: Program) -> tuple[str, dict[str, float]]:
+    """The script's last part: the finding's own quantity, compared as the judge compared it
+    (exit 1 when it still disagrees), and the tolerance that comparison uses."""
+    from unigrad.fuzz import judge
+    from unigrad.fuzz.execute import FD_STEP
+
+    t = f.transform
+    tol = judge.tolerance(program, f.dtype)
+    cmp_dtype = f.dtype
+    if f.kind in ("crash", "refusal"):
+        return _CHECK_FAILS.format(t=f.transform), tol
+    if f.transform == "jvp/vjp":
+        body = _CHECK_MODES
+    elif f.transform == "grad/hvp":
+        body, tol = _CHECK_HVP.format(step=FD_STEP), judge.SECOND_ORDER_TOL
+    elif f.against.startswith("finite"):
+        body, tol, cmp_dtype = _CHECK_FD.format(step=FD_STEP), judge.FD_TOL, "float64"
+    elif f.against.endswith("(pairwise)"):
+        other = f.against.split(" ")[0]
+        body = _CHECK_PAIRWISE.format(t=t, other=other)
+        tol = {k: 2 * v for k, v in tol.items()}
+    else:
+        body = _CHECK_REFERENCE.format(t=t)
+    word = judge.named(f.against)  # as the judge names it in a finding's detail
+    return body + _VERDICT.format(cmp_dtype=cmp_dtype, word=word), dict(tol)
+
+
 def unigrad_script(f: Finding) -> str:
-    """The repro through unigrad."""
+    """The repro through unigrad: every check of the shrunk program beside the reference
+    engine's, then the finding's own quantity (same inputs, directions W, U, V and
+    comparison as the fuzzer's), exiting 1 when it still disagrees."""
     program = f.shrunk()
     d = _dirs(program)
-    how = "Run it with the python of the backend's environment" + (
-        " (.venv-mxnet/bin/python: MXNet in-process)." if f.backend == "mxnet" else "."
+    how = (
+        "Run it with the python of the backend's environment"
+        + (" (.venv-mxnet/bin/python: MXNet in-process)." if f.backend == "mxnet" else ".")
+        + " Exits 1 when the finding reproduces, 0 when it does not."
     )
+    check, tol = _check(f, program)
     return UNIGRAD.format(
         doc=_doc(f, "unigrad fuzz finding", how),
         source=program.source(),
@@ -129,6 +304,14 @@ def unigrad_script(f: Finding) -> str:
         U=", ".join(array_literal(u) for u in d["u"]),
         V=array_literal(d["v"]),
         second=f.order >= 2,
+        transform=f.transform,
+        kind=f.kind,
+        against=f.against,
+        reported_got=_reported(f.got),
+        reported_want=_reported(f.want),
+        detail=f.detail,
+        tol=tol,
+        check=check,
     )
 
 
@@ -345,8 +528,33 @@ for name, want in EXPECTED.items():
     if not same:
         differs.append(name)
 print("reproduced: " + ", ".join(differs) + " differ" if differs else "all agree")
-raise SystemExit(1 if differs else 0)
-"""
+{finding_check}"""
+
+#: the native script's verdict: the finding's own quantity where the script computes it
+_NATIVE_VERDICT = {
+    "reference": """reproduced = {t!r} in differs
+raise SystemExit(1 if reproduced else 0)
+""",
+    "modes": """
+
+def flat(r):
+    return [np.asarray(a, np.float64) for a in as_list(r, r)]
+
+
+# the finding: vᵀ(J u) by reverse mode (vjp along U) against forward mode (V along jvp)
+with np.errstate(all="ignore"):
+    fwd = float(np.sum(flat(results["jvp"])[0] * V))
+    rev = sum(float(np.sum(c * u)) for c, u in zip(flat(results["vjp"]), U))
+print("vᵀ(J u) by reverse mode:", rev, " by forward mode:", fwd)
+print("the finding reported:", {detail!r})
+scale = max(1.0, abs(fwd)) if np.isfinite(fwd) else 1.0
+same = bool(np.isclose(rev, fwd, rtol=RTOL, atol=ATOL * scale, equal_nan=True))
+print("not reproduced: they agree" if same else "reproduced: reverse and forward mode differ")
+raise SystemExit(0 if same else 1)
+""",
+    "any": """raise SystemExit(1 if differs else 0)
+""",
+}
 
 
 def native_source(program: Program, backend: str, name: str = "program") -> str:
@@ -426,6 +634,11 @@ def native_script(f: Finding) -> str | None:
         f"U (tangents) and V (cotangent) are fixed; grad is d sum(out * W) / d inputs."
     )
     dtype = f.dtype if f.transform != "native grad" else "float64"
+    tol = (
+        dict(oracle.TOLERANCE[dtype])
+        if f.transform == "native grad"
+        else tolerance(program, dtype)  # with the program's ops' own overrides, as judged
+    )
     return NATIVE.format(
         doc=_doc(f, "Framework repro", how),
         setup=_SETUP[f.backend].format(dtype=dtype),
@@ -437,6 +650,18 @@ def native_script(f: Finding) -> str | None:
         derive=(_DERIVE_GRAD if f.transform == "native grad" else _DERIVE)[f.backend],
         expected="{\n" + "".join(f"    {k!r}: {_py(v)},\n" for k, v in expected.items()) + "}",
         backend=f.backend,
-        rtol=oracle.TOLERANCE[dtype]["rtol"],  # the judge's: what it reported, the script shows
-        atol=oracle.TOLERANCE[dtype]["atol"],
+        rtol=tol["rtol"],  # the judge's: what it reported, the script shows
+        atol=tol["atol"],
+        finding_check=_native_verdict(f),
     )
+
+
+def _native_verdict(f: Finding) -> str:
+    """The native script's exit: the finding's own quantity where it computes it (a check
+    against the reference, reverse against forward mode), else any difference from the
+    reference (pairwise, second-order and native findings)."""
+    if f.transform == "jvp/vjp":
+        return _NATIVE_VERDICT["modes"].format(detail=f.detail)
+    if f.against == "the reference" and f.kind not in ("crash", "refusal"):
+        return _NATIVE_VERDICT["reference"].format(t=f.transform)
+    return _NATIVE_VERDICT["any"]
