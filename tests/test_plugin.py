@@ -63,26 +63,6 @@ def test_fixture_ids_and_active_backend(pytester):
     result.stdout.fnmatch_lines(["unigrad *: numpy *, torch 2.13*"])  # the report header
 
 
-def test_jax_float64_tests_use_jax_operators_without_warnings(pytester):
-    """The fixture's float64 JAX arrays met JAX's own operators (1 - t**2) outside 64-bit mode:
-    JAX warned "float64 ... will be truncated to dtype float32" (an error under -W error)."""
-    pytester.makepyfile("""
-import numpy as np
-import unigrad.numpy as unp
-
-
-def test_own_operators(unigrad_backend):
-    x = unigrad_backend.asarray([0.5, 1.5])
-    t = unp.tanh(x)
-    y = 1 - t**2 + x * 2.0
-    assert str(y.dtype) == unigrad_backend.dtype
-""")
-    result = pytester.runpytest(
-        "-W", "error::UserWarning", "--unigrad-backends=jax,numpy", "--unigrad-dtypes=both"
-    )
-    result.assert_outcomes(passed=4)
-
-
 def test_backends_from_environment(pytester, monkeypatch):
     monkeypatch.setenv("UNIGRAD_BACKENDS", "torch")
     pytester.makepyfile(FIXTURE_TEST)

@@ -313,9 +313,7 @@ def unigrad_backend(request: pytest.FixtureRequest) -> Any:
         if gap:
             request.node.stash[_RESULT] = {"gap": gap}
             pytest.skip(gap)
-    # the backend's own evaluation context too: JAX's 64-bit types, so that JAX's operators
-    # on the test's float64 arrays neither warn nor truncate them to float32
-    with unigrad.use_backend(param.name), unigrad.get_backend(param.name).impl.evaluating():
+    with unigrad.use_backend(param.name):
         yield param
 
 
