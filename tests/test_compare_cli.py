@@ -83,7 +83,7 @@ def test_timeout_must_be_a_finite_positive_number(good, value):
 
 def test_jobs_must_be_positive(good):
     line = usage_error(compare("--cases", str(good), "--backends", "numpy", "--jobs", "-1"))
-    assert "--jobs" in line and "-1" in line
+    assert "--jobs" in line and "-1" in line and "0: one per core" in line
 
 
 @pytest.mark.parametrize("value", ["", ",", " , "])

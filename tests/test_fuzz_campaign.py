@@ -215,6 +215,7 @@ def test_ctrl_c_keeps_what_was_found_and_resume_finishes(
         (("--budget", "inf"), "--budget"),
         (("--timeout", "nan"), "--timeout"),
         (("--seed", "-5"), "--seed"),  # was NumPy's traceback, exit 1
+        (("--jobs", "-1"), "--jobs must be"),  # was taken as 1
         (("--ops", ""), "--ops names no op"),  # fuzzed every op
         (("--ops", " , "), "--ops names no op"),
         (("--backends", ""), "--backends names no backend"),

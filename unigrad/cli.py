@@ -522,6 +522,11 @@ def _check_fuzz_options(settings: Any) -> None:
             )
     if settings.seed < 0:
         raise click.UsageError(f"--seed must be an integer >= 0, not {settings.seed}")
+    if settings.jobs is not None and settings.jobs < 0:
+        raise click.UsageError(
+            f"--jobs must be a number of requests at once >= 1 (0: one per core), not "
+            f"{settings.jobs}"
+        )
     for name, given, example, what in (
         ("--ops", settings.ops, "sin,matmul", "op"),
         ("--backends", settings.backends, "numpy,torch", "backend"),

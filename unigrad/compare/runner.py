@@ -290,7 +290,7 @@ def run(
         raise UsageError(f"--dtype must be float32, float64 or both, not {dtype!r}")
     check_timeout(timeout)
     if jobs is not None and jobs < 1:
-        raise UsageError(f"--jobs must be a number of workers >= 1, not {jobs}")
+        raise UsageError(f"--jobs must be a number of workers >= 1 (0: one per core), not {jobs}")
     dtypes = list(DTYPES) if dtype == "both" else [dtype]
     asked_for = backends is not None
     if backends is not None and not backends:
