@@ -130,3 +130,18 @@ def test_parameters_of_mixed_dtypes_are_noted():
     assert "b (float32) checked in float64" in str(report)
     same = port.compare({"torch": torch_fn, "jax": jax_fn}, mixed, X, dtypes="float32")
     assert same.notes == []
+
+
+def test_a_mean_over_an_outputs_elements_is_named_on_every_leaf():
+    # x (4, 3) @ w (3, 2): a mean over the output's 8 elements, no input's size; the value and
+    # the 2-element b said "no known porting mistake matched" while w said "times 8"
+    def torch_mean(p, x):
+        return torch.tanh(x @ p["w"] + p["b"]).mean()
+
+    report = port.compare({"torch": torch_mean, "jax": jax_fn}, W, X)
+    assert not report.passed
+    said = {x.diagnosis for x in report.failures}
+    assert said == {
+        "scale: jax is 8 times torch: a sum where torch takes a mean over 8 elements (an "
+        "output's or an intermediate's)"
+    }, said

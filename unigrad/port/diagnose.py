@@ -79,6 +79,15 @@ def sizes_of(inputs: dict[str, np.ndarray]) -> dict[int, str]:
     return out
 
 
+def _whole(c: float) -> tuple[int, bool] | None:
+    """(n, True) when ``c`` is a whole number n >= 3, (n, False) when it is 1/n; else None."""
+    for value, bigger in ((c, True), (1.0 / c if c else 0.0, False)):
+        n = round(value)
+        if n >= 3 and _near(value, n):
+            return n, bigger
+    return None
+
+
 def _near(c: float, n: float) -> bool:
     return abs(c - n) <= 1e-6 * max(1.0, abs(n))
 
@@ -126,6 +135,16 @@ def try_scale(
             return (
                 f"scale: {label} is {against} times {k:g} (a factor such as a squared error's 1/2)"
             )
+    whole = _whole(c)
+    if whole is not None:  # a mean over an output's elements, which no input's size shows
+        n, bigger = whole
+        return (
+            f"scale: {label} is {n} times {against}: a sum where {against} takes a mean over "
+            f"{n} elements (an output's or an intermediate's)"
+            if bigger
+            else f"scale: {label} is {against} / {n}: a mean over {n} elements (an output's or "
+            f"an intermediate's) where {against} takes a sum"
+        )
     if g.size < 4:
         return None
     return f"scale: {label} is {against} times {c:.6g}: a constant factor"
