@@ -208,6 +208,7 @@ def test_ctrl_c_keeps_what_was_found_and_resume_finishes(
     [
         (("--backends", "numpy,nope"), "nope"),
         (("--ops", "tanh,no_such_op"), "no_such_op"),
+        (("--ops", "sqrtt"), "did you mean sqrt?"),
         (("--ops", "linalg.svd"), "linalg.svd is not fuzzed: left out by its entry"),
         (("--programs", "0"), "--programs"),
         (("--budget", "-1"), "--budget"),

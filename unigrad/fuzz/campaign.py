@@ -13,6 +13,7 @@ twice.
 from __future__ import annotations
 
 import collections
+import difflib
 import json
 import time
 from collections.abc import Callable
@@ -177,9 +178,12 @@ def check(settings: Settings) -> list[str]:
         why = skipped().get(name)
         if why:  # in the table, but programs may not use it
             raise UsageError(f"--ops: {name} is not fuzzed: {why}") from exc
-        pool = ", ".join(i.name for i in eligible())
+        names = [i.name for i in eligible()]
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
         raise UsageError(
-            f"--ops: no fuzzable op {exc.args[0]} in the per-op table; the ops are: {pool}"
+            f"--ops: no fuzzable op {exc.args[0]} in the per-op table{hint}; the ops are: "
+            + ", ".join(names)
         ) from exc
     return list(dict.fromkeys(names))
 
