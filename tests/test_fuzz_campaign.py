@@ -64,8 +64,9 @@ def fuzz(site: Path, *args: str, timeout: float = 300) -> subprocess.CompletedPr
 
 
 def only_run(out: Path) -> Path:
-    runs = [p for p in out.iterdir() if p.is_dir()]
+    runs = [p for p in out.iterdir() if p.is_dir() and not p.is_symlink()]
     assert len(runs) == 1, runs
+    assert (out / "latest").resolve() == runs[0].resolve()  # as compare's reports/latest
     return runs[0]
 
 

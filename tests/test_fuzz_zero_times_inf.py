@@ -136,7 +136,7 @@ def test_the_new_user_campaign_reports_no_sqrt_where_finding(tmp_path: Path) -> 
         timeout=600,
         cwd=ROOT,
     )
-    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir() and not p.is_symlink()]
     findings = (run_dir / "findings.jsonl").read_text()
     assert "sqrt+where" not in findings, findings
     assert run.returncode == 0, run.stdout + run.stderr

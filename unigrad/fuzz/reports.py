@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from unigrad.compare.escape import file_stem, md
+from unigrad.compare.reports import point_latest
 from unigrad.fuzz.campaign import Result
 from unigrad.fuzz.findings import Finding
 from unigrad.fuzz.repro import native_script, unigrad_script
@@ -34,6 +35,7 @@ def write(res: Result, store: object) -> dict:
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     (run_dir / "findings.md").write_text(markdown(res, summary))
     (run_dir / "findings.html").write_text(page(res, summary))
+    point_latest(run_dir)  # <out>/latest, as compare's reports have
     return summary
 
 
