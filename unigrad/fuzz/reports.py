@@ -35,7 +35,9 @@ def write(res: Result, store: object) -> dict:
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     (run_dir / "findings.md").write_text(markdown(res, summary))
     (run_dir / "findings.html").write_text(page(res, summary))
-    point_latest(run_dir)  # <out>/latest, as compare's reports have
+    point_latest(
+        Path(run_dir).resolve()
+    )  # <out>/latest, as compare's reports have (resolved: --resume <out>/latest)
     return summary
 
 
