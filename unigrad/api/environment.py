@@ -77,18 +77,19 @@ def _collect(f: Any, out: list[Getter], seen: set[int], depth: int) -> None:
             _collect(type(f).__call__, out, seen, depth - 1)
         return
     g = f.__globals__
-    for name in _names(f.__code__):
+    for name in names_read(f.__code__):
         if name in g:
             _value(lambda g=g, name=name: g.get(name), out, seen, depth)
     for cell in f.__closure__ or ():
         _value(lambda cell=cell: _cell(cell), out, seen, depth)
 
 
-def _names(code: types.CodeType) -> set[str]:
+def names_read(code: types.CodeType) -> set[str]:
+    """The global names ``code`` reads, its lambdas' and comprehensions' included."""
     names = set(code.co_names)
     for c in code.co_consts:
         if isinstance(c, types.CodeType):  # lambdas and comprehensions inside the function
-            names |= _names(c)
+            names |= names_read(c)
     return names
 
 

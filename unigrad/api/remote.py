@@ -28,6 +28,7 @@ import numpy as np
 from unigrad import errors
 from unigrad.api.array import unwrap
 from unigrad.api.call import arg_label, fname
+from unigrad.api.environment import names_read
 from unigrad.api.translate import CAUSE
 
 
@@ -89,7 +90,7 @@ def _state_of(f: Any, out: dict, seen: set[int], depth: int) -> None:
     if not module or module == "__main__":
         return
     g = f.__globals__
-    for name in _names(f.__code__):
+    for name in names_read(f.__code__):
         if name not in g:
             continue
         v = g[name]
@@ -97,14 +98,6 @@ def _state_of(f: Any, out: dict, seen: set[int], depth: int) -> None:
             _state_of(v, out, seen, depth - 1)
         elif _is_data(v):
             out[(module, name)] = v
-
-
-def _names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
-    for c in code.co_consts:
-        if isinstance(c, types.CodeType):  # comprehensions and lambdas inside the function
-            names |= _names(c)
-    return names
 
 
 def _is_data(v: Any, level: int = 3) -> bool:
