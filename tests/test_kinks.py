@@ -168,9 +168,11 @@ def test_the_readme_table_of_derivatives_at_a_nan_input_is_what_each_backend_giv
     table = _nan_table()
     assert sorted(table) == sorted(_NAN_FUNCTIONS)
     x = np.array([np.nan, 1.0, 2.0])
+    # the same everywhere
+    np.testing.assert_array_equal(g(lambda x: unp.sum(unp.fmax(x, 0.5)), x, backend), [0, 1, 1])
+    if backend not in table[next(iter(table))]:
+        return  # the table holds the five built-in backends (an installed one is not in it)
     for name, f in _NAN_FUNCTIONS.items():
         with np.errstate(invalid="ignore"):
             got = g(f, x, backend)
         np.testing.assert_array_equal(got, table[name][backend], err_msg=f"{name} on {backend}")
-    # the same everywhere
-    np.testing.assert_array_equal(g(lambda x: unp.sum(unp.fmax(x, 0.5)), x, backend), [0, 1, 1])

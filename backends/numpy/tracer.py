@@ -138,12 +138,13 @@ class OpIndexError(UnigradError, IndexError):
 def _foreign(a: Any) -> str | None:
     """What ``a`` is when it is another framework's array (or a unigrad array of another
     backend), else None."""
-    from unigrad.api.detect import framework_of
+    from unigrad import registry
 
     t = type(a)
     if t.__module__ == "unigrad.api.array" and getattr(a, "backend", "numpy") != "numpy":
         return f"a {a.backend} array"
-    name = framework_of(a)
+    top = t.__module__.partition(".")[0]
+    name = next((n for n, s in registry.specs().items() if top in s.array_modules), None)
     if name is None or name == "numpy":
         return None
     return f"a {name} array ({t.__module__}.{t.__qualname__})"
