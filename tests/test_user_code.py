@@ -91,6 +91,18 @@ def test_module_data_changed_at_run_time_reaches_every_backend(name, monkeypatch
     np.testing.assert_allclose(unigrad.to_numpy(g(w)), [12.0, 22.0, 32.0])
     user_functions.BATCH[0] = 100.0  # in place
     np.testing.assert_allclose(unigrad.to_numpy(g(w)), [102.0, 22.0, 32.0])
+    # read as another module's attributes (user_config.shift(w), user_config.SCALE inside it),
+    # and a dict keyed by numbers: MXNet's worker kept their import-time values
+    h = unigrad.grad(user_functions.loss_of_other_modules_data, backend=name)
+    np.testing.assert_allclose(unigrad.to_numpy(h(w)), [2.0, 2.0, 2.0])
+    from tests import user_config
+
+    monkeypatch.setattr(user_config, "SCALE", 3.0)
+    monkeypatch.setattr(user_config, "OFFSET", np.full(3, 0.5))
+    monkeypatch.setitem(user_functions.BY_INDEX, 0, 2.0)
+    monkeypatch.setitem(user_functions.BY_INDEX, (1, 2), 1.0)
+    # d/dw [2 * sum((3 (w - 0.5))**2) + sum(w)] = 36 (w - 0.5) + 1
+    np.testing.assert_allclose(unigrad.to_numpy(h(w)), [19.0, 19.0, 19.0])
 
 
 @pytest.mark.parametrize("op", ["mean", "var", "std"])

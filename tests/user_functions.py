@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 import unigrad.numpy as unp
+from tests import user_config
 
 rng = np.random.default_rng(14)
 X = rng.normal(size=(8, 3))
@@ -220,6 +221,14 @@ def _penalty(w):
 
 def loss_of_module_data(w):
     return (w * BATCH).sum() + _penalty(w)
+
+
+#: a setting keyed by numbers, not strings
+BY_INDEX = {0: 1.0, (1, 2): 0.0}
+
+
+def loss_of_other_modules_data(w):
+    return unp.sum(user_config.shift(w) ** 2) * BY_INDEX[0] + unp.sum(w) * BY_INDEX[(1, 2)]
 
 
 def bad_reshape(x):

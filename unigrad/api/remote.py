@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import io
 import sys
+import sysconfig
 import types
 from collections.abc import Callable
 from typing import Any
@@ -90,7 +91,8 @@ def _state_of(f: Any, out: dict, seen: set[int], depth: int) -> None:
     if not module or module == "__main__":
         return
     g = f.__globals__
-    for name in names_read(f.__code__):
+    names = names_read(f.__code__)
+    for name in names:
         if name not in g:
             continue
         v = g[name]
@@ -98,6 +100,25 @@ def _state_of(f: Any, out: dict, seen: set[int], depth: int) -> None:
             _state_of(v, out, seen, depth - 1)
         elif _is_data(v):
             out[(module, name)] = v
+        elif isinstance(v, types.ModuleType) and _users(v):
+            # othermod.NAME and othermod.helper(x): co_names holds the attributes read too
+            for attr in names & set(vars(v)):
+                w = vars(v)[attr]
+                if isinstance(w, types.FunctionType):
+                    _state_of(w, out, seen, depth - 1)
+                elif _is_data(w):
+                    out[(v.__name__, attr)] = w
+
+
+def _users(m: types.ModuleType) -> bool:
+    """Whether ``m`` is one of the user's modules (not the standard library, an installed
+    package or unigrad), whose data may change after import."""
+    path = getattr(m, "__file__", None)
+    if not path or m.__name__ == "__main__" or m.__name__.partition(".")[0] == "unigrad":
+        return False
+    if "site-packages" in path or "dist-packages" in path:
+        return False
+    return not path.startswith(sysconfig.get_paths()["stdlib"])
 
 
 def _is_data(v: Any, level: int = 3) -> bool:
@@ -109,8 +130,12 @@ def _is_data(v: Any, level: int = 3) -> bool:
     if level > 0 and type(v) in (list, tuple):
         return all(_is_data(e, level - 1) for e in v)
     if level > 0 and type(v) is dict:
-        return all(isinstance(k, str) and _is_data(e, level - 1) for k, e in v.items())
+        return all(_is_key(k) and _is_data(e, level - 1) for k, e in v.items())
     return False
+
+
+def _is_key(k: Any) -> bool:
+    return isinstance(k, _SCALARS) or (type(k) is tuple and all(isinstance(e, _SCALARS) for e in k))
 
 
 def _sendable(v: Any, f: Callable, i: int, path: str, backend: str) -> Any:
