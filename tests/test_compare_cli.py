@@ -131,6 +131,7 @@ def test_a_case_file_without_cases_is_a_problem(tmp_path):
     assert not sel.cases
     assert sorted(Path(p.where).name for p in sel.problems) == ["emptylist.py:1", "nocases.py:1"]
     assert all("defines no case" in p.error and "CASES" in p.error for p in sel.problems)
+    assert all("start its name with _" in p.error for p in sel.problems)
 
 
 def test_a_case_that_tests_nothing_is_a_problem(tmp_path):

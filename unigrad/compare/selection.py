@@ -90,7 +90,8 @@ def _pool(paths: list[str], sel: Selection, timeout: float) -> list[Case]:
 def _no_cases(path: Path) -> str:
     return (
         f"{path.resolve()}:1: this case file defines no case: give it a module-level "
-        "CASES = [Case(...), ...] list"
+        "CASES = [Case(...), ...] list (a helper module beside your case files: start its "
+        "name with _ and a --cases folder leaves it out)"
     )
 
 
