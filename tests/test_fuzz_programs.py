@@ -278,3 +278,65 @@ def test_a_shard_runs_inside_the_mxnet_environment() -> None:
             assert value["ok"], value.get("error")
             want = np.asarray(p.values()[p.output])
             np.testing.assert_allclose(value["value"], want, rtol=1e-3, atol=1e-5)
+
+
+# a user's campaign (seed 1, 40 programs, numpy,torch) reported linalg.norm+multiply at a tiny
+# input: the differences' step (1e-5 of the largest input) crosses norm's kink at 0, while the
+# hvp, W·sign(x)·(u_c, u_x), is right
+TINY_NORM = _program(
+    ("linalg.norm", (0,)),
+    ("multiply", (2, 1)),
+    inputs=[np.array([[-4.3e-08]]), np.array(1.1604236080519001)],
+    key="seed 1, program 4",
+)
+
+
+def test_finite_differences_across_a_kink_judge_nothing() -> None:
+    from unigrad.fuzz.campaign import Campaign, Settings
+
+    found, ref, per = _candidates(TINY_NORM, "numpy")
+    (c,) = [c for c in found if c.transform == "grad/hvp"]
+    d = execute.directions(TINY_NORM, ())
+    hvp = per["numpy"]["float64"]["hvp"]["value"]
+    w_sign = float(d["W"]) * -1.0
+    assert np.allclose(np.ravel(hvp[0]), w_sign * d["u"][1]), hvp  # the hvp is right
+    assert np.allclose(np.ravel(hvp[1]), w_sign * np.ravel(d["u"][0])), hvp
+    # the finding shows what the backend returned, not a value moved towards the differences
+    assert c.got[1]["values"] == [float(hvp[1])], c.got
+    assert f"got {float(hvp[1])!r}" in c.detail, c.detail
+    camp = Campaign.__new__(Campaign)
+    camp.s = Settings()
+    assert camp._filter(c, TINY_NORM, ref, per) == "finite differences cross a kink"
+
+
+def test_a_wrong_hvp_beside_the_kink_is_still_a_finding() -> None:
+    # the same program away from the kink, its hvp tampered: the differences converge there
+    from unigrad.fuzz.campaign import Campaign, Settings
+
+    p = TINY_NORM.with_inputs([np.array([[-0.7]]), np.array(1.16)])
+    ref = execute.reference_program(p, execute.CHECKS)
+    res = execute.run_program(p, "numpy", "float64", execute.CHECKS)
+    res["hvp"]["value"] = tuple(2 * np.asarray(h) for h in res["hvp"]["value"])
+    found, _ = judge(0, p, {"numpy": {"float64": res}}, ref)
+    (c,) = [c for c in found if c.transform == "grad/hvp"]
+    camp = Campaign.__new__(Campaign)
+    camp.s = Settings()
+    assert camp._filter(c, p, ref, {"numpy": {"float64": res}}) is None
+
+
+def test_the_new_user_campaign_reports_no_norm_finding(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    args = ["--programs", "40", "--seed", "1", "--backends", "numpy,torch", "--out", str(tmp_path)]
+    run = subprocess.run(
+        [sys.executable, "-m", "unigrad.cli", "fuzz", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir() and not p.is_symlink()]
+    findings = (run_dir / "findings.jsonl").read_text()
+    assert "linalg.norm+multiply" not in findings, findings
+    assert run.returncode == 0, run.stdout + run.stderr
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["filtered"].get("finite differences cross a kink", 0) >= 1, summary

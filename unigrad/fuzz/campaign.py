@@ -375,7 +375,10 @@ class Campaign:
             return None
         sens = stability.sensitivity_of(ref)
         reason = (
-            stability.by_differences(c) or stability.by_mode(c) or stability.by_rounding(c, sens)
+            stability.by_differences(c)
+            or stability.by_kink(c)
+            or stability.by_mode(c)
+            or stability.by_rounding(c, sens)
         )
         if reason:
             return reason

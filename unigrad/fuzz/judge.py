@@ -33,6 +33,9 @@ KINDS = ("wrong value", "nan", "shape", "crash", "refusal", "native divergence")
 GAP_CHECK = {"value": "value", "grad": "grad", "jvp": "jvp_vjp", "vjp": "jvp_vjp", "hvp": "hvp"}
 FD_TOL = {"rtol": 1e-5, "atol": 1e-6}
 SECOND_ORDER_TOL = {"rtol": 1e-4, "atol": 1e-5}
+#: how the judge marks a candidate against finite differences that do not converge where it
+#: disagrees (the step crosses a kink): the stability filter's "finite differences cross a kink"
+FD_KINK = "fd_kink"
 
 
 @dataclass
@@ -128,6 +131,91 @@ def _within(got: Any, estimate: Any, error: Any, slack: float = 8.0) -> Any:
     return tuple(out) if isinstance(got, tuple | list) else out[0]
 
 
+def _not_converging(estimate: Any, error: Any, tol: dict[str, float]) -> list[np.ndarray]:
+    """Per leaf, where the differences at the steps h and h/2 disagree with each other by
+    more than ``tol`` (the comparison's own tolerance, scaled as compare scales it): there the
+    step crosses a point where the program is not smooth (norm, abs, relu at 0; a tie of
+    maximum; a jump), and the differences measure the jump, not the derivative. On a smooth
+    program the two steps differ by O(h²) plus rounding, far below any tolerance."""
+    out = []
+    for e, err in zip(pytree.tree_leaves(estimate), pytree.tree_leaves(error)):
+        e, err = np.asarray(e, np.float64), np.asarray(err, np.float64)
+        with np.errstate(invalid="ignore"):
+            finite = np.isfinite(e)
+            scale = max(1.0, float(np.max(np.abs(e[finite]), initial=0.0)))
+            allowed = tol["atol"] * scale + tol["rtol"] * np.abs(np.where(finite, e, 0.0))
+            out.append(finite & (err > allowed))
+    return out
+
+
+def _detail(verdict: oracle.Verdict, got: Any, want: Any, against: str, n: int) -> str:
+    """compare's detail with the backend's own value at the failing element (the judged
+    value is that one moved towards the differences by their error estimate)."""
+    k, idx = verdict.leaf, verdict.index or ()
+    if k is None:
+        return verdict.detail
+    g = np.asarray(pytree.tree_leaves(got)[k])
+    w = np.asarray(pytree.tree_leaves(want)[k])
+    if g.shape != w.shape or (idx and len(idx) != g.ndim):
+        return verdict.detail
+    return (
+        f"{oracle._at(k, n, idx)}got {oracle.number(g[idx])}, {against} "
+        f"{oracle.number(w[idx])}, |diff| {abs(float(g[idx]) - float(w[idx])):.3g}, "
+        "beyond the tolerance and 8 times the differences' error estimate"
+    )
+
+
+def fd_compare(
+    got: Any, estimate: Any, error: Any, dtype: str, tol: dict[str, float], against: str
+) -> tuple[str | None, str | None]:
+    """``got`` (a backend's own value) against finite differences (their estimate and error
+    estimate, from two steps): the disagreement's detail (None when they agree), and why it
+    is not judged (None when it is). The comparison allows 8 times the differences' error
+    estimate; a disagreement only at elements where the two steps disagree with each other
+    (``_not_converging``) is not judged: there the step crosses a kink."""
+    judged = _within(got, estimate, error)
+    verdict = oracle.compare(judged, estimate, dtype, tol, against=against)
+    if verdict.passed:
+        return None, None
+    n = len(pytree.tree_leaves(judged))
+    kinked = _not_converging(estimate, error, tol)
+    if len(kinked) == n and any(m.any() for m in kinked):
+        masked = tuple(
+            np.where(m, np.asarray(e, np.float64), np.asarray(j, np.float64))
+            for j, e, m in zip(pytree.tree_leaves(judged), pytree.tree_leaves(estimate), kinked)
+        )
+        rest = oracle.compare(masked, estimate, dtype, tol, against=against)
+        if rest.passed:
+            where = sum(int(m.sum()) for m in kinked)
+            why = f"the differences at steps h and h/2 disagree there ({where} element(s))"
+            return _detail(verdict, got, estimate, against, n), why
+        verdict = rest
+    return _detail(verdict, got, estimate, against, n), None
+
+
+def _by_differences(
+    index: int,
+    backend: str,
+    dtype: str,
+    transform: str,
+    got: Any,
+    fd: dict[str, Any],
+    tol: dict[str, float],
+    against: str,
+) -> Candidate | None:
+    """A candidate of ``got`` against finite differences (``fd_compare``), showing ``got`` as
+    the backend gave it; one that is not judged is marked ``FD_KINK`` (the filter drops it)."""
+    est, err = fd["estimate"], fd["error"]
+    c = _versus(index, backend, dtype, transform, _within(got, est, err), est, tol, against)
+    if c is None:
+        return None
+    detail, kink = fd_compare(got, est, err, dtype, tol, named(against))
+    c.detail, c.got = detail or c.detail, _short(got)
+    if kink:
+        c.extra[FD_KINK] = kink
+    return c
+
+
 def _kind(verdict: oracle.Verdict) -> str:
     if verdict.status == Status.NAN_MISMATCH:
         return "nan"
@@ -213,10 +301,15 @@ def judge(
         )
         return out, gaps
     if "grad" in ref_ok and "fd_grad" in ref_ok and not any(i.kink for i in program.inputs):
-        fd = ref_ok["fd_grad"]
-        got = _within(ref_ok["grad"], fd["estimate"], fd["error"])
-        c = _versus(
-            index, "numpy", "float64", "grad", got, fd["estimate"], FD_TOL, "finite differences"
+        c = _by_differences(
+            index,
+            "numpy",
+            "float64",
+            "grad",
+            ref_ok["grad"],
+            ref_ok["fd_grad"],
+            FD_TOL,
+            "finite differences",
         )
         if c is not None:
             out.append(c)
@@ -343,15 +436,13 @@ def _inside(
             found.append(c)
     hvp, fd = res.get("hvp"), res.get("grad_fd")
     if hvp and fd and hvp["ok"] and fd["ok"] and not any(i.kink for i in program.inputs):
-        est = fd["value"]
-        got = _within(hvp["value"], est["estimate"], est["error"])
-        c = _versus(
+        c = _by_differences(
             index,
             backend,
             dtype,
             "grad/hvp",
-            got,
-            est["estimate"],
+            hvp["value"],
+            fd["value"],
             SECOND_ORDER_TOL,
             "itself (hvp vs differences of its own grad)",
         )

@@ -6,6 +6,11 @@ Reasons, tried in order:
 - ``finite differences undefined``: the candidate disagrees with finite differences that are
   not finite themselves (a step that leaves the domain, as sqrt's at 0; an input that is inf or
   nan): there they are no oracle.
+- ``finite differences cross a kink``: the candidate disagrees with finite differences only at
+  elements where the differences at the two steps (h and h/2) disagree with each other beyond
+  the tolerance: the step crosses a point where the program is not smooth (norm or abs at 0 of
+  an input smaller than the step, a tie, a jump), and the differences measure the jump, not the
+  derivative (``judge.fd_compare``). On a smooth program the two steps agree to O(h²).
 - ``nan placed by mode (0 × inf)``: the backend's reverse and forward mode disagree only in
   where IEEE 0 × inf puts a nan (a direction that does not move an element, meeting that
   element's infinite derivative: ``where(x > 0, sqrt(x), y)`` at 0 is nan in reverse mode and
@@ -35,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from unigrad.fuzz.judge import PLACED_BY_MODE, Candidate
+from unigrad.fuzz.judge import FD_KINK, PLACED_BY_MODE, Candidate
 from unigrad.fuzz.program import Program
 
 EPS = {"float32": float(np.finfo(np.float32).eps), "float64": float(np.finfo(np.float64).eps)}
@@ -46,6 +51,7 @@ FLOAT32_RANGE = (1e-37, 1e37)
 PERTURBATION = (1e-5, 1e-4)  #: relative size of the perturbation
 REASONS = (
     "finite differences undefined",
+    "finite differences cross a kink",
     "nan placed by mode (0 × inf)",
     "ill-conditioned",
     "float32 precision",
@@ -59,6 +65,14 @@ def by_differences(c: Candidate) -> str | None:
     if not c.against.startswith(("finite", "itself (hvp")) or c.extra.get("want_finite", True):
         return None
     return "finite differences undefined"
+
+
+def by_kink(c: Candidate) -> str | None:
+    """``finite differences cross a kink`` when the judge found the candidate's disagreement
+    with finite differences only where their two steps disagree (``judge.FD_KINK``)."""
+    if not c.extra.get(FD_KINK):
+        return None
+    return "finite differences cross a kink"
 
 
 def by_mode(c: Candidate) -> str | None:
