@@ -361,3 +361,10 @@ def test_an_array_of_another_framework_closed_over_is_named(backend):
         ) as info:
             unigrad.grad(lambda x, o=other: (x * o).sum(), backend=backend)(np.ones(3))
         assert "unigrad.to_numpy" in str(info.value)
+    # a torch tensor that requires grad, on the left: torch's own RuntimeError ("Can't call
+    # numpy() on Tensor that requires grad") escaped from inside torch
+    needs = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
+    with pytest.raises(unigrad.errors.UnigradError) as info:
+        unigrad.grad(lambda x, o=needs: (o * x).sum(), backend=backend)(np.ones(3))
+    text = str(info.value)
+    assert "torch" in text and "unigrad.to_numpy" in text, text

@@ -17,7 +17,7 @@ import numpy as np
 from unigrad import pytree
 from unigrad.api import detect, switch
 from unigrad.api.array import Array, unwrap, wrap
-from unigrad.api.translate import framework_error
+from unigrad.api.translate import foreign_framework_error, framework_error
 from unigrad.errors import (
     ComplexOutputError,
     DifferentiationTypeError,
@@ -424,7 +424,11 @@ class FlatCall:
         of a function given a list where it wanted an array gets the fix."""
         translated = framework_error(exc, self.impl, self.what, fname(self.f))
         if translated is exc:
-            return self.list_hint(exc) or exc
+            return (
+                self.list_hint(exc)
+                or foreign_framework_error(exc, self.impl, self.what, fname(self.f))
+                or exc
+            )
         return translated
 
     def list_hint(self, exc: BaseException) -> BaseException | None:

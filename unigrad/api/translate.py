@@ -107,3 +107,26 @@ def framework_error(exc: BaseException, impl: Any, what: str, fname: str) -> Bas
         + f"\n  {CAUSE}"
     )
     return FrameworkError(msg)
+
+
+def foreign_framework_error(
+    exc: BaseException, impl: Any, what: str, fname: str
+) -> BaseException | None:
+    """A FrameworkError for ``exc`` raised inside another framework than ``impl``'s (a torch
+    tensor closed over by a function differentiated on numpy or JAX); None otherwise."""
+    from unigrad import registry
+
+    for name, spec in registry.specs().items():
+        if name == impl.name or not spec.array_modules:
+            continue
+        if any(m in sys.modules for m in spec.array_modules) and is_framework_error(
+            exc, tuple(spec.array_modules)
+        ):
+            return FrameworkError(
+                f"{what} of {fname} on {impl.name} failed inside {name}: "
+                f"{type(exc).__name__}: {_headline(exc)[:300]}\n  likely cause: an array of "
+                f"{name} meets the values of {impl.name} (closed over, or made under another "
+                "backend): convert it with unigrad.to_numpy(...) first, or pass it as an "
+                f"argument\n  {CAUSE}"
+            )
+    return None
