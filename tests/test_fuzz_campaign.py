@@ -152,10 +152,14 @@ def test_resume_goes_on_after_the_finished_shards(
     run_dir = only_run(tmp_path)
     assert len(rows(run_dir / "progress.jsonl")) == 2
     # the seed and options come from the campaign folder
-    again = fuzz(site, "--resume", str(run_dir), "--programs", "16")
+    # through <out>/latest; the rate is of this session's programs (it counted all 16)
+    again = fuzz(site, "--resume", str(tmp_path / "latest"), "--programs", "16")
     assert again.returncode == 1, again.stdout + again.stderr
     assert comparable(run_dir) == comparable(campaign)
-    assert json.loads((run_dir / "summary.json").read_text())["programs"] == 16
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["programs"] == 16 and summary["programs_this_session"] == 8
+    assert "8 programs in " in again.stdout and "(8 before this session)" in again.stdout
+    assert f"reports: {tmp_path / 'latest'}" not in again.stdout  # the campaign's own folder
     clash = fuzz(site, "--resume", str(run_dir), "--seed", "4", "--programs", "20")
     assert clash.returncode == 2 and "seed=2" in clash.stderr
 

@@ -544,9 +544,11 @@ def _print_fuzz_summary(summ: dict) -> None:
             f"interrupted ({summ['interrupted']}): what was found so far is kept; "
             f"--resume {summ['run_dir']} goes on"
         )
+    ran = summ["programs_this_session"]
+    earlier = f" ({summ['programs'] - ran} before this session)" if ran != summ["programs"] else ""
     click.echo(
-        f"{summ['programs']} programs in {summ['wall_s']:.1f} s "
-        f"({summ['programs_per_s'] or 0:.2f} programs/s)"
+        f"{ran} programs in {summ['wall_s']:.1f} s ({summ['programs_per_s'] or 0:.2f} "
+        f"programs/s){earlier}"
     )
     for b, v in summ["per_backend"].items():
         click.echo(f"  {b}: {v['programs_per_s']} programs/s ({v['busy_s']:.1f} s busy)")

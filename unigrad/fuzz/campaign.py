@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import difflib
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -108,14 +109,17 @@ class Result:
     interrupted: str | None = None
     executor: str = "local"
     new_findings: int = 0
+    resumed: int = 0  #: programs run before this session (a resumed campaign's)
 
     def summary(self) -> dict:
-        """summary.json: counts, rates, findings by kind, filtered candidates by reason."""
+        """summary.json: counts, rates (of this session's programs), findings by kind,
+        filtered candidates by reason."""
         by_kind = collections.Counter(f.kind for f in self.findings)
+        ran = self.programs - self.resumed
         per_backend = {
             lane: {
                 "busy_s": round(t, 3),
-                "programs_per_s": round(self.programs / t, 3) if t > 0 else None,
+                "programs_per_s": round(ran / t, 3) if t > 0 else None,
             }
             for lane, t in sorted(self.busy.items())
         }
@@ -126,9 +130,10 @@ class Result:
             "native": self.settings.native,
             "dtypes": self.settings.dtypes(),
             "programs": self.programs,
+            "programs_this_session": ran,
             "shards": self.shards,
             "wall_s": round(self.wall, 3),
-            "programs_per_s": round(self.programs / self.wall, 3) if self.wall > 0 else None,
+            "programs_per_s": round(ran / self.wall, 3) if self.wall > 0 else None,
             "per_backend": per_backend,
             "candidates": self.candidates,
             "filtered": dict(sorted(self.filtered.items())),
@@ -273,6 +278,7 @@ class Campaign:
         s = self.s
         for row in self.progress.done.values():
             self._count(row)
+        self.result.resumed = self.result.programs
         queue: collections.deque = collections.deque()
         k = 0
         try:
@@ -531,6 +537,8 @@ def prepare(settings: Settings, resume: str | None) -> tuple[Settings, Path]:
         (run_dir / "campaign.json").write_text(json.dumps(asdict(settings), indent=2))
         return settings, run_dir
     run_dir = Path(resume)
+    if run_dir.is_symlink():  # --resume <out>/latest: the campaign it points at
+        run_dir = run_dir.parent / os.readlink(run_dir)
     meta = run_dir / "campaign.json"
     if not meta.exists():
         raise UsageError(f"--resume {resume}: no campaign.json there (not a campaign folder)")
