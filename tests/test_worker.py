@@ -82,8 +82,22 @@ def test_a_crash_quotes_a_capped_tail_of_the_failing_requests_output():
     """A crash quoted every line the worker had kept, uncut and from earlier requests: 10 MB of
     a previous case's prints landed in every report."""
     w = Worker("numpy", python=sys.executable)
-    try:
+
+    def shout() -> None:
+        # stderr is read by a thread of its own: wait until it has read the 10 MB line, or a
+        # loaded machine counts it as the next request's output (a race the test must not
+        # depend on: CI failed on it once)
+        def shouted() -> int:
+            return sum("ZZZZZ" in text for _, text in list(w._stderr))
+
+        before = shouted()
         w.invoke(CALL, call_request(f"{T}:shout", [1.0]))
+        deadline = time.monotonic() + 60
+        while shouted() == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    try:
+        shout()
         with pytest.raises(WorkerError, match="crashed") as info:
             w.invoke(CALL, call_request(f"{T}:die_after_output", [1.0]))
         msg = str(info.value)
@@ -92,7 +106,7 @@ def test_a_crash_quotes_a_capped_tail_of_the_failing_requests_output():
         assert "line 999" in msg and "line 985" not in msg  # its last lines only
         assert "Y" * 300 + "... (a line of 1,000,001 bytes)" in msg  # each line cut
         # a crash that wrote nothing: the earlier output, marked as such, and cut
-        w.invoke(CALL, call_request(f"{T}:shout", [1.0]))
+        shout()
         with pytest.raises(WorkerError, match="crashed") as info:
             w.invoke(CALL, call_request(f"{T}:crash", [1.0]))
         msg = str(info.value)
