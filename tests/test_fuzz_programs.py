@@ -19,6 +19,8 @@ from unigrad.fuzz.program import Input, Node, Program, Ref
 from unigrad.fuzz.repro import native_script, unigrad_script
 from unigrad.fuzz.shrink import shrink
 
+from .fuzz_helpers import campaign, candidates
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -129,19 +131,6 @@ def test_shrinking_keeps_the_failing_op_and_drops_the_rest() -> None:
 
 
 # ------------------------------------------------------------------------ stability filter
-def _candidates(program: Program, backend: str) -> tuple[list[Candidate], dict, dict]:
-    with np.errstate(all="ignore"):
-        ref = execute.reference_program(program, execute.CHECKS)
-        per = {
-            backend: {
-                dt: execute.run_program(program, backend, dt, execute.CHECKS)
-                for dt in ("float32", "float64")
-            }
-        }
-    found, _ = judge(0, program, per, ref)
-    return found, ref, per
-
-
 def test_an_ill_conditioned_program_is_filtered_not_reported() -> None:
     from unigrad.fuzz.campaign import Campaign, Settings
 
@@ -149,7 +138,7 @@ def test_an_ill_conditioned_program_is_filtered_not_reported() -> None:
     # the reference's sensitivity says that rounding explains it
     x = np.array([10000.0123, 20000.0456])
     p = _program(("subtract", (0, 1)), inputs=[x, x - np.array([0.0031, 0.0077])])
-    found, ref, per = _candidates(p, "numpy")
+    found, ref, per = candidates(p, "numpy")
     assert any(c.dtype == "float32" and c.kind == "wrong value" for c in found)
     camp = Campaign.__new__(Campaign)
     camp.s = Settings()
@@ -186,7 +175,7 @@ def test_finite_differences_that_are_not_finite_judge_nothing(node, x) -> None:
     from unigrad.fuzz.campaign import Campaign, Settings
 
     p = _program(node, inputs=[x])
-    found, ref, per = _candidates(p, "numpy")
+    found, ref, per = candidates(p, "numpy")
     by_fd = [c for c in found if c.against.startswith(("finite", "itself (hvp"))]
     assert by_fd, found  # the differences disagree: nan where the derivative is defined
     camp = Campaign.__new__(Campaign)
@@ -294,7 +283,7 @@ TINY_NORM = _program(
 def test_finite_differences_across_a_kink_judge_nothing() -> None:
     from unigrad.fuzz.campaign import Campaign, Settings
 
-    found, ref, per = _candidates(TINY_NORM, "numpy")
+    found, ref, per = candidates(TINY_NORM, "numpy")
     (c,) = [c for c in found if c.transform == "grad/hvp"]
     d = execute.directions(TINY_NORM, ())
     hvp = per["numpy"]["float64"]["hvp"]["value"]
@@ -326,15 +315,9 @@ def test_a_wrong_hvp_beside_the_kink_is_still_a_finding() -> None:
 
 def test_the_new_user_campaign_reports_no_norm_finding(tmp_path: Path) -> None:
     pytest.importorskip("torch")
-    args = ["--programs", "40", "--seed", "1", "--backends", "numpy,torch", "--out", str(tmp_path)]
-    run = subprocess.run(
-        [sys.executable, "-m", "unigrad.cli", "fuzz", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
+    run, run_dir = campaign(
+        tmp_path, "--programs", "40", "--seed", "1", "--backends", "numpy,torch"
     )
-    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir() and not p.is_symlink()]
     findings = (run_dir / "findings.jsonl").read_text()
     assert "linalg.norm+multiply" not in findings, findings
     assert run.returncode == 0, run.stdout + run.stderr

@@ -21,12 +21,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from unigrad.fuzz import execute
 from unigrad.fuzz.campaign import Campaign, Settings
 from unigrad.fuzz.findings import make
-from unigrad.fuzz.judge import Candidate, judge
+from unigrad.fuzz.judge import Candidate
 from unigrad.fuzz.program import Input, Node, Program, Ref
 from unigrad.fuzz.repro import native_script, unigrad_script
+
+from .fuzz_helpers import campaign, candidates
 
 ROOT = Path(__file__).resolve().parent.parent
 REASON = "nan placed by mode (0 × inf)"
@@ -65,17 +66,7 @@ def _judged(
     program: Program, backend: str, tamper: Callable[[dict], None] | None = None
 ) -> list[tuple[Candidate, str | None]]:
     """Every candidate of ``program`` on ``backend`` with the stability filter's reason."""
-    with np.errstate(all="ignore"):
-        ref = execute.reference_program(program, execute.CHECKS)
-        per = {
-            backend: {
-                dt: execute.run_program(program, backend, dt, execute.CHECKS)
-                for dt in ("float32", "float64")
-            }
-        }
-        if tamper is not None:
-            tamper(per[backend]["float64"])
-        found, _ = judge(0, program, per, ref)
+    found, ref, per = candidates(program, backend, tamper)
     camp = Campaign.__new__(Campaign)
     camp.s = Settings()
     return [(c, camp._filter(c, program, ref, per)) for c in found]
@@ -128,15 +119,9 @@ def test_a_nan_where_the_reference_has_a_number_is_still_a_finding() -> None:
 
 def test_the_new_user_campaign_reports_no_sqrt_where_finding(tmp_path: Path) -> None:
     _backend("torch")
-    args = ["--programs", "40", "--seed", "3", "--backends", "numpy,torch", "--out", str(tmp_path)]
-    run = subprocess.run(
-        [sys.executable, "-m", "unigrad.cli", "fuzz", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
+    run, run_dir = campaign(
+        tmp_path, "--programs", "40", "--seed", "3", "--backends", "numpy,torch"
     )
-    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir() and not p.is_symlink()]
     findings = (run_dir / "findings.jsonl").read_text()
     assert "sqrt+where" not in findings, findings
     assert run.returncode == 0, run.stdout + run.stderr
