@@ -214,26 +214,28 @@ with np.errstate(all="ignore"):
 NAMES = ("grad by the reference engine (float64)", "central finite differences")
 """
 )
-_VERDICT = """
+#: what both verdicts print first: the two sides and the finding
+_SHOWN = """
 print(NAMES[0] + ":", GOT)
 print(NAMES[1] + ":", WANT)
 print("the finding reported:", REPORTED["detail"])
 if isinstance(GOT, str) or isinstance(WANT, str):
     print("not reproduced: the quantity could not be computed")
     raise SystemExit(2)
+"""
+_VERDICT = (
+    _SHOWN
+    + """\
 verdict = oracle.compare(GOT, WANT, {cmp_dtype!r}, TOL, against={word!r})  # the fuzzer's words
 print("reproduced: " + verdict.detail if not verdict.passed else "not reproduced: they agree")
 raise SystemExit(0 if verdict.passed else 1)
 """
+)
 #: the verdict against finite differences: the judge's own comparison (fd_compare: 8 times
 #: their error estimate allowed; not judged where the two steps disagree, a kink)
-_VERDICT_FD = """
-print(NAMES[0] + ":", GOT)
-print(NAMES[1] + ":", WANT)
-print("the finding reported:", REPORTED["detail"])
-if isinstance(GOT, str) or isinstance(WANT, str):
-    print("not reproduced: the quantity could not be computed")
-    raise SystemExit(2)
+_VERDICT_FD = (
+    _SHOWN
+    + """\
 detail, kink = fd_compare(GOT, WANT, ERR, {cmp_dtype!r}, TOL, {word!r})  # the fuzzer's words
 if kink:
     print("not reproduced: the finite differences cross a kink: " + kink)
@@ -241,6 +243,7 @@ if kink:
 print("reproduced: " + detail if detail else "not reproduced: they agree")
 raise SystemExit(1 if detail else 0)
 """
+)
 _CHECK_FAILS = """
 failed = isinstance(got[{t!r}], str)
 print("the finding reported:", REPORTED["detail"])
